@@ -1,0 +1,45 @@
+// Validate-then-store of STIX content: the one path by which objects enter a
+// collection, shared by TAXII POST and `cordon import`.
+//
+// Every object is validated first; the valid ones are then written in ONE
+// store transaction, so a request either stores all of its valid objects or,
+// if the store fails, none. An invalid object is never written.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "store/store.h"
+
+namespace cordon::ingest {
+
+enum class ObjectOutcome { kAdded, kUnchanged, kRejected };
+
+struct ObjectReport {
+  std::string id;       // as given ("" if missing)
+  std::string version;  // modified/created as given ("" if none)
+  ObjectOutcome outcome;
+  std::string reason;  // why rejected ("" otherwise)
+};
+
+struct Report {
+  std::vector<ObjectReport> objects;  // in input order
+  int added = 0, unchanged = 0, rejected = 0;
+};
+
+// Validates and stores every object of `objects` (raw JSON texts) in
+// `collection`. `default_version` applies to objects without spec_version.
+// Errors (store failures) mean nothing was stored.
+Result<Report> IngestObjects(store::Store& store, const std::string& collection,
+                             const std::vector<std::string_view>& objects,
+                             stix::DefaultVersion default_version);
+
+// Splits a STIX bundle or TAXII envelope and ingests its objects. A bundle
+// whose top-level spec_version is "2.0" makes its objects 2.0.
+// InvalidArgument when the document itself is malformed (nothing stored).
+Result<Report> IngestDocument(store::Store& store, const std::string& collection,
+                              std::string_view json);
+
+}  // namespace cordon::ingest

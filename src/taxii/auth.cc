@@ -1,0 +1,144 @@
+#include "taxii/auth.h"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace cordon::taxii {
+namespace {
+
+void EnsureSodium() {
+  static const int rc = sodium_init();
+  (void)rc;  // < 0 only if the OS has no entropy source: randombytes would abort anyway
+}
+
+std::string Hex(const unsigned char* data, size_t n) {
+  std::string out(n * 2, '\0');
+  sodium_bin2hex(out.data(), out.size() + 1, data, n);
+  return out;
+}
+
+std::string HashKey(std::string_view s) {
+  unsigned char h[crypto_generichash_BYTES];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(s.data()), s.size(),
+                     nullptr, 0);
+  return Hex(h, sizeof h);
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if ((s[i] | 0x20) != (prefix[i] | 0x20)) return false;
+  }
+  return true;
+}
+
+Status Unauthenticated(const std::string& why) { return absl::UnauthenticatedError(why); }
+
+}  // namespace
+
+Result<std::string> HashPassword(std::string_view password) {
+  EnsureSodium();
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return absl::ResourceExhaustedError("out of memory while hashing the password");
+  }
+  return std::string(out);
+}
+
+std::string NewApiToken() {
+  EnsureSodium();
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return std::string("cordon_") + b64;
+}
+
+std::string TokenHash(std::string_view token) {
+  EnsureSodium();
+  return HashKey(token);
+}
+
+struct Authenticator::Cache {
+  std::mutex mu;
+  // hash of the Authorization header -> (user name, expiry)
+  absl::flat_hash_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>>
+      verified;
+};
+
+Authenticator::Authenticator(store::Store& store) : store_(store), cache_(std::make_unique<Cache>()) {
+  EnsureSodium();
+}
+Authenticator::~Authenticator() = default;
+
+Result<store::User> Authenticator::Authenticate(std::string_view authorization) {
+  if (authorization.empty()) return Unauthenticated("authentication required (HTTP Basic or Bearer token)");
+  const auto now = std::chrono::steady_clock::now();
+  const std::string key = HashKey(authorization);
+  {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->verified.find(key);
+    if (it != cache_->verified.end()) {
+      if (it->second.second > now) {
+        auto user = store_.GetUser(it->second.first);
+        if (user.ok()) return user;
+        if (!absl::IsNotFound(user.status())) return user.status();
+      }
+      cache_->verified.erase(it);
+    }
+  }
+
+  std::string user_name;
+  if (StartsWithNoCase(authorization, "Bearer ")) {
+    std::string_view token = authorization.substr(7);
+    auto t = store_.GetTokenByHash(TokenHash(token));
+    if (!t.ok()) {
+      if (absl::IsNotFound(t.status())) return Unauthenticated("unknown API token");
+      return t.status();
+    }
+    user_name = t->user;
+  } else if (StartsWithNoCase(authorization, "Basic ")) {
+    std::string_view b64 = authorization.substr(6);
+    std::string decoded(b64.size(), '\0');
+    size_t len = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
+                          b64.data(), b64.size(), nullptr, &len, nullptr,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+      return Unauthenticated("malformed Basic credentials (not base64)");
+    }
+    decoded.resize(len);
+    size_t colon = decoded.find(':');
+    if (colon == std::string::npos) return Unauthenticated("malformed Basic credentials (no ':')");
+    user_name = decoded.substr(0, colon);
+    std::string password = decoded.substr(colon + 1);
+    auto user = store_.GetUser(user_name);
+    // The same message for an unknown user and a wrong password: do not reveal which.
+    if (!user.ok()) {
+      if (absl::IsNotFound(user.status())) return Unauthenticated("wrong user name or password");
+      return user.status();
+    }
+    if (user->password_hash.empty() ||
+        crypto_pwhash_str_verify(user->password_hash.c_str(), password.data(), password.size()) != 0) {
+      return Unauthenticated("wrong user name or password");
+    }
+  } else {
+    return Unauthenticated("unsupported authorization scheme (use Basic or Bearer)");
+  }
+
+  auto user = store_.GetUser(user_name);
+  if (!user.ok()) {
+    if (absl::IsNotFound(user.status())) return Unauthenticated("the token's user no longer exists");
+    return user.status();
+  }
+  std::lock_guard lock(cache_->mu);
+  if (cache_->verified.size() > 100000) cache_->verified.clear();  // bound memory
+  cache_->verified[key] = {user_name, now + std::chrono::seconds(kCredentialCacheSeconds)};
+  return user;
+}
+
+}  // namespace cordon::taxii

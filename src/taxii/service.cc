@@ -1,0 +1,488 @@
+#include "taxii/service.h"
+
+#include <algorithm>
+
+#include "base/json_writer.h"
+#include "base/uuid.h"
+#include "ingest/ingest.h"
+#include "taxii/request.h"
+
+namespace cordon::taxii {
+namespace {
+
+constexpr std::string_view kStix21 = "application/stix+json;version=2.1";
+constexpr std::string_view kStix20 = "application/stix+json;version=2.0";
+constexpr int kDateAddedDigits = 6;  // TAXII date_added precision: microseconds
+
+net::Response Json(int status, std::string body) {
+  net::Response r;
+  r.status = status;
+  r.content_type = std::string(kTaxiiMediaType);
+  r.body = std::move(body);
+  return r;
+}
+
+// A TAXII 2.1 error message resource (§3.6.1).
+net::Response Error(int status, std::string_view title, std::string_view description) {
+  std::string body = "{\"title\":";
+  AppendJsonString(body, title);
+  if (!description.empty()) {
+    body += ",\"description\":";
+    AppendJsonString(body, description);
+  }
+  body += ",\"http_status\":\"" + std::to_string(status) + "\"}";
+  return Json(status, std::move(body));
+}
+
+int HttpStatusFor(const Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kResourceExhausted: return 413;
+    case absl::StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+std::string_view TitleFor(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+  }
+}
+
+net::Response FromStatus(const Status& s) {
+  int code = HttpStatusFor(s);
+  return Error(code, TitleFor(code), std::string(s.message()));
+}
+
+net::Response MethodNotAllowed(std::string_view allow) {
+  net::Response r = Error(405, "Method Not Allowed", "allowed: " + std::string(allow));
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+// A version timestamp as text: the precision it arrived with, else the
+// fewest of 0/3/6/9 fractional digits that represent it exactly.
+std::string VersionText(Timestamp t) {
+  if (t.frac_digits > 0) return FormatTimestamp(t);
+  int64_t frac = t.ns % 1'000'000'000;
+  int digits = frac == 0 ? 0 : frac % 1'000'000 == 0 ? 3 : frac % 1000 == 0 ? 6 : 9;
+  return FormatTimestamp(t, digits);
+}
+
+void AddDateAddedHeaders(const store::Page& page, net::Response& r) {
+  if (page.items.empty()) return;
+  r.headers.emplace_back("X-TAXII-Date-Added-First",
+                         FormatTimestamp(page.items.front().date_added, kDateAddedDigits));
+  r.headers.emplace_back("X-TAXII-Date-Added-Last",
+                         FormatTimestamp(page.items.back().date_added, kDateAddedDigits));
+}
+
+// {"more":..,"next":.., "<list_name>":[ ... ]} with `append_item` writing each item.
+template <typename F>
+std::string PageJson(const store::Page& page, std::string_view list_name, size_t reserve,
+                     F append_item) {
+  std::string body;
+  body.reserve(reserve + 64);
+  body += page.more ? "{\"more\":true,\"next\":\"" + std::to_string(page.next_cursor) + "\""
+                    : std::string("{\"more\":false");
+  if (!page.items.empty()) {
+    body += ",\"";
+    body += list_name;
+    body += "\":[";
+    for (size_t i = 0; i < page.items.size(); ++i) {
+      if (i) body += ',';
+      append_item(body, page.items[i]);
+    }
+    body += ']';
+  }
+  body += '}';
+  return body;
+}
+
+std::string StatusJson(const store::StatusResource& s) {
+  std::string b = "{\"id\":";
+  AppendJsonString(b, s.id);
+  b += ",\"status\":";
+  AppendJsonString(b, s.status);
+  b += ",\"request_timestamp\":\"" + FormatTimestamp(s.request_timestamp, kDateAddedDigits) + "\"";
+  b += ",\"total_count\":" + std::to_string(s.total_count());
+  b += ",\"success_count\":" + std::to_string(s.successes.size());
+  b += ",\"failure_count\":" + std::to_string(s.failures.size());
+  b += ",\"pending_count\":" + std::to_string(s.pendings.size());
+  auto details = [&b](std::string_view name, const std::vector<store::StatusDetail>& list) {
+    if (list.empty()) return;
+    b += ",\"";
+    b += name;
+    b += "\":[";
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (i) b += ',';
+      b += "{\"id\":";
+      AppendJsonString(b, list[i].id);
+      if (!list[i].version.empty()) {
+        b += ",\"version\":";
+        AppendJsonString(b, list[i].version);
+      }
+      if (!list[i].message.empty()) {
+        b += ",\"message\":";
+        AppendJsonString(b, list[i].message);
+      }
+      b += '}';
+    }
+    b += ']';
+  };
+  details("successes", s.successes);
+  details("failures", s.failures);
+  details("pendings", s.pendings);
+  b += '}';
+  return b;
+}
+
+std::string CollectionJson(const store::Collection& c, const store::User& user) {
+  std::string b = "{\"id\":";
+  AppendJsonString(b, c.id);
+  b += ",\"title\":";
+  AppendJsonString(b, c.title);
+  if (!c.description.empty()) {
+    b += ",\"description\":";
+    AppendJsonString(b, c.description);
+  }
+  if (!c.alias.empty()) {
+    b += ",\"alias\":";
+    AppendJsonString(b, c.alias);
+  }
+  b += user.CanRead(c.id) ? ",\"can_read\":true" : ",\"can_read\":false";
+  b += user.CanWrite(c.id) ? ",\"can_write\":true" : ",\"can_write\":false";
+  b += ",\"media_types\":[\"";
+  b += kStix21;
+  b += "\",\"";
+  b += kStix20;
+  b += "\"]}";
+  return b;
+}
+
+// Everything a handler needs about one authenticated request.
+struct Call {
+  const net::Request& req;
+  const Target& target;
+  const store::User& user;
+};
+
+}  // namespace
+
+Service::Service(store::Store& store, ServiceOptions options)
+    : store_(store), options_(std::move(options)), auth_(store) {}
+
+uint64_t Service::MaxContentLength() {
+  uint64_t max = 0;
+  auto roots = store_.ListApiRoots();
+  if (roots.ok()) {
+    for (const auto& r : *roots) max = std::max<uint64_t>(max, r.max_content_length);
+  }
+  return max;
+}
+
+net::Response Service::Handle(const net::Request& req) {
+  if (req.body_too_large) {
+    return Error(413, "Payload Too Large", "the request body exceeds max_content_length");
+  }
+  auto target = ParseTarget(req.target);
+  if (!target.ok()) return FromStatus(target.status());
+  auto user = auth_.Authenticate(req.authorization);
+  if (!user.ok()) {
+    net::Response r = FromStatus(user.status());
+    if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"cordon\", Bearer");
+    return r;
+  }
+  if (!AcceptsTaxii(req.accept)) {
+    return Error(406, "Not Acceptable",
+                 "this server produces " + std::string(kTaxiiMediaType) + "; the Accept header admits none of it");
+  }
+  const auto& seg = target->segments;
+  const std::string_view method = req.method;
+
+  // GET /taxii2/ : discovery
+  if (seg.size() == 1 && seg[0] == "taxii2") {
+    if (method != "GET") return MethodNotAllowed("GET");
+    auto roots = store_.ListApiRoots();
+    if (!roots.ok()) return FromStatus(roots.status());
+    std::string base = std::string(req.tls ? "https://" : "http://") +
+                       std::string(req.host.empty() ? "localhost" : req.host) + "/";
+    std::string b = "{\"title\":";
+    AppendJsonString(b, options_.title);
+    b += ",\"description\":";
+    AppendJsonString(b, options_.description);
+    if (!options_.contact.empty()) {
+      b += ",\"contact\":";
+      AppendJsonString(b, options_.contact);
+    }
+    std::string def = options_.default_api_root;
+    if (def.empty() && !roots->empty()) def = roots->front().name;
+    if (!def.empty()) {
+      b += ",\"default\":";
+      AppendJsonString(b, base + def + "/");
+    }
+    b += ",\"api_roots\":[";
+    for (size_t i = 0; i < roots->size(); ++i) {
+      if (i) b += ',';
+      AppendJsonString(b, base + (*roots)[i].name + "/");
+    }
+    b += "]}";
+    return Json(200, std::move(b));
+  }
+  if (seg.empty()) return Error(404, "Not Found", "no resource at /; discovery is at /taxii2/");
+
+  auto root = store_.GetApiRoot(seg[0]);
+  if (!root.ok()) {
+    if (absl::IsNotFound(root.status())) return Error(404, "Not Found", "no API root '" + seg[0] + "'");
+    return FromStatus(root.status());
+  }
+
+  // GET /{root}/
+  if (seg.size() == 1) {
+    if (method != "GET") return MethodNotAllowed("GET");
+    std::string b = "{\"title\":";
+    AppendJsonString(b, root->title);
+    if (!root->description.empty()) {
+      b += ",\"description\":";
+      AppendJsonString(b, root->description);
+    }
+    b += ",\"versions\":[\"" + std::string(kTaxiiMediaType) + "\"],\"max_content_length\":" +
+         std::to_string(root->max_content_length) + "}";
+    return Json(200, std::move(b));
+  }
+
+  // GET /{root}/status/{id}/
+  if (seg[1] == "status" && seg.size() == 3) {
+    if (method != "GET") return MethodNotAllowed("GET");
+    auto st = store_.GetStatus(seg[2]);
+    if (!st.ok() || st->api_root != root->name || st->user != user->name) {
+      if (st.ok() || absl::IsNotFound(st.status())) {
+        return Error(404, "Not Found", "no status resource '" + seg[2] + "'");
+      }
+      return FromStatus(st.status());
+    }
+    return Json(200, StatusJson(*st));
+  }
+
+  if (seg[1] != "collections" || seg.size() > 6) {
+    return Error(404, "Not Found", "no such endpoint: " + std::string(req.target.substr(0, req.target.find('?'))));
+  }
+
+  // GET /{root}/collections/
+  if (seg.size() == 2) {
+    if (method != "GET") return MethodNotAllowed("GET");
+    auto cols = store_.ListCollections(root->name);
+    if (!cols.ok()) return FromStatus(cols.status());
+    std::string b = "{";
+    bool first = true;
+    for (const auto& c : *cols) {
+      if (!user->CanRead(c.id) && !user->CanWrite(c.id)) continue;  // invisible
+      b += first ? "\"collections\":[" : ",";
+      first = false;
+      b += CollectionJson(c, *user);
+    }
+    b += first ? "}" : "]}";
+    return Json(200, std::move(b));
+  }
+
+  const std::string& cid = seg[2];
+  auto col = store_.GetCollection(root->name, cid);
+  bool visible = col.ok() && (user->CanRead(cid) || user->CanWrite(cid));
+  if (!visible) {
+    if (!col.ok() && !absl::IsNotFound(col.status())) return FromStatus(col.status());
+    return Error(404, "Not Found", "no collection '" + cid + "' in API root '" + root->name + "'");
+  }
+  const bool can_read = user->CanRead(cid);
+  auto need_read = [&]() {
+    return Error(403, "Forbidden", "no read access to collection '" + cid + "'");
+  };
+
+  // GET /{root}/collections/{id}/
+  if (seg.size() == 3) {
+    if (method != "GET") return MethodNotAllowed("GET");
+    return Json(200, CollectionJson(*col, *user));
+  }
+
+  const std::string& leaf = seg[3];
+  // GET /{root}/collections/{id}/manifest/
+  if (leaf == "manifest" && seg.size() == 4) {
+    if (method != "GET") return MethodNotAllowed("GET");
+    if (!can_read) return need_read();
+    auto f = ParseFilters(target->query, {});
+    if (!f.ok()) return FromStatus(f.status());
+    store::ObjectQuery q{.collection = cid,
+                         .added_after = f->added_after,
+                         .ids = f->ids,
+                         .types = f->types,
+                         .version = f->version,
+                         .spec_versions = f->spec_versions,
+                         .after_cursor = f->next,
+                         .limit = std::clamp(f->limit.value_or(options_.default_page_size), 1,
+                                             options_.max_page_size),
+                         .with_bytes = false};
+    auto page = store_.QueryObjects(q);
+    if (!page.ok()) return FromStatus(page.status());
+    std::string body = PageJson(*page, "objects", page->items.size() * 160,
+                                [](std::string& b, const store::StoredObject& o) {
+                                  b += "{\"id\":";
+                                  AppendJsonString(b, o.id);
+                                  b += ",\"date_added\":\"" + FormatTimestamp(o.date_added, kDateAddedDigits);
+                                  b += "\",\"version\":\"";
+                                  b += o.version.ns == 0 ? FormatTimestamp(o.date_added, kDateAddedDigits)
+                                                         : VersionText(o.version);
+                                  b += "\",\"media_type\":\"";
+                                  b += o.spec_version == "2.0" ? kStix20 : kStix21;
+                                  b += "\"}";
+                                });
+    net::Response r = Json(200, std::move(body));
+    AddDateAddedHeaders(*page, r);
+    return r;
+  }
+
+  if (leaf != "objects") return Error(404, "Not Found", "no such endpoint under collection '" + cid + "'");
+
+  // /{root}/collections/{id}/objects/
+  if (seg.size() == 4) {
+    if (method == "GET") {
+      if (!can_read) return need_read();
+      auto f = ParseFilters(target->query, {});
+      if (!f.ok()) return FromStatus(f.status());
+      store::ObjectQuery q{.collection = cid,
+                           .added_after = f->added_after,
+                           .ids = f->ids,
+                           .types = f->types,
+                           .version = f->version,
+                           .spec_versions = f->spec_versions,
+                           .after_cursor = f->next,
+                           .limit = std::clamp(f->limit.value_or(options_.default_page_size), 1,
+                                               options_.max_page_size)};
+      auto page = store_.QueryObjects(q);
+      if (!page.ok()) return FromStatus(page.status());
+      size_t bytes = 0;
+      for (const auto& o : page->items) bytes += o.bytes.size() + 1;
+      net::Response r = Json(200, PageJson(*page, "objects", bytes,
+                                           [](std::string& b, const store::StoredObject& o) { b += o.bytes; }));
+      AddDateAddedHeaders(*page, r);
+      return r;
+    }
+    if (method == "POST") {
+      if (!user->CanWrite(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");
+      if (!IsTaxiiContentType(req.content_type)) {
+        return Error(415, "Unsupported Media Type",
+                     "Content-Type must be " + std::string(kTaxiiMediaType) + ", got '" +
+                         std::string(req.content_type) + "'");
+      }
+      if (root->max_content_length > 0 && req.body.size() > static_cast<uint64_t>(root->max_content_length)) {
+        return Error(413, "Payload Too Large",
+                     "the body has " + std::to_string(req.body.size()) + " bytes; max_content_length is " +
+                         std::to_string(root->max_content_length));
+      }
+      store::StatusResource st;
+      st.request_timestamp = Now();
+      auto report = ingest::IngestDocument(store_, cid, req.body);
+      if (!report.ok()) return FromStatus(report.status());
+      st.id = NewUuid4();
+      st.api_root = root->name;
+      st.user = user->name;
+      st.status = "complete";
+      for (auto& o : report->objects) {
+        if (o.outcome == ingest::ObjectOutcome::kRejected) {
+          st.failures.push_back({o.id, o.version, o.reason});
+        } else {
+          st.successes.push_back({o.id, o.version, ""});
+        }
+      }
+      auto put = store_.PutStatus(st);
+      if (!put.ok()) return FromStatus(put);
+      return Json(202, StatusJson(st));
+    }
+    return MethodNotAllowed("GET, POST");
+  }
+
+  const std::string& oid = seg[4];
+  // GET /{root}/collections/{id}/objects/{object-id}/versions/
+  if (seg.size() == 6) {
+    if (seg[5] != "versions") return Error(404, "Not Found", "no such endpoint under object '" + oid + "'");
+    if (method != "GET") return MethodNotAllowed("GET");
+    if (!can_read) return need_read();
+    auto f = ParseFilters(target->query, {.id = false, .type = false, .version = false});
+    if (!f.ok()) return FromStatus(f.status());
+    store::ObjectQuery q{.collection = cid,
+                         .added_after = f->added_after,
+                         .ids = {oid},
+                         .spec_versions = f->spec_versions,
+                         .after_cursor = f->next,
+                         .limit = std::clamp(f->limit.value_or(options_.max_page_size), 1,
+                                             options_.max_page_size),
+                         .with_bytes = false};
+    q.version.all = true;
+    auto page = store_.QueryObjects(q);
+    if (!page.ok()) return FromStatus(page.status());
+    if (page->items.empty() && f->next == 0 && !f->added_after) {
+      return Error(404, "Not Found", "no object '" + oid + "' in collection '" + cid + "'");
+    }
+    std::string body = PageJson(*page, "versions", page->items.size() * 32,
+                                [](std::string& b, const store::StoredObject& o) {
+                                  b += '"';
+                                  b += o.version.ns == 0 ? FormatTimestamp(o.date_added, kDateAddedDigits)
+                                                         : VersionText(o.version);
+                                  b += '"';
+                                });
+    net::Response r = Json(200, std::move(body));
+    AddDateAddedHeaders(*page, r);
+    return r;
+  }
+
+  // /{root}/collections/{id}/objects/{object-id}/
+  if (method == "GET") {
+    if (!can_read) return need_read();
+    auto f = ParseFilters(target->query, {.id = false, .type = false});
+    if (!f.ok()) return FromStatus(f.status());
+    store::ObjectQuery q{.collection = cid,
+                         .added_after = f->added_after,
+                         .ids = {oid},
+                         .version = f->version,
+                         .spec_versions = f->spec_versions,
+                         .after_cursor = f->next,
+                         .limit = std::clamp(f->limit.value_or(options_.default_page_size), 1,
+                                             options_.max_page_size)};
+    auto page = store_.QueryObjects(q);
+    if (!page.ok()) return FromStatus(page.status());
+    if (page->items.empty() && f->next == 0) {
+      return Error(404, "Not Found", "no object '" + oid + "' in collection '" + cid + "' matches");
+    }
+    size_t bytes = 0;
+    for (const auto& o : page->items) bytes += o.bytes.size() + 1;
+    net::Response r = Json(200, PageJson(*page, "objects", bytes,
+                                         [](std::string& b, const store::StoredObject& o) { b += o.bytes; }));
+    AddDateAddedHeaders(*page, r);
+    return r;
+  }
+  if (method == "DELETE") {
+    if (!user->CanWrite(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");
+    if (!can_read) return need_read();
+    auto f = ParseFilters(target->query, {.id = false, .type = false});
+    if (!f.ok()) return FromStatus(f.status());
+    auto n = store_.DeleteObject(cid, oid, f->version, f->spec_versions);
+    if (!n.ok()) return FromStatus(n.status());
+    if (*n == 0) return Error(404, "Not Found", "no object '" + oid + "' in collection '" + cid + "' matches");
+    net::Response r;
+    r.status = 200;
+    return r;
+  }
+  return MethodNotAllowed("GET, DELETE");
+}
+
+}  // namespace cordon::taxii

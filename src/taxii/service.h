@@ -1,0 +1,46 @@
+// The TAXII 2.1 API over a Store: routing, authentication, per-collection
+// permissions, content negotiation, filters and pagination, and error
+// resources. Transport-free: it maps a net::Request to a net::Response, so the
+// same service runs under HTTPS or plain HTTP (net::HttpServer).
+//
+// Endpoints (TAXII 2.1 §4-5): /taxii2/ (discovery), /{root}/, /{root}/status/{id}/,
+// /{root}/collections/, /{root}/collections/{id}/, .../manifest/, .../objects/
+// (GET, POST), .../objects/{object-id}/ (GET, DELETE), .../objects/{object-id}/versions/.
+//
+// Visibility: a collection the user can neither read nor write answers 404 as
+// if it did not exist; one it can see but not use for the operation answers 403.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "net/http_server.h"
+#include "store/store.h"
+#include "taxii/auth.h"
+
+namespace cordon::taxii {
+
+struct ServiceOptions {
+  std::string title = "cordon TAXII 2.1 server";
+  std::string description = "STIX 2.1 store and TAXII 2.1 server of a cordon node";
+  std::string contact;
+  std::string default_api_root;  // "" => the first API root, if any
+  int default_page_size = 100;
+  int max_page_size = 1000;
+};
+
+class Service {
+ public:
+  Service(store::Store& store, ServiceOptions options);
+  net::Response Handle(const net::Request& request);
+  // The largest max_content_length of all API roots (for the transport's body limit).
+  uint64_t MaxContentLength();
+
+ private:
+  store::Store& store_;
+  ServiceOptions options_;
+  Authenticator auth_;
+};
+
+}  // namespace cordon::taxii
