@@ -8,7 +8,7 @@
 function(cordon_module name)
   cmake_parse_arguments(M "" "" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
-  list(FILTER srcs EXCLUDE REGEX "_(test|fuzz)\\.cc$")
+  list(FILTER srcs EXCLUDE REGEX "(_test|_fuzz|/main)\\.cc$")
   if(NOT srcs)  # a module whose sources are yet to be written still links
     set(srcs ${CMAKE_CURRENT_BINARY_DIR}/empty.cc)
     file(WRITE ${srcs} "")
