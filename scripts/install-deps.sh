@@ -9,7 +9,7 @@ packages=(
   libsimdjson-dev libsqlite3-dev sqlite3 libsodium-dev libabsl-dev
   libcli11-dev libfmt-dev libspdlog-dev libzstd-dev zstd
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 curl wrk
+  python3 curl wrk bc
 )
 
 missing=()
