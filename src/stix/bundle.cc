@@ -57,12 +57,13 @@ simdjson::error_code Walk(od::value v) {
     }
     case od::json_type::boolean: {
       bool b;
-      return v.get_bool().get(b);
+      if (v.get_bool().get(b) == simdjson::SUCCESS) return simdjson::SUCCESS;
+      return v.raw_json_token().starts_with("t") ? simdjson::T_ATOM_ERROR : simdjson::F_ATOM_ERROR;
     }
     case od::json_type::null: {
       bool is_null = false;
-      if (auto e = v.is_null().get(is_null)) return e;
-      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+      if (v.is_null().get(is_null) != simdjson::SUCCESS || !is_null) return simdjson::N_ATOM_ERROR;
+      return simdjson::SUCCESS;
     }
   }
   return simdjson::TAPE_ERROR;
@@ -77,7 +78,10 @@ class Splitter {
  private:
   // "not JSON: <reason> (near byte N)"; the offset only when the parser can tell.
   Status NotJson(simdjson::error_code e) {
-    std::string msg = std::string("not JSON: ") + simdjson::error_message(e);
+    std::string msg = std::string("not JSON: ") +
+                      (e == simdjson::OUT_OF_BOUNDS || e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT
+                           ? "the document ends inside an object or array"
+                           : simdjson::error_message(e));
     const char* at = nullptr;
     if (started_ && doc_.current_location().get(at) == simdjson::SUCCESS && at >= padded_.data() &&
         at <= padded_.data() + padded_.size()) {
@@ -94,6 +98,15 @@ class Splitter {
 
 Result<ObjectList> Splitter::Run() {
   thread_local od::parser parser;
+  // A document whose top level opens an object must end by closing it; the
+  // On Demand parser reports truncation and trailing text less clearly.
+  size_t first = json_.find_first_not_of(" \t\r\n");
+  size_t last = json_.find_last_not_of(" \t\r\n");
+  if (first != std::string_view::npos && json_[first] == '{' && json_[last] != '}') {
+    return absl::InvalidArgumentError(
+        "not JSON: the top-level object is truncated or followed by other text (near byte " +
+        std::to_string(last) + ")");
+  }
   if (auto e = parser.iterate(padded_).get(doc_)) return NotJson(e);
   started_ = true;
   od::json_type top_type;
