@@ -704,6 +704,20 @@ struct TimeSlot {
   Timestamp value;
 };
 
+// Whether a custom object declares itself an SCO through a STIX 2.1
+// extension definition ("extension_type": "new-sco").
+bool IsNewSco(dom::object obj) {
+  dom::object exts;
+  if (obj.at_key("extensions").get_object().get(exts) != simdjson::SUCCESS) return false;
+  for (dom::key_value_pair kv : exts) {
+    std::string_view t;
+    if (kv.value.at_key("extension_type").get_string().get(t) == simdjson::SUCCESS && t == "new-sco") {
+      return true;
+    }
+  }
+  return false;
+}
+
 class Validator {
  public:
   Validator(Validated& out, DefaultVersion default_version)
@@ -1279,6 +1293,7 @@ void Validator::Run(dom::element json) {
   info.type = std::string(type_);
   spec_ = FindType(type_);
   cat_ = spec_ ? spec_->cat : Cat::kCustom;
+  if (cat_ == Cat::kCustom && IsNewSco(obj)) cat_ = Cat::kSco;  // a 2.1 custom SCO
   if (cat_ == Cat::kBundle) {
     Add("type", "a bundle is not a STIX object (split it first)");
     return;

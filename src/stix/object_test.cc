@@ -307,6 +307,19 @@ TEST(ValidateObject, CustomPropertiesAndObjectsAreKept) {
               Contains(IsProblem("x-bad-name", "custom property names")));
 }
 
+TEST(ValidateObject, CustomScoDeclaredByExtensionDefinition) {
+  // STIX 2.1 section 7.3: a new SCO type is defined by an extension
+  // definition; such objects have the SCO common properties (no created).
+  J sco{{"type", "\"x-acme-device\""}, {"id", "\"x-acme-device--ff26c055-6336-5bc5-b98d-13d6226742dd\""},
+        {"serial", "\"A1\""},
+        {"extensions", "{\"extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e\":{\"extension_type\":\"new-sco\"}}"}};
+  Validated v = V(sco);
+  EXPECT_TRUE(v.ok()) << Dump(v);
+  EXPECT_EQ(v.info.spec_version, SpecVersion::k21);
+  // Without the declaration it is read as a (2.0) custom SDO, which needs created/modified.
+  EXPECT_THAT(V(J(sco).Erase("extensions")).problems, Contains(IsProblem("created", "required property missing")));
+}
+
 TEST(ValidateObject, SpecVersion) {
   EXPECT_THAT(V(Indicator().Set("spec_version", "\"2.2\"")).problems,
               Contains(IsProblem("spec_version", "must be \"2.1\", got \"2.2\"")));
