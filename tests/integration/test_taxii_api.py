@@ -5,8 +5,10 @@ import ssl
 import threading
 import unittest
 
-from harness import (COLLECTION, SECRET_COLLECTION, TAXII, WRITE_ONLY_COLLECTION, Node, indicator,
+from harness import (COLLECTION, SECRET_COLLECTION, TAXII, WRITE_ONLY_COLLECTION, Node, cordon, indicator,
                      raise_fd_limit)
+
+VERSIONS_COLLECTION = "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 
 OBJECTS = f"/cordon/collections/{COLLECTION}/objects/"
 
@@ -14,7 +16,9 @@ OBJECTS = f"/cordon/collections/{COLLECTION}/objects/"
 class TaxiiApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.node = Node(max_content_length=200_000).start(tls=True)
+        cls.node = Node(max_content_length=200_000)
+        cordon("collection", "add", "--data", cls.node.data, "--id", VERSIONS_COLLECTION, "--title", "Versions")
+        cls.node.start(tls=True)
         cls.admin = cls.node.client()
 
     @classmethod
@@ -49,7 +53,7 @@ class TaxiiApiTest(unittest.TestCase):
 
     def test_collections_show_only_what_the_user_may_see(self):
         ids = {c["id"]: c for c in self.admin.get("/cordon/collections/").json()["collections"]}
-        self.assertEqual(set(ids), {COLLECTION, SECRET_COLLECTION, WRITE_ONLY_COLLECTION})
+        self.assertEqual(set(ids), {COLLECTION, SECRET_COLLECTION, WRITE_ONLY_COLLECTION, VERSIONS_COLLECTION})
         reader = self.node.client("reader", "reader-pw")
         cols = {c["id"]: c for c in reader.get("/cordon/collections/").json()["collections"]}
         self.assertEqual(set(cols), {COLLECTION, WRITE_ONLY_COLLECTION})
@@ -72,7 +76,7 @@ class TaxiiApiTest(unittest.TestCase):
     # --- objects: POST, GET, filters, versions, pagination ---
 
     def test_post_then_read_back_with_filters_and_versions(self):
-        col = SECRET_COLLECTION
+        col = VERSIONS_COLLECTION
         base = f"/cordon/collections/{col}"
         v1 = indicator(0x100, created="2026-02-01T00:00:00.000Z")
         v2 = dict(v1, modified="2026-02-02T00:00:00.000Z", name="second")

@@ -120,6 +120,14 @@ class Connection {
 
   sqlite3* db() { return db_; }
 
+  // Resets every statement left mid-result, ending the read transaction it
+  // holds (a reader would otherwise keep seeing an old WAL snapshot).
+  void ResetBusy() {
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) {
+      if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
+    }
+  }
+
  private:
   Connection() = default;
   sqlite3* db_ = nullptr;
@@ -535,6 +543,7 @@ class SqliteStore : public Store {
       CORDON_ASSIGN_OR_RETURN(c, Connection::Open(path_, options_.cache_kib));
     }
     Result<T> r = f(*c);
+    c->ResetBusy();
     std::lock_guard lock(pool_mu_);
     readers_.push_back(std::move(c));
     return r;
