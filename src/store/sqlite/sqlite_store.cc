@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 
 #include "base/strings.h"
@@ -558,9 +559,9 @@ class SqliteStore : public Store {
     CORDON_ASSIGN_OR_RETURN(auto* range, c.Prepare(
         "SELECT min(version_ns), max(version_ns) FROM objects WHERE collection=? AND id=?"));
     CORDON_ASSIGN_OR_RETURN(auto* clear_last, c.Prepare(
-        "UPDATE objects SET is_last=0 WHERE collection=? AND id=? AND is_last=1"));
+        "UPDATE objects SET is_last=0 WHERE collection=? AND id=? AND version_ns=?"));
     CORDON_ASSIGN_OR_RETURN(auto* clear_first, c.Prepare(
-        "UPDATE objects SET is_first=0 WHERE collection=? AND id=? AND is_first=1"));
+        "UPDATE objects SET is_first=0 WHERE collection=? AND id=? AND version_ns=?"));
     CORDON_ASSIGN_OR_RETURN(auto* insert, c.Prepare(
         "INSERT INTO objects(collection,id,type,spec_version,version_ns,version_digits,date_added_ns,"
         "is_first,is_last,revoked,confidence,tlp,bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -583,21 +584,27 @@ class SqliteStore : public Store {
       }
       sqlite3_reset(find);
 
-      bool is_first = true, is_last = true;
+      bool is_first = true, is_last = true, had_versions = false;
+      int64_t min = 0, max = 0;
       sqlite3_reset(range);
       BindText(range, 1, collection);
       BindText(range, 2, o.info.id);
       if (sqlite3_step(range) == SQLITE_ROW && sqlite3_column_type(range, 0) != SQLITE_NULL) {
-        int64_t min = sqlite3_column_int64(range, 0), max = sqlite3_column_int64(range, 1);
+        had_versions = true;
+        min = sqlite3_column_int64(range, 0);
+        max = sqlite3_column_int64(range, 1);
         is_first = version.ns < min;
         is_last = version.ns > max;
       }
       sqlite3_reset(range);
-      for (auto [flag, stmt] : {std::pair{is_last, clear_last}, std::pair{is_first, clear_first}}) {
-        if (!flag) continue;
+      // The previous last (max) / first (min) version loses its flag. The
+      // version_ns term keeps this a point update on objects_by_version.
+      for (auto [flag, stmt, old] : {std::tuple{is_last, clear_last, max}, std::tuple{is_first, clear_first, min}}) {
+        if (!flag || !had_versions) continue;
         sqlite3_reset(stmt);
         BindText(stmt, 1, collection);
         BindText(stmt, 2, o.info.id);
+        sqlite3_bind_int64(stmt, 3, old);
         CORDON_RETURN_IF_ERROR(Done(c, stmt, "update version flags"));
       }
       // date_added: microseconds, strictly increasing across the whole node.
