@@ -25,6 +25,7 @@ export CORDON_BENCH_TOKEN=$token CORDON_BENCH_COLLECTION=$col
 
 start_server() {
   local t0 t1
+  rm -f "$work/serve.out"
   t0=$(date +%s.%N)
   build/cordon serve --data "$data" --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" \
     --tls-key "$work/key.pem" > "$work/serve.out" 2>&1 &
@@ -62,7 +63,7 @@ for target in "${sizes[@]}"; do
   echo "size $(count): start-up ${startup_ms} ms, RSS after start $(rss_mb) MB"
   after=$(sqlite3 "$data/cordon.db" "select strftime('%Y-%m-%dT%H:%M:%fZ', date_added_ns/1e9, 'unixepoch') from objects order by seq limit 1 offset $(( $(count) / 2 ))" 2>/dev/null || echo 2026-01-01T00:00:00Z)
   for q in "?limit=100" "?limit=100&added_after=$after" "?limit=100&match%5Btype%5D=indicator"; do
-    wrk -t2 -c64 -d10s --latency -s bench/get_headers.lua "$base/$q" > "$work/get.out" 2>&1
+    wrk -t2 -c64 -d10s --latency -s bench/get_headers.lua "$base/$q" > "$work/get.out" 2>&1 || { cat "$work/get.out"; exit 1; }
     rps=$(awk '/Requests\/sec/ {print $2}' "$work/get.out")
     p99=$(awk '$1=="99%" {print $2}' "$work/get.out")
     echo "  GET objects/$q: $rps req/s, p99 $p99, RSS $(rss_mb) MB"
