@@ -33,6 +33,7 @@ start_server() {
   until grep -q serving "$work/serve.out" 2>/dev/null; do sleep 0.005; done
   t1=$(date +%s.%N)
   port=$(sed -n 's/.*:\([0-9]*\)\/taxii2\/.*/\1/p' "$work/serve.out")
+  base=https://127.0.0.1:$port/cordon/collections/$col/objects
   startup_ms=$(echo "($t1 - $t0) * 1000" | bc)
 }
 stop_server() { kill $server; wait $server 2>/dev/null || true; }
@@ -41,7 +42,6 @@ count() { sqlite3 "$data/cordon.db" "select count(*) from objects" 2>/dev/null |
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 start_server
-base=https://127.0.0.1:$port/cordon/collections/$col/objects
 run=1
 for target in "${sizes[@]}"; do
   # Ingest until the store holds `target` objects; the first 10 s window is the measured one.

@@ -179,6 +179,30 @@ struct Call {
   const store::User& user;
 };
 
+// The store query for a collection's objects under the request's filters.
+store::ObjectQuery QueryFor(const std::string& collection, const Filters& f, int default_limit, int max_limit,
+                            bool with_bytes) {
+  return store::ObjectQuery{.collection = collection,
+                            .added_after = f.added_after,
+                            .ids = f.ids,
+                            .types = f.types,
+                            .version = f.version,
+                            .spec_versions = f.spec_versions,
+                            .after_cursor = f.next,
+                            .limit = std::clamp(f.limit.value_or(default_limit), 1, max_limit),
+                            .with_bytes = with_bytes};
+}
+
+// An envelope of stored objects: their bytes concatenated, as they arrived.
+net::Response EnvelopeResponse(const store::Page& page) {
+  size_t bytes = 0;
+  for (const auto& o : page.items) bytes += o.bytes.size() + 1;
+  net::Response r = Json(200, PageJson(page, "objects", bytes,
+                                       [](std::string& b, const store::StoredObject& o) { b += o.bytes; }));
+  AddDateAddedHeaders(page, r);
+  return r;
+}
+
 }  // namespace
 
 Service::Service(store::Store& store, ServiceOptions options)
@@ -322,17 +346,8 @@ net::Response Service::Handle(const net::Request& req) {
     if (!can_read) return need_read();
     auto f = ParseFilters(target->query, {});
     if (!f.ok()) return FromStatus(f.status());
-    store::ObjectQuery q{.collection = cid,
-                         .added_after = f->added_after,
-                         .ids = f->ids,
-                         .types = f->types,
-                         .version = f->version,
-                         .spec_versions = f->spec_versions,
-                         .after_cursor = f->next,
-                         .limit = std::clamp(f->limit.value_or(options_.default_page_size), 1,
-                                             options_.max_page_size),
-                         .with_bytes = false};
-    auto page = store_.QueryObjects(q);
+    auto page = store_.QueryObjects(
+        QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/false));
     if (!page.ok()) return FromStatus(page.status());
     std::string body = PageJson(*page, "objects", page->items.size() * 160,
                                 [](std::string& b, const store::StoredObject& o) {
@@ -359,23 +374,10 @@ net::Response Service::Handle(const net::Request& req) {
       if (!can_read) return need_read();
       auto f = ParseFilters(target->query, {});
       if (!f.ok()) return FromStatus(f.status());
-      store::ObjectQuery q{.collection = cid,
-                           .added_after = f->added_after,
-                           .ids = f->ids,
-                           .types = f->types,
-                           .version = f->version,
-                           .spec_versions = f->spec_versions,
-                           .after_cursor = f->next,
-                           .limit = std::clamp(f->limit.value_or(options_.default_page_size), 1,
-                                               options_.max_page_size)};
-      auto page = store_.QueryObjects(q);
+      auto page = store_.QueryObjects(
+          QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true));
       if (!page.ok()) return FromStatus(page.status());
-      size_t bytes = 0;
-      for (const auto& o : page->items) bytes += o.bytes.size() + 1;
-      net::Response r = Json(200, PageJson(*page, "objects", bytes,
-                                           [](std::string& b, const store::StoredObject& o) { b += o.bytes; }));
-      AddDateAddedHeaders(*page, r);
-      return r;
+      return EnvelopeResponse(*page);
     }
     if (method == "POST") {
       if (!user->CanWrite(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");
@@ -419,15 +421,11 @@ net::Response Service::Handle(const net::Request& req) {
     if (!can_read) return need_read();
     auto f = ParseFilters(target->query, {.id = false, .type = false, .version = false});
     if (!f.ok()) return FromStatus(f.status());
-    store::ObjectQuery q{.collection = cid,
-                         .added_after = f->added_after,
-                         .ids = {oid},
-                         .spec_versions = f->spec_versions,
-                         .after_cursor = f->next,
-                         .limit = std::clamp(f->limit.value_or(options_.max_page_size), 1,
-                                             options_.max_page_size),
-                         .with_bytes = false};
-    q.version.all = true;
+    Filters all_versions = *f;
+    all_versions.ids = {oid};
+    all_versions.version.all = true;
+    store::ObjectQuery q =
+        QueryFor(cid, all_versions, options_.max_page_size, options_.max_page_size, /*with_bytes=*/false);
     auto page = store_.QueryObjects(q);
     if (!page.ok()) return FromStatus(page.status());
     if (page->items.empty() && f->next == 0 && !f->added_after) {
@@ -450,25 +448,15 @@ net::Response Service::Handle(const net::Request& req) {
     if (!can_read) return need_read();
     auto f = ParseFilters(target->query, {.id = false, .type = false});
     if (!f.ok()) return FromStatus(f.status());
-    store::ObjectQuery q{.collection = cid,
-                         .added_after = f->added_after,
-                         .ids = {oid},
-                         .version = f->version,
-                         .spec_versions = f->spec_versions,
-                         .after_cursor = f->next,
-                         .limit = std::clamp(f->limit.value_or(options_.default_page_size), 1,
-                                             options_.max_page_size)};
-    auto page = store_.QueryObjects(q);
+    Filters one = *f;
+    one.ids = {oid};
+    auto page = store_.QueryObjects(
+        QueryFor(cid, one, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true));
     if (!page.ok()) return FromStatus(page.status());
     if (page->items.empty() && f->next == 0) {
       return Error(404, "Not Found", "no object '" + oid + "' in collection '" + cid + "' matches");
     }
-    size_t bytes = 0;
-    for (const auto& o : page->items) bytes += o.bytes.size() + 1;
-    net::Response r = Json(200, PageJson(*page, "objects", bytes,
-                                         [](std::string& b, const store::StoredObject& o) { b += o.bytes; }));
-    AddDateAddedHeaders(*page, r);
-    return r;
+    return EnvelopeResponse(*page);
   }
   if (method == "DELETE") {
     if (!user->CanWrite(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");

@@ -164,6 +164,20 @@ Status Done(Connection& c, sqlite3_stmt* s, const char* what) {
   return absl::OkStatus();
 }
 
+// The SQL condition (" AND ...", or "" for all versions) selecting the versions
+// a VersionFilter names. Timestamps are integers, so they are inlined safely.
+std::string VersionClause(const VersionFilter& v) {
+  if (v.all) return "";
+  if (v.last && !v.first && v.versions.empty()) return " AND is_last=1";
+  if (v.first && !v.last && v.versions.empty()) return " AND is_first=1";
+  std::string any;
+  auto add = [&any](const std::string& term) { any += (any.empty() ? "" : " OR ") + term; };
+  if (v.first) add("is_first=1");
+  if (v.last) add("is_last=1");
+  for (const auto& t : v.versions) add("version_ns=" + std::to_string(t.ns));
+  return " AND (" + any + ")";
+}
+
 class SqliteStore : public Store {
  public:
   SqliteStore(std::string path, SqliteOptions options) : path_(std::move(path)), options_(options) {}
@@ -270,31 +284,18 @@ class SqliteStore : public Store {
     return Read<Page>([&](Connection& c) -> Result<Page> {
       int64_t after = q.after_cursor;
       if (q.added_after) {
-        CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT min(seq) FROM objects WHERE date_added_ns > ?"));
+        CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT seq FROM objects WHERE date_added_ns > ? ORDER BY date_added_ns LIMIT 1"));
         sqlite3_bind_int64(s, 1, q.added_after->ns);
-        if (sqlite3_step(s) == SQLITE_ROW) {
-          if (sqlite3_column_type(s, 0) == SQLITE_NULL) return Page{};
-          after = std::max<int64_t>(after, sqlite3_column_int64(s, 0) - 1);
-        }
+        // seq and date_added grow together, so "added after" is "seq from the
+        // first row added after" and the scan below stays an index range scan.
+        if (sqlite3_step(s) != SQLITE_ROW) return Page{};
+        after = std::max<int64_t>(after, sqlite3_column_int64(s, 0) - 1);
         sqlite3_reset(s);
       }
       std::string sql = "SELECT seq,id,type,spec_version,version_ns,version_digits,date_added_ns";
       sql += q.with_bytes ? ",bytes" : "";
       sql += " FROM objects WHERE collection=?1 AND seq>?2";
-      const VersionFilter& v = q.version;
-      if (v.empty() || (v.last && !v.first && !v.all && v.versions.empty())) {
-        sql += " AND is_last=1";
-      } else if (v.first && !v.last && !v.all && v.versions.empty()) {
-        sql += " AND is_first=1";
-      } else if (!v.all) {
-        std::string any;
-        if (v.first) any += "is_first=1";
-        if (v.last) any += std::string(any.empty() ? "" : " OR ") + "is_last=1";
-        for (const auto& t : v.versions) {
-          any += std::string(any.empty() ? "" : " OR ") + "version_ns=" + std::to_string(t.ns);
-        }
-        sql += " AND (" + any + ")";
-      }
+      sql += VersionClause(q.version.empty() ? VersionFilter{.last = true} : q.version);
       int param = 3;
       auto in_list = [&](const char* column, size_t n) {
         sql += std::string(" AND ") + column + " IN (";
@@ -347,14 +348,7 @@ class SqliteStore : public Store {
     std::lock_guard lock(write_mu_);
     Connection& c = *writer_;
     std::string where = "collection=?1 AND id=?2";
-    if (!v.empty() && !v.all) {
-      // Resolve first/last before deleting anything.
-      std::string any;
-      if (v.first) any += "is_first=1";
-      if (v.last) any += std::string(any.empty() ? "" : " OR ") + "is_last=1";
-      for (const auto& t : v.versions) any += std::string(any.empty() ? "" : " OR ") + "version_ns=" + std::to_string(t.ns);
-      where += " AND (" + any + ")";
-    }
+    if (!v.empty()) where += VersionClause(v);  // empty: every version
     if (!spec_versions.empty()) {
       where += " AND spec_version IN (";
       for (size_t i = 0; i < spec_versions.size(); ++i) where += (i ? ",?" : "?") + std::to_string(3 + i);
