@@ -23,8 +23,9 @@
 //    applies to binary values byte-wise when the regex is all Latin-1.
 //  * ISSUBSET / ISSUPERSET: IPv4 (dotted quad, also the inet_aton forms) and
 //    IPv6 addresses and CIDR blocks; an unparsable address is an error.
-//  * EXISTS (2.1): the path selects at least one value; NOT EXISTS: an object
-//    of the type for which it selects none.
+//  * EXISTS (2.1): the path selects at least one value (a negated EXISTS,
+//    which the grammar has no syntax for, would select objects of the type
+//    for which it selects none).
 //  * Observation expressions bind distinct observation instances (an
 //    observed-data with number_observed N provides N instances): AND and
 //    FOLLOWEDBY need disjoint bindings; FOLLOWEDBY also needs the left side's
