@@ -137,6 +137,14 @@ struct MatchResult {
 // regular expression, a `_ref` value that is not a string or a `_refs` value
 // that is not a list of strings, invalid *_hex / *_bin data, an invalid
 // START/STOP or t'...' timestamp (e.g. Feb 30), REPEATS < 1 or WITHIN <= 0.
+// ResourceExhausted if the binding search exceeds its step budget (2e8 steps;
+// only pathological REPEATS / AND combinations over many observations).
+//
+// Deliberate differences from the reference matcher, where it fails for
+// Python reasons or lacks a feature: IPv6 addresses and blocks are supported
+// (the reference only parses IPv4); binary data that is not valid UTF-8 never
+// matches LIKE (the reference raises UnicodeDecodeError); regexes run on ICU,
+// with Python's (?P<name>), (?P=name) and \Z translated.
 Result<MatchResult> Evaluate(const Pattern& pattern, const ObservationSet& observed);
 
 }  // namespace cordon::pattern
