@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev libboost-system-dev libssl-dev openssl
   libsimdjson-dev libsqlite3-dev sqlite3 libsodium-dev libabsl-dev
-  libcli11-dev libfmt-dev libspdlog-dev libzstd-dev zstd
+  libcli11-dev libfmt-dev libspdlog-dev libzstd-dev zstd libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl wrk bc
 )

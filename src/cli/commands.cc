@@ -13,6 +13,7 @@
 #include "base/uuid.h"
 #include "ingest/ingest.h"
 #include "net/http_server.h"
+#include "pattern/evaluator.h"
 #include "pattern/pattern.h"
 #include "stix/object.h"
 #include "store/sqlite/sqlite_store.h"
@@ -267,6 +268,27 @@ int PatternValidate(Context& c, const std::string& pattern, const std::string& v
   return all_ok ? 0 : 1;
 }
 
+// Exit status: 0 match, 1 no match, 2 invalid pattern or data (message on stderr).
+int PatternMatch(Context& c, const std::string& text, const std::string& observed_file,
+                 const std::string& version) {
+  pattern::Version v = version == "2.0" ? pattern::Version::k20 : pattern::Version::k21;
+  auto parsed = pattern::Parse(text, v);
+  if (!parsed.ok()) return c.Fail(absl::InvalidArgumentError("pattern: " + std::string(parsed.status().message())));
+  if (Status s = pattern::ValidateSemantics(*parsed); !s.ok()) {
+    return c.Fail(absl::InvalidArgumentError("pattern: " + std::string(s.message())));
+  }
+  auto json = ReadAll(observed_file, c.in);
+  if (!json.ok()) return c.Fail(json.status());
+  auto observed = pattern::LoadObserved(*json, v);
+  if (!observed.ok()) {
+    return c.Fail(absl::InvalidArgumentError(observed_file + ": " + std::string(observed.status().message())));
+  }
+  auto result = pattern::Evaluate(*parsed, *observed);
+  if (!result.ok()) return c.Fail(result.status());
+  c.out << (result->matched ? "match" : "no match") << "\n";
+  return result->matched ? 0 : 1;
+}
+
 }  // namespace
 
 int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -360,6 +382,17 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
       ->capture_default_str()
       ->check(CLI::IsMember({"2.0", "2.1"}));
   validate->callback([&] { action = [&] { return PatternValidate(c, pattern_text, stix_version); }; });
+
+  auto* match = pattern->add_subcommand(
+      "match", "evaluate a pattern against observed data; prints match or no match (exit 0 / 1; 2 on error)");
+  std::string observed_file;
+  match->add_option("pattern", pattern_text, "the STIX pattern")->required();
+  match->add_option("--observed", observed_file,
+                    "a bundle or JSON list of observed-data and SCOs ('-' = stdin)")->required();
+  match->add_option("--stix-version", stix_version, "2.0 or 2.1")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"2.0", "2.1"}));
+  match->callback([&] { action = [&] { return PatternMatch(c, pattern_text, observed_file, stix_version); }; });
 
   try {
     app.parse(argc, argv);

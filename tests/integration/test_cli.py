@@ -99,6 +99,29 @@ class CliTest(unittest.TestCase):
         self.assertIn("column", p.stdout)
         self.assertEqual(cordon("pattern", "validate", "[ipv4-addr:value = '1.2.3.4']").stdout, "ok\n")
 
+    def test_pattern_match(self):
+        observed = [{"type": "observed-data", "spec_version": "2.1",
+                     "id": "observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf",
+                     "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                     "first_observed": "2026-01-01T00:00:00Z", "last_observed": "2026-01-01T00:00:00Z",
+                     "number_observed": 1, "object_refs": ["domain-name--3c10e93f-798e-5a26-a0c1-08156efab7f5"]},
+                    {"type": "domain-name", "spec_version": "2.1",
+                     "id": "domain-name--3c10e93f-798e-5a26-a0c1-08156efab7f5", "value": "update-check.example.net"}]
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(observed, f)
+        try:
+            p = cordon("pattern", "match", "[domain-name:value LIKE '%.example.net']", "--observed", f.name, check=False)
+            self.assertEqual((p.returncode, p.stdout), (0, "match\n"))
+            p = cordon("pattern", "match", "[domain-name:value = 'example.org']", "--observed", f.name, check=False)
+            self.assertEqual((p.returncode, p.stdout), (1, "no match\n"))
+            p = cordon("pattern", "match", "[domain-name:value = ", "--observed", f.name, check=False)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("column", p.stderr)
+            p = cordon("pattern", "match", "[domain-name:value = 'x']", "--observed", "-", stdin="[{", check=False)
+            self.assertEqual(p.returncode, 2)
+        finally:
+            os.unlink(f.name)
+
     def test_errors_go_to_stderr_with_nonzero_exit(self):
         p = cordon("serve", "--data", "/nonexistent/dir", "--listen", "127.0.0.1:0", "--insecure-http", check=False)
         self.assertNotEqual(p.returncode, 0)

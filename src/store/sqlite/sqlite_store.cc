@@ -564,20 +564,8 @@ class SqliteStore : public Store {
             .count() * 1000;
     for (const NewObject& o : objects) {
       const Timestamp version = o.info.version();
-      sqlite3_reset(find);
-      BindText(find, 1, collection);
-      BindText(find, 2, o.info.id);
-      sqlite3_bind_int64(find, 3, version.ns);
-      if (sqlite3_step(find) == SQLITE_ROW) {
-        int64_t added = sqlite3_column_int64(find, 0);
-        std::string_view stored(static_cast<const char*>(sqlite3_column_blob(find, 1)), sqlite3_column_bytes(find, 1));
-        out.outcomes.push_back(stored == o.bytes ? PutOutcome::kUnchanged : PutOutcome::kConflict);
-        out.date_added.push_back(Timestamp{added, 6});
-        sqlite3_reset(find);
-        continue;
-      }
-      sqlite3_reset(find);
-
+      // The id's version range first: for a new id (the common case) that one
+      // covering-index probe is all that precedes the insert.
       bool is_first = true, is_last = true, had_versions = false;
       int64_t min = 0, max = 0;
       sqlite3_reset(range);
@@ -591,6 +579,22 @@ class SqliteStore : public Store {
         is_last = version.ns > max;
       }
       sqlite3_reset(range);
+      if (had_versions && version.ns >= min && version.ns <= max) {
+        sqlite3_reset(find);
+        BindText(find, 1, collection);
+        BindText(find, 2, o.info.id);
+        sqlite3_bind_int64(find, 3, version.ns);
+        if (sqlite3_step(find) == SQLITE_ROW) {
+          int64_t added = sqlite3_column_int64(find, 0);
+          std::string_view stored(static_cast<const char*>(sqlite3_column_blob(find, 1)),
+                                  sqlite3_column_bytes(find, 1));
+          out.outcomes.push_back(stored == o.bytes ? PutOutcome::kUnchanged : PutOutcome::kConflict);
+          out.date_added.push_back(Timestamp{added, 6});
+          sqlite3_reset(find);
+          continue;
+        }
+        sqlite3_reset(find);
+      }
       // The previous last (max) / first (min) version loses its flag. The
       // version_ns term keeps this a point update on objects_by_version.
       for (auto [flag, stmt, old] : {std::tuple{is_last, clear_last, max}, std::tuple{is_first, clear_first, min}}) {
