@@ -7,7 +7,9 @@
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
+#include <variant>
 
+#include "base/json_writer.h"
 #include "base/strings.h"
 
 namespace cordon::store {
@@ -57,11 +59,24 @@ CREATE TABLE users(
 CREATE TABLE tokens(
   hash TEXT PRIMARY KEY, user TEXT NOT NULL, label TEXT NOT NULL);
 )sql",
+    // 2: marking refs (a JSON array) beside each version; (collection, seq) for
+    // queries no version/type index serves (an index on collection ends in the
+    // rowid, which is seq); the date_added high-water mark, so a restart never
+    // hands out a date_added at or below one given out before, even if that row
+    // was deleted since (a client's added_after would skip the new row).
+    R"sql(
+ALTER TABLE objects ADD COLUMN marking_refs TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX objects_seq ON objects(collection);
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO meta(key, value) SELECT 'last_date_added_ns', coalesce(max(date_added_ns), 0) FROM objects;
+)sql",
 };
 
+// SQLite's error for `db` as a Status: busy/locked/full/I/O errors are
+// Unavailable (worth retrying later), everything else Internal.
 Status SqlError(sqlite3* db, const std::string& what) {
-  std::string msg = what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
-  int code = db ? sqlite3_errcode(db) : SQLITE_NOMEM;
+  std::string msg = "sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+  int code = db ? (sqlite3_errcode(db) & 0xff) : SQLITE_NOMEM;
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL || code == SQLITE_IOERR) {
     return absl::UnavailableError(msg);
   }
@@ -72,19 +87,24 @@ Status SqlError(sqlite3* db, const std::string& what) {
 class Connection {
  public:
   ~Connection() {
-    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    for (auto* cache : {&static_, &dynamic_}) {
+      for (auto& [sql, stmt] : *cache) sqlite3_finalize(stmt);
+    }
     sqlite3_close(db_);
   }
 
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path, int cache_kib) {
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, int cache_kib, bool writer) {
     auto c = std::unique_ptr<Connection>(new Connection);
     if (sqlite3_open_v2(path.c_str(), &c->db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
       return SqlError(c->db_, "cannot open '" + path + "'");
     }
+    sqlite3_extended_result_codes(c->db_, 1);
     sqlite3_busy_timeout(c->db_, 10000);
-    std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                          "PRAGMA cache_size=-" + std::to_string(cache_kib) + ";";
+    // synchronous=FULL on every connection: the last one to close checkpoints.
+    std::string pragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
+                          std::to_string(cache_kib) + ";";
+    if (writer) pragmas = "PRAGMA journal_mode=WAL; " + pragmas;
     CORDON_RETURN_IF_ERROR(c->Exec(pragmas));
     return c;
   }
@@ -92,32 +112,19 @@ class Connection {
   Status Exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
       sqlite3_free(err);
-      return absl::InternalError("sqlite: " + msg);
+      return SqlError(db_, sql.size() > 60 ? sql.substr(0, 60) + "..." : sql);
     }
     return absl::OkStatus();
   }
 
-  // A reset statement for `sql`, compiled once per connection.
-  Result<sqlite3_stmt*> Prepare(const std::string& sql) {
-    auto it = cache_.find(sql);
-    if (it != cache_.end()) {
-      sqlite3_reset(it->second);
-      sqlite3_clear_bindings(it->second);
-      return it->second;
-    }
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-      return SqlError(db_, "prepare");
-    }
-    if (cache_.size() > 256) {  // bound: dynamic filter SQL has many shapes
-      for (auto& [s, st] : cache_) sqlite3_finalize(st);
-      cache_.clear();
-    }
-    cache_.emplace(sql, stmt);
-    return stmt;
-  }
+  // A reset statement for `sql` (fixed text), compiled once per connection and
+  // kept for the connection's life.
+  Result<sqlite3_stmt*> Prepare(const std::string& sql) { return PrepareIn(static_, sql, SIZE_MAX); }
+
+  // The same for SQL built per request (filter shapes): a bounded cache, which
+  // may finalize other dynamic statements, so a caller uses one at a time.
+  Result<sqlite3_stmt*> PrepareDynamic(const std::string& sql) { return PrepareIn(dynamic_, sql, 128); }
 
   sqlite3* db() { return db_; }
 
@@ -130,9 +137,30 @@ class Connection {
   }
 
  private:
+  using Cache = std::unordered_map<std::string, sqlite3_stmt*>;
   Connection() = default;
+
+  Result<sqlite3_stmt*> PrepareIn(Cache& cache, const std::string& sql, size_t bound) {
+    auto it = cache.find(sql);
+    if (it != cache.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return SqlError(db_, "prepare '" + sql + "'");
+    }
+    if (cache.size() >= bound) {
+      for (auto& [s, st] : cache) sqlite3_finalize(st);
+      cache.clear();
+    }
+    cache.emplace(sql, stmt);
+    return stmt;
+  }
+
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  Cache static_, dynamic_;
 };
 
 void BindText(sqlite3_stmt* s, int i, std::string_view v) {
@@ -155,27 +183,107 @@ std::vector<std::string> SplitList(const std::string& s) {
   for (auto p : Split(s, ',', EmptyParts::kSkip)) out.emplace_back(p);
   return out;
 }
+std::string JsonArray(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonString(out, v[i]);
+  }
+  return out + "]";
+}
+std::string_view SpecVersionText(stix::SpecVersion v) { return v == stix::SpecVersion::k20 ? "2.0" : "2.1"; }
 
 // Runs `s` to completion (for statements without result rows).
 Status Done(Connection& c, sqlite3_stmt* s, const char* what) {
   int rc = sqlite3_step(s);
+  Status st = rc == SQLITE_DONE ? absl::OkStatus() : SqlError(c.db(), what);
   sqlite3_reset(s);
-  if (rc != SQLITE_DONE) return SqlError(c.db(), what);
-  return absl::OkStatus();
+  return st;
 }
 
-// The SQL condition (" AND ...", or "" for all versions) selecting the versions
-// a VersionFilter names. Timestamps are integers, so they are inlined safely.
-std::string VersionClause(const VersionFilter& v) {
-  if (v.all) return "";
-  if (v.last && !v.first && v.versions.empty()) return " AND is_last=1";
-  if (v.first && !v.last && v.versions.empty()) return " AND is_first=1";
-  std::string any;
-  auto add = [&any](const std::string& term) { any += (any.empty() ? "" : " OR ") + term; };
-  if (v.first) add("is_first=1");
-  if (v.last) add("is_last=1");
-  for (const auto& t : v.versions) add("version_ns=" + std::to_string(t.ns));
-  return " AND (" + any + ")";
+// One step: true for a row, false at the end, else the error.
+Result<bool> Step(Connection& c, sqlite3_stmt* s, const char* what) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status st = SqlError(c.db(), what);
+  sqlite3_reset(s);
+  return st;
+}
+
+// SQL assembled per request, with its parameters (all bound, never inlined, so
+// the number of distinct statements stays small).
+struct Sql {
+  std::string text;
+  std::vector<std::variant<int64_t, std::string>> params;
+
+  Sql& Add(std::string_view s) {
+    text += s;
+    return *this;
+  }
+  Sql& Param(int64_t v) {
+    text += '?';
+    params.emplace_back(v);
+    return *this;
+  }
+  Sql& Param(const std::string& v) {
+    text += '?';
+    params.emplace_back(v);
+    return *this;
+  }
+  // " AND column IN (?,?,...)" (nothing for an empty list).
+  Sql& In(std::string_view column, const std::vector<std::string>& values) {
+    if (values.empty()) return *this;
+    Add(" AND ").Add(column).Add(" IN (");
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) Add(",");
+      Param(values[i]);
+    }
+    return Add(")");
+  }
+  void Bind(sqlite3_stmt* s) const {
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      if (auto* n = std::get_if<int64_t>(&params[i])) {
+        sqlite3_bind_int64(s, idx, *n);
+      } else {
+        BindText(s, idx, std::get<std::string>(params[i]));
+      }
+    }
+  }
+};
+
+// Appends the condition (" AND ...", or nothing for all versions) selecting the
+// versions a VersionFilter names; first/last alone stay a plain equality so the
+// flag indexes serve them.
+void AddVersionClause(Sql& sql, const VersionFilter& v) {
+  if (v.all) return;
+  if (v.last && !v.first && v.versions.empty()) {
+    sql.Add(" AND is_last=1");
+    return;
+  }
+  if (v.first && !v.last && v.versions.empty()) {
+    sql.Add(" AND is_first=1");
+    return;
+  }
+  sql.Add(" AND (");
+  bool any = false;
+  auto sep = [&] {
+    if (any) sql.Add(" OR ");
+    any = true;
+  };
+  if (v.first) sep(), sql.Add("is_first=1");
+  if (v.last) sep(), sql.Add("is_last=1");
+  if (!v.versions.empty()) {
+    sep();
+    sql.Add("version_ns IN (");
+    for (size_t i = 0; i < v.versions.size(); ++i) {
+      if (i) sql.Add(",");
+      sql.Param(v.versions[i].ns);
+    }
+    sql.Add(")");
+  }
+  sql.Add(")");
 }
 
 class SqliteStore : public Store {
@@ -183,10 +291,13 @@ class SqliteStore : public Store {
   SqliteStore(std::string path, SqliteOptions options) : path_(std::move(path)), options_(options) {}
 
   Status Init() {
-    CORDON_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, options_.cache_kib));
+    CORDON_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, options_.cache_kib, /*writer=*/true));
     CORDON_RETURN_IF_ERROR(Migrate());
-    CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare("SELECT max(date_added_ns) FROM objects"));
-    if (sqlite3_step(s) == SQLITE_ROW) last_date_added_ns_ = sqlite3_column_int64(s, 0);
+    CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare(
+        "SELECT max(coalesce((SELECT max(date_added_ns) FROM objects), 0),"
+        " coalesce((SELECT value FROM meta WHERE key='last_date_added_ns'), 0))"));
+    CORDON_ASSIGN_OR_RETURN(bool row, Step(*writer_, s, "read date_added high-water mark"));
+    if (row) last_date_added_ns_ = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
     return absl::OkStatus();
   }
@@ -194,8 +305,11 @@ class SqliteStore : public Store {
   // --- API roots and collections ---
   Status PutApiRoot(const ApiRoot& r) override {
     std::lock_guard lock(write_mu_);
+    // An upsert, not INSERT OR REPLACE: the row stays (collections refer to it).
     CORDON_ASSIGN_OR_RETURN(auto* s, writer_->Prepare(
-        "INSERT OR REPLACE INTO api_roots(name,title,description,max_content_length) VALUES(?,?,?,?)"));
+        "INSERT INTO api_roots(name,title,description,max_content_length) VALUES(?,?,?,?) "
+        "ON CONFLICT(name) DO UPDATE SET title=excluded.title, description=excluded.description, "
+        "max_content_length=excluded.max_content_length"));
     BindText(s, 1, r.name);
     BindText(s, 2, r.title);
     BindText(s, 3, r.description);
@@ -208,7 +322,11 @@ class SqliteStore : public Store {
       CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
           "SELECT name,title,description,max_content_length FROM api_roots ORDER BY name"));
       std::vector<ApiRoot> out;
-      while (sqlite3_step(s) == SQLITE_ROW) out.push_back(RootFrom(s));
+      for (;;) {
+        CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "list API roots"));
+        if (!row) break;
+        out.push_back(RootFrom(s));
+      }
       return out;
     });
   }
@@ -218,22 +336,35 @@ class SqliteStore : public Store {
       CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
           "SELECT name,title,description,max_content_length FROM api_roots WHERE name=?"));
       BindText(s, 1, name);
-      if (sqlite3_step(s) != SQLITE_ROW) return absl::NotFoundError("no API root '" + name + "'");
+      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "read API root"));
+      if (!row) return absl::NotFoundError("no API root '" + name + "'");
       return RootFrom(s);
     });
   }
 
   Status PutCollection(const Collection& col) override {
-    CORDON_RETURN_IF_ERROR(GetApiRoot(col.api_root).status());
     std::lock_guard lock(write_mu_);
-    CORDON_ASSIGN_OR_RETURN(auto* s, writer_->Prepare(
-        "INSERT OR REPLACE INTO collections(id,api_root,title,description,alias) VALUES(?,?,?,?,?)"));
-    BindText(s, 1, col.id);
-    BindText(s, 2, col.api_root);
-    BindText(s, 3, col.title);
-    BindText(s, 4, col.description);
-    BindText(s, 5, col.alias);
-    return Done(*writer_, s, "store collection");
+    Connection& c = *writer_;
+    return WriteTxn<bool>(c, [&]() -> Result<bool> {
+      CORDON_ASSIGN_OR_RETURN(auto* root, c.Prepare("SELECT 1 FROM api_roots WHERE name=?"));
+      BindText(root, 1, col.api_root);
+      CORDON_ASSIGN_OR_RETURN(bool exists, Step(c, root, "read API root"));
+      sqlite3_reset(root);
+      if (!exists) {
+        return absl::NotFoundError("no API root '" + col.api_root + "' for collection '" + col.id + "'");
+      }
+      CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
+          "INSERT INTO collections(id,api_root,title,description,alias) VALUES(?,?,?,?,?) "
+          "ON CONFLICT(id) DO UPDATE SET api_root=excluded.api_root, title=excluded.title, "
+          "description=excluded.description, alias=excluded.alias"));
+      BindText(s, 1, col.id);
+      BindText(s, 2, col.api_root);
+      BindText(s, 3, col.title);
+      BindText(s, 4, col.description);
+      BindText(s, 5, col.alias);
+      CORDON_RETURN_IF_ERROR(Done(c, s, "store collection"));
+      return true;
+    }).status();
   }
 
   Result<std::vector<Collection>> ListCollections(const std::string& api_root) override {
@@ -242,7 +373,11 @@ class SqliteStore : public Store {
           "SELECT id,api_root,title,description,alias FROM collections WHERE api_root=? ORDER BY title, id"));
       BindText(s, 1, api_root);
       std::vector<Collection> out;
-      while (sqlite3_step(s) == SQLITE_ROW) out.push_back(CollectionFrom(s));
+      for (;;) {
+        CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "list collections"));
+        if (!row) break;
+        out.push_back(CollectionFrom(s));
+      }
       return out;
     });
   }
@@ -253,9 +388,8 @@ class SqliteStore : public Store {
           "SELECT id,api_root,title,description,alias FROM collections WHERE api_root=? AND id=?"));
       BindText(s, 1, api_root);
       BindText(s, 2, id);
-      if (sqlite3_step(s) != SQLITE_ROW) {
-        return absl::NotFoundError("no collection '" + id + "' in API root '" + api_root + "'");
-      }
+      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "read collection"));
+      if (!row) return absl::NotFoundError("no collection '" + id + "' in API root '" + api_root + "'");
       return CollectionFrom(s);
     });
   }
@@ -263,20 +397,9 @@ class SqliteStore : public Store {
   // --- objects ---
   Result<PutResult> PutObjects(const std::string& collection, const std::vector<NewObject>& objects) override {
     std::lock_guard lock(write_mu_);
-    Connection& c = *writer_;
-    CORDON_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
     int64_t saved_last = last_date_added_ns_;
-    auto result = PutLocked(c, collection, objects);
-    if (!result.ok()) {
-      c.Exec("ROLLBACK").IgnoreError();
-      last_date_added_ns_ = saved_last;
-      return result.status();
-    }
-    if (Status s = c.Exec("COMMIT"); !s.ok()) {
-      c.Exec("ROLLBACK").IgnoreError();
-      last_date_added_ns_ = saved_last;
-      return s;
-    }
+    auto result = WriteTxn<PutResult>(*writer_, [&] { return PutLocked(*writer_, collection, objects); });
+    if (!result.ok()) last_date_added_ns_ = saved_last;  // nothing of the batch was stored
     return result;
   }
 
@@ -284,41 +407,31 @@ class SqliteStore : public Store {
     return Read<Page>([&](Connection& c) -> Result<Page> {
       int64_t after = q.after_cursor;
       if (q.added_after) {
-        CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT seq FROM objects WHERE date_added_ns > ? ORDER BY date_added_ns LIMIT 1"));
+        // seq and date_added grow together, so "added after X" is "seq from the
+        // first row added after X" and the scan below stays a seq range scan.
+        CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
+            "SELECT seq FROM objects WHERE date_added_ns > ? ORDER BY date_added_ns LIMIT 1"));
         sqlite3_bind_int64(s, 1, q.added_after->ns);
-        // seq and date_added grow together, so "added after" is "seq from the
-        // first row added after" and the scan below stays an index range scan.
-        if (sqlite3_step(s) != SQLITE_ROW) return Page{};
+        CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "seek added_after"));
+        if (!row) return Page{};
         after = std::max<int64_t>(after, sqlite3_column_int64(s, 0) - 1);
         sqlite3_reset(s);
       }
-      std::string sql = "SELECT seq,id,type,spec_version,version_ns,version_digits,date_added_ns";
-      sql += q.with_bytes ? ",bytes" : "";
-      sql += " FROM objects WHERE collection=?1 AND seq>?2";
-      sql += VersionClause(q.version.empty() ? VersionFilter{.last = true} : q.version);
-      int param = 3;
-      auto in_list = [&](const char* column, size_t n) {
-        sql += std::string(" AND ") + column + " IN (";
-        for (size_t i = 0; i < n; ++i) sql += (i ? ",?" : "?") + std::to_string(param++);
-        sql += ")";
-      };
-      if (!q.ids.empty()) in_list("id", q.ids.size());
-      if (!q.types.empty()) in_list("type", q.types.size());
-      if (!q.spec_versions.empty()) in_list("spec_version", q.spec_versions.size());
-      sql += " ORDER BY seq LIMIT ?" + std::to_string(param);
-      CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(sql));
-      BindText(s, 1, q.collection);
-      sqlite3_bind_int64(s, 2, after);
-      int p = 3;
-      for (const auto& x : q.ids) BindText(s, p++, x);
-      for (const auto& x : q.types) BindText(s, p++, x);
-      for (const auto& x : q.spec_versions) BindText(s, p++, x);
-      int limit = std::max(1, q.limit);
-      sqlite3_bind_int(s, p, limit + 1);
+      Sql sql;
+      sql.Add("SELECT seq,id,type,spec_version,version_ns,version_digits,date_added_ns");
+      sql.Add(q.with_bytes ? ",bytes" : "");
+      sql.Add(" FROM objects WHERE collection=").Param(q.collection).Add(" AND seq>").Param(after);
+      AddVersionClause(sql, q.version.empty() ? VersionFilter{.last = true} : q.version);
+      sql.In("id", q.ids).In("type", q.types).In("spec_version", q.spec_versions);
+      const int limit = std::max(1, q.limit);
+      sql.Add(" ORDER BY seq LIMIT ").Param(int64_t{limit} + 1);  // one more: `more` is exact
+      CORDON_ASSIGN_OR_RETURN(auto* s, c.PrepareDynamic(sql.text));
+      sql.Bind(s);
       Page page;
       page.items.reserve(std::min(limit, 1000));
-      int rc;
-      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      for (;;) {
+        CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "query objects"));
+        if (!row) break;
         if (static_cast<int>(page.items.size()) == limit) {
           page.more = true;
           break;
@@ -332,11 +445,10 @@ class SqliteStore : public Store {
         o.date_added = Timestamp{sqlite3_column_int64(s, 6), 6};
         if (q.with_bytes) {
           const void* b = sqlite3_column_blob(s, 7);
-          o.bytes.assign(static_cast<const char*>(b), sqlite3_column_bytes(s, 7));
+          if (b) o.bytes.assign(static_cast<const char*>(b), sqlite3_column_bytes(s, 7));
         }
         page.items.push_back(std::move(o));
       }
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError(c.db(), "query objects");
       sqlite3_reset(s);
       if (!page.more) page.next_cursor = 0;
       return page;
@@ -345,40 +457,28 @@ class SqliteStore : public Store {
 
   Result<int64_t> DeleteObject(const std::string& collection, const std::string& id, const VersionFilter& v,
                                const std::vector<std::string>& spec_versions) override {
+    Sql sql;
+    sql.Add("DELETE FROM objects WHERE collection=").Param(collection).Add(" AND id=").Param(id);
+    if (!v.empty()) AddVersionClause(sql, v);  // empty: every version
+    sql.In("spec_version", spec_versions);
     std::lock_guard lock(write_mu_);
     Connection& c = *writer_;
-    std::string where = "collection=?1 AND id=?2";
-    if (!v.empty()) where += VersionClause(v);  // empty: every version
-    if (!spec_versions.empty()) {
-      where += " AND spec_version IN (";
-      for (size_t i = 0; i < spec_versions.size(); ++i) where += (i ? ",?" : "?") + std::to_string(3 + i);
-      where += ")";
-    }
-    CORDON_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
-    auto run = [&]() -> Result<int64_t> {
-      CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("DELETE FROM objects WHERE " + where));
-      BindText(s, 1, collection);
-      BindText(s, 2, id);
-      for (size_t i = 0; i < spec_versions.size(); ++i) BindText(s, 3 + i, spec_versions[i]);
+    return WriteTxn<int64_t>(c, [&]() -> Result<int64_t> {
+      CORDON_ASSIGN_OR_RETURN(auto* s, c.PrepareDynamic(sql.text));
+      sql.Bind(s);
       CORDON_RETURN_IF_ERROR(Done(c, s, "delete object"));
       int64_t n = sqlite3_changes(c.db());
       if (n > 0) CORDON_RETURN_IF_ERROR(RecomputeFlags(c, collection, id));
       return n;
-    };
-    auto n = run();
-    if (!n.ok()) {
-      c.Exec("ROLLBACK").IgnoreError();
-      return n.status();
-    }
-    CORDON_RETURN_IF_ERROR(c.Exec("COMMIT"));
-    return n;
+    });
   }
 
   Result<int64_t> CountObjects(const std::string& collection) override {
     return Read<int64_t>([&](Connection& c) -> Result<int64_t> {
       CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT count(*) FROM objects WHERE collection=?"));
       BindText(s, 1, collection);
-      int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "count objects"));
+      int64_t n = row ? sqlite3_column_int64(s, 0) : 0;
       sqlite3_reset(s);
       return n;
     });
@@ -388,23 +488,27 @@ class SqliteStore : public Store {
   Status PutStatus(const StatusResource& st) override {
     std::lock_guard lock(write_mu_);
     Connection& c = *writer_;
-    CORDON_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
-    auto run = [&]() -> Status {
+    return WriteTxn<bool>(c, [&]() -> Result<bool> {
       CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
-          "INSERT OR REPLACE INTO statuses(id,api_root,user,status,request_ns) VALUES(?,?,?,?,?)"));
+          "INSERT INTO statuses(id,api_root,user,status,request_ns) VALUES(?,?,?,?,?) "
+          "ON CONFLICT(id) DO UPDATE SET api_root=excluded.api_root, user=excluded.user, "
+          "status=excluded.status, request_ns=excluded.request_ns"));
       BindText(s, 1, st.id);
       BindText(s, 2, st.api_root);
       BindText(s, 3, st.user);
       BindText(s, 4, st.status);
       sqlite3_bind_int64(s, 5, st.request_timestamp.ns);
       CORDON_RETURN_IF_ERROR(Done(c, s, "store status"));
+      // A status is rewritten as a whole (pending -> complete): old details go.
+      CORDON_ASSIGN_OR_RETURN(auto* clear, c.Prepare("DELETE FROM status_details WHERE status_id=?"));
+      BindText(clear, 1, st.id);
+      CORDON_RETURN_IF_ERROR(Done(c, clear, "replace status details"));
       CORDON_ASSIGN_OR_RETURN(auto* d, c.Prepare(
-          "INSERT OR REPLACE INTO status_details(status_id,kind,idx,id,version,message) VALUES(?,?,?,?,?,?)"));
+          "INSERT INTO status_details(status_id,kind,idx,id,version,message) VALUES(?,?,?,?,?,?)"));
       const std::vector<StatusDetail>* lists[] = {&st.successes, &st.failures, &st.pendings};
       for (int kind = 0; kind < 3; ++kind) {
         for (size_t i = 0; i < lists[kind]->size(); ++i) {
           const auto& x = (*lists[kind])[i];
-          sqlite3_reset(d);
           BindText(d, 1, st.id);
           sqlite3_bind_int(d, 2, kind);
           sqlite3_bind_int64(d, 3, static_cast<int64_t>(i));
@@ -414,38 +518,18 @@ class SqliteStore : public Store {
           CORDON_RETURN_IF_ERROR(Done(c, d, "store status detail"));
         }
       }
-      return absl::OkStatus();
-    };
-    Status s = run();
-    if (!s.ok()) {
-      c.Exec("ROLLBACK").IgnoreError();
-      return s;
-    }
-    return c.Exec("COMMIT");
+      return true;
+    }).status();
   }
 
   Result<StatusResource> GetStatus(const std::string& id) override {
     return Read<StatusResource>([&](Connection& c) -> Result<StatusResource> {
-      CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT api_root,user,status,request_ns FROM statuses WHERE id=?"));
-      BindText(s, 1, id);
-      if (sqlite3_step(s) != SQLITE_ROW) return absl::NotFoundError("no status resource '" + id + "'");
-      StatusResource st;
-      st.id = id;
-      st.api_root = ColumnText(s, 0);
-      st.user = ColumnText(s, 1);
-      st.status = ColumnText(s, 2);
-      st.request_timestamp = Timestamp{sqlite3_column_int64(s, 3), 6};
-      sqlite3_reset(s);
-      CORDON_ASSIGN_OR_RETURN(auto* d, c.Prepare(
-          "SELECT kind,id,version,message FROM status_details WHERE status_id=? ORDER BY kind, idx"));
-      BindText(d, 1, id);
-      while (sqlite3_step(d) == SQLITE_ROW) {
-        int kind = sqlite3_column_int(d, 0);
-        StatusDetail x{ColumnText(d, 1), ColumnText(d, 2), ColumnText(d, 3)};
-        (kind == 0 ? st.successes : kind == 1 ? st.failures : st.pendings).push_back(std::move(x));
-      }
-      sqlite3_reset(d);
-      return st;
+      // One snapshot for both statements (a concurrent PutStatus rewrites both).
+      CORDON_RETURN_IF_ERROR(c.Exec("BEGIN"));
+      auto r = GetStatusIn(c, id);
+      c.ResetBusy();
+      c.Exec("COMMIT").IgnoreError();
+      return r;
     });
   }
 
@@ -466,7 +550,8 @@ class SqliteStore : public Store {
       CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
           "SELECT name,password_hash,can_read,can_write FROM users WHERE name=?"));
       BindText(s, 1, name);
-      if (sqlite3_step(s) != SQLITE_ROW) return absl::NotFoundError("no user '" + name + "'");
+      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "read user"));
+      if (!row) return absl::NotFoundError("no user '" + name + "'");
       User u = UserFrom(s);
       sqlite3_reset(s);
       return u;
@@ -478,7 +563,11 @@ class SqliteStore : public Store {
       CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
           "SELECT name,password_hash,can_read,can_write FROM users ORDER BY name"));
       std::vector<User> out;
-      while (sqlite3_step(s) == SQLITE_ROW) out.push_back(UserFrom(s));
+      for (;;) {
+        CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "list users"));
+        if (!row) break;
+        out.push_back(UserFrom(s));
+      }
       return out;
     });
   }
@@ -497,7 +586,9 @@ class SqliteStore : public Store {
     return Read<Token>([&](Connection& c) -> Result<Token> {
       CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT hash,user,label FROM tokens WHERE hash=?"));
       BindText(s, 1, hash);
-      if (sqlite3_step(s) != SQLITE_ROW) return absl::NotFoundError("unknown token");
+      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "read token"));
+      // The hash is a credential's: not echoed into messages or logs.
+      if (!row) return absl::NotFoundError("no API token with that hash");
       Token t{ColumnText(s, 0), ColumnText(s, 1), ColumnText(s, 2)};
       sqlite3_reset(s);
       return t;
@@ -507,7 +598,8 @@ class SqliteStore : public Store {
  private:
   Status Migrate() {
     CORDON_ASSIGN_OR_RETURN(auto* s, writer_->Prepare("PRAGMA user_version"));
-    int version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+    CORDON_ASSIGN_OR_RETURN(bool row, Step(*writer_, s, "read schema version"));
+    int version = row ? sqlite3_column_int(s, 0) : 0;
     sqlite3_reset(s);
     constexpr int kLatest = static_cast<int>(std::size(kMigrations));
     if (version > kLatest) {
@@ -516,14 +608,37 @@ class SqliteStore : public Store {
                                            std::to_string(kLatest) + ")");
     }
     for (int v = version; v < kLatest; ++v) {
-      CORDON_RETURN_IF_ERROR(writer_->Exec(std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
-                                           "PRAGMA user_version=" + std::to_string(v + 1) + "; COMMIT;"));
+      // Each step is one transaction: a crash leaves the previous version intact.
+      Status st = writer_->Exec(std::string("BEGIN IMMEDIATE;") + kMigrations[v] + "PRAGMA user_version=" +
+                                std::to_string(v + 1) + "; COMMIT;");
+      if (!st.ok()) {
+        writer_->Exec("ROLLBACK").IgnoreError();
+        return absl::Status(st.code(), "migrating the store's schema to version " + std::to_string(v + 1) +
+                                           ": " + std::string(st.message()));
+      }
     }
     return absl::OkStatus();
   }
 
-  // Runs `f` on a reader connection from the pool (created on demand), so
-  // readers never wait for the writer (WAL snapshots).
+  // Runs `f` in a write transaction on `c` (the writer; write_mu_ held):
+  // committed (durably) if it succeeds, rolled back otherwise.
+  template <typename T, typename F>
+  Result<T> WriteTxn(Connection& c, F&& f) {
+    CORDON_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
+    Result<T> r = f();
+    if (r.ok()) {
+      Status commit = c.Exec("COMMIT");
+      if (commit.ok()) return r;
+      r = commit;
+    }
+    c.ResetBusy();
+    if (!sqlite3_get_autocommit(c.db())) c.Exec("ROLLBACK").IgnoreError();
+    return r;
+  }
+
+  // Runs `f` on a reader connection from the pool (created on demand; one per
+  // concurrently reading thread), so readers never wait for the writer: each
+  // reads the last committed WAL snapshot.
   template <typename T, typename F>
   Result<T> Read(F&& f) {
     std::unique_ptr<Connection> c;
@@ -535,13 +650,39 @@ class SqliteStore : public Store {
       }
     }
     if (!c) {
-      CORDON_ASSIGN_OR_RETURN(c, Connection::Open(path_, options_.cache_kib));
+      CORDON_ASSIGN_OR_RETURN(c, Connection::Open(path_, options_.cache_kib, /*writer=*/false));
     }
     Result<T> r = f(*c);
-    c->ResetBusy();
+    c->ResetBusy();  // ends the read transaction: the next call sees new commits
     std::lock_guard lock(pool_mu_);
     readers_.push_back(std::move(c));
     return r;
+  }
+
+  Result<StatusResource> GetStatusIn(Connection& c, const std::string& id) {
+    CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT api_root,user,status,request_ns FROM statuses WHERE id=?"));
+    BindText(s, 1, id);
+    CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "read status"));
+    if (!row) return absl::NotFoundError("no status resource '" + id + "'");
+    StatusResource st;
+    st.id = id;
+    st.api_root = ColumnText(s, 0);
+    st.user = ColumnText(s, 1);
+    st.status = ColumnText(s, 2);
+    st.request_timestamp = Timestamp{sqlite3_column_int64(s, 3), 6};
+    sqlite3_reset(s);
+    CORDON_ASSIGN_OR_RETURN(auto* d, c.Prepare(
+        "SELECT kind,id,version,message FROM status_details WHERE status_id=? ORDER BY kind, idx"));
+    BindText(d, 1, id);
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool more, Step(c, d, "read status details"));
+      if (!more) break;
+      int kind = sqlite3_column_int(d, 0);
+      StatusDetail x{ColumnText(d, 1), ColumnText(d, 2), ColumnText(d, 3)};
+      (kind == 0 ? st.successes : kind == 1 ? st.failures : st.pendings).push_back(std::move(x));
+    }
+    sqlite3_reset(d);
+    return st;
   }
 
   Result<PutResult> PutLocked(Connection& c, const std::string& collection, const std::vector<NewObject>& objects) {
@@ -558,20 +699,23 @@ class SqliteStore : public Store {
         "UPDATE objects SET is_first=0 WHERE collection=? AND id=? AND version_ns=?"));
     CORDON_ASSIGN_OR_RETURN(auto* insert, c.Prepare(
         "INSERT INTO objects(collection,id,type,spec_version,version_ns,version_digits,date_added_ns,"
-        "is_first,is_last,revoked,confidence,tlp,bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        "is_first,is_last,revoked,confidence,tlp,marking_refs,bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    CORDON_ASSIGN_OR_RETURN(auto* mark, c.Prepare(
+        "UPDATE meta SET value=? WHERE key='last_date_added_ns'"));
     const int64_t now_ns =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count() * 1000;
+    bool added = false;
     for (const NewObject& o : objects) {
       const Timestamp version = o.info.version();
       // The id's version range first: for a new id (the common case) that one
       // covering-index probe is all that precedes the insert.
       bool is_first = true, is_last = true, had_versions = false;
       int64_t min = 0, max = 0;
-      sqlite3_reset(range);
       BindText(range, 1, collection);
       BindText(range, 2, o.info.id);
-      if (sqlite3_step(range) == SQLITE_ROW && sqlite3_column_type(range, 0) != SQLITE_NULL) {
+      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, range, "read version range"));
+      if (row && sqlite3_column_type(range, 0) != SQLITE_NULL) {
         had_versions = true;
         min = sqlite3_column_int64(range, 0);
         max = sqlite3_column_int64(range, 1);
@@ -580,16 +724,16 @@ class SqliteStore : public Store {
       }
       sqlite3_reset(range);
       if (had_versions && version.ns >= min && version.ns <= max) {
-        sqlite3_reset(find);
         BindText(find, 1, collection);
         BindText(find, 2, o.info.id);
         sqlite3_bind_int64(find, 3, version.ns);
-        if (sqlite3_step(find) == SQLITE_ROW) {
-          int64_t added = sqlite3_column_int64(find, 0);
-          std::string_view stored(static_cast<const char*>(sqlite3_column_blob(find, 1)),
-                                  sqlite3_column_bytes(find, 1));
+        CORDON_ASSIGN_OR_RETURN(bool found, Step(c, find, "read stored version"));
+        if (found) {
+          int64_t date_added = sqlite3_column_int64(find, 0);
+          const void* blob = sqlite3_column_blob(find, 1);
+          std::string_view stored(blob ? static_cast<const char*>(blob) : "", sqlite3_column_bytes(find, 1));
           out.outcomes.push_back(stored == o.bytes ? PutOutcome::kUnchanged : PutOutcome::kConflict);
-          out.date_added.push_back(Timestamp{added, 6});
+          out.date_added.push_back(Timestamp{date_added, 6});
           sqlite3_reset(find);
           continue;
         }
@@ -599,7 +743,6 @@ class SqliteStore : public Store {
       // version_ns term keeps this a point update on objects_by_version.
       for (auto [flag, stmt, old] : {std::tuple{is_last, clear_last, max}, std::tuple{is_first, clear_first, min}}) {
         if (!flag || !had_versions) continue;
-        sqlite3_reset(stmt);
         BindText(stmt, 1, collection);
         BindText(stmt, 2, o.info.id);
         sqlite3_bind_int64(stmt, 3, old);
@@ -607,23 +750,36 @@ class SqliteStore : public Store {
       }
       // date_added: microseconds, strictly increasing across the whole node.
       last_date_added_ns_ = std::max(now_ns, last_date_added_ns_ + 1000);
-      sqlite3_reset(insert);
       BindText(insert, 1, collection);
       BindText(insert, 2, o.info.id);
       BindText(insert, 3, o.info.type);
-      BindText(insert, 4, stix::SpecVersionName(o.info.spec_version));
+      BindText(insert, 4, SpecVersionText(o.info.spec_version));
       sqlite3_bind_int64(insert, 5, version.ns);
       sqlite3_bind_int(insert, 6, version.frac_digits);
       sqlite3_bind_int64(insert, 7, last_date_added_ns_);
       sqlite3_bind_int(insert, 8, is_first);
       sqlite3_bind_int(insert, 9, is_last);
       sqlite3_bind_int(insert, 10, o.info.revoked);
-      if (o.info.confidence) sqlite3_bind_int(insert, 11, *o.info.confidence);
+      if (o.info.confidence) {
+        sqlite3_bind_int(insert, 11, *o.info.confidence);
+      } else {
+        sqlite3_bind_null(insert, 11);
+      }
       sqlite3_bind_int(insert, 12, static_cast<int>(o.info.tlp));
-      sqlite3_bind_blob(insert, 13, o.bytes.data(), static_cast<int>(o.bytes.size()), SQLITE_STATIC);
+      if (o.info.object_marking_refs.empty()) {
+        sqlite3_bind_text(insert, 13, "[]", 2, SQLITE_STATIC);
+      } else {
+        BindText(insert, 13, JsonArray(o.info.object_marking_refs));
+      }
+      sqlite3_bind_blob(insert, 14, o.bytes.data(), static_cast<int>(o.bytes.size()), SQLITE_STATIC);
       CORDON_RETURN_IF_ERROR(Done(c, insert, "insert object"));
       out.outcomes.push_back(PutOutcome::kAdded);
       out.date_added.push_back(Timestamp{last_date_added_ns_, 6});
+      added = true;
+    }
+    if (added) {
+      sqlite3_bind_int64(mark, 1, last_date_added_ns_);
+      CORDON_RETURN_IF_ERROR(Done(c, mark, "store date_added high-water mark"));
     }
     return out;
   }
