@@ -420,7 +420,10 @@ class SqliteStore : public Store {
       Sql sql;
       sql.Add("SELECT seq,id,type,spec_version,version_ns,version_digits,date_added_ns");
       sql.Add(q.with_bytes ? ",bytes" : "");
-      sql.Add(" FROM objects WHERE collection=").Param(q.collection).Add(" AND seq>").Param(after);
+      // match[id] selects a few rows per id: look them up by id (then sort
+      // them) rather than let the planner walk a flag index in seq order.
+      sql.Add(q.ids.empty() ? " FROM objects" : " FROM objects INDEXED BY objects_by_version");
+      sql.Add(" WHERE collection=").Param(q.collection).Add(" AND seq>").Param(after);
       AddVersionClause(sql, q.version.empty() ? VersionFilter{.last = true} : q.version);
       sql.In("id", q.ids).In("type", q.types).In("spec_version", q.spec_versions);
       const int limit = std::max(1, q.limit);
@@ -458,7 +461,8 @@ class SqliteStore : public Store {
   Result<int64_t> DeleteObject(const std::string& collection, const std::string& id, const VersionFilter& v,
                                const std::vector<std::string>& spec_versions) override {
     Sql sql;
-    sql.Add("DELETE FROM objects WHERE collection=").Param(collection).Add(" AND id=").Param(id);
+    sql.Add("DELETE FROM objects INDEXED BY objects_by_version WHERE collection=").Param(collection);
+    sql.Add(" AND id=").Param(id);
     if (!v.empty()) AddVersionClause(sql, v);  // empty: every version
     sql.In("spec_version", spec_versions);
     std::lock_guard lock(write_mu_);

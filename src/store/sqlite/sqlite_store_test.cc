@@ -1,8 +1,14 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -173,8 +179,12 @@ TEST_F(SqliteStoreTest, ReadersSeeCommittedWritesAndAreNotBlocked) {
 TEST_F(SqliteStoreTest, UsersTokensStatusesAndReopen) {
   ASSERT_TRUE(store_->PutUser({"alice", "hash", {kCol}, {"*"}}).ok());
   ASSERT_TRUE(store_->PutToken({"abc", "alice", "ci"}).ok());
-  StatusResource st{.id = "s1", .api_root = "cordon", .user = "alice", .status = "complete",
-                    .request_timestamp = Timestamp{1'000'000'000, 6}};
+  StatusResource st;
+  st.id = "s1";
+  st.api_root = "cordon";
+  st.user = "alice";
+  st.status = "complete";
+  st.request_timestamp = Timestamp{1'000'000'000, 6};
   st.successes = {{"indicator--a", "2020-01-01T00:00:00Z", ""}};
   st.failures = {{"indicator--b", "", "bad pattern"}};
   ASSERT_TRUE(store_->PutStatus(st).ok());
@@ -196,6 +206,477 @@ TEST_F(SqliteStoreTest, UsersTokensStatusesAndReopen) {
   EXPECT_EQ(got->total_count(), 2);
   EXPECT_TRUE(absl::IsNotFound(s.GetCollection("cordon", "nope").status()));
   EXPECT_TRUE(absl::IsNotFound(s.PutCollection({"x", "no-root", "t", "", ""})));
+}
+
+// --- helpers for the tests below ---
+
+// A raw connection to the store's file, for what the Store interface does not
+// show (schema version, integrity, query plans, a foreign write transaction).
+class RawDb {
+ public:
+  explicit RawDb(const std::filesystem::path& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    sqlite3_busy_timeout(db_, 10000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  // Every row's columns joined by '|', rows by '\n'.
+  std::string Query(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+    std::string out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      if (!out.empty()) out += '\n';
+      for (int i = 0; i < sqlite3_column_count(s); ++i) {
+        if (i) out += '|';
+        const unsigned char* t = sqlite3_column_text(s, i);
+        out += t ? reinterpret_cast<const char*>(t) : "NULL";
+      }
+    }
+    EXPECT_EQ(rc, SQLITE_DONE) << sqlite3_errmsg(db_);
+    sqlite3_finalize(s);
+    return out;
+  }
+  void Exec(const std::string& sql) {
+    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::vector<Obj> Batch(const std::string& prefix, int n, int64_t modified_s = 1) {
+  std::vector<Obj> out;
+  out.reserve(n);
+  for (int i = 0; i < n; ++i) out.push_back(MakeObject("indicator--" + prefix + std::to_string(i), modified_s));
+  return out;
+}
+
+std::vector<NewObject> Views(const std::vector<Obj>& objs) {
+  std::vector<NewObject> in;
+  in.reserve(objs.size());
+  for (const auto& o : objs) in.push_back({o.bytes, o.info});
+  return in;
+}
+
+// Every page of `q` (version filter and all), following next_cursor.
+std::vector<StoredObject> AllPages(Store& store, ObjectQuery q) {
+  std::vector<StoredObject> out;
+  for (;;) {
+    auto page = store.QueryObjects(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    for (auto& o : page->items) out.push_back(std::move(o));
+    if (!page->more) break;
+    EXPECT_GT(page->next_cursor, q.after_cursor);
+    q.after_cursor = page->next_cursor;
+  }
+  return out;
+}
+
+TEST_F(SqliteStoreTest, SchemaVersionWalAndIndexPlans) {
+  RawDb raw(dir_.path() / "cordon.db");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
+  // The shapes QueryObjects builds: each must be an index range scan in seq
+  // order (no full scan, no sort), whatever the filters.
+  const std::string head = "EXPLAIN QUERY PLAN SELECT seq,id,type,spec_version,version_ns,version_digits,date_added_ns"
+                           " FROM objects WHERE collection=? AND seq>?";
+  for (const std::string& rest : {
+           std::string(" AND is_last=1 ORDER BY seq LIMIT 101"),
+           std::string(" AND is_first=1 ORDER BY seq LIMIT 101"),
+           std::string(" ORDER BY seq LIMIT 101"),
+           std::string(" AND is_last=1 AND type IN (?) ORDER BY seq LIMIT 101"),
+           std::string(" AND is_last=1 AND type IN (?,?) ORDER BY seq LIMIT 101"),
+           std::string(" AND (is_first=1 OR is_last=1) AND type IN (?) ORDER BY seq LIMIT 101"),
+           std::string(" AND (is_last=1 OR version_ns IN (?,?)) ORDER BY seq LIMIT 101"),
+           std::string(" AND type IN (?) AND spec_version IN (?) ORDER BY seq LIMIT 101"),
+       }) {
+    std::string plan = raw.Query(head + rest);
+    EXPECT_NE(plan.find("SEARCH objects USING"), std::string::npos) << rest << "\n" << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << rest << "\n" << plan;
+  }
+  std::string seek = raw.Query("EXPLAIN QUERY PLAN SELECT seq FROM objects WHERE date_added_ns > ? "
+                               "ORDER BY date_added_ns LIMIT 1");
+  EXPECT_NE(seek.find("objects_date_added"), std::string::npos) << seek;
+  // A match[id] query is a point lookup per id.
+  std::string by_id = raw.Query("EXPLAIN QUERY PLAN SELECT seq FROM objects INDEXED BY objects_by_version "
+                                "WHERE collection=? AND seq>? AND is_last=1 AND id IN (?,?) ORDER BY seq LIMIT 101");
+  EXPECT_NE(by_id.find("objects_by_version (collection=? AND id=?)"), std::string::npos) << by_id;
+  // Version flags are maintained with point lookups and updates.
+  for (const std::string& q : {
+           std::string("SELECT min(version_ns), max(version_ns) FROM objects WHERE collection=? AND id=?"),
+           std::string("UPDATE objects SET is_last=0 WHERE collection=? AND id=? AND version_ns=?"),
+           std::string("UPDATE objects SET is_first = (version_ns = (SELECT min(version_ns) FROM objects "
+                       "WHERE collection=?1 AND id=?2)) WHERE collection=?1 AND id=?2"),
+       }) {
+    std::string plan = raw.Query("EXPLAIN QUERY PLAN " + q);
+    EXPECT_EQ(plan.find("SCAN"), std::string::npos) << q << "\n" << plan;
+    EXPECT_NE(plan.find("objects_by_version"), std::string::npos) << q << "\n" << plan;
+  }
+}
+
+TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
+  store_.reset();
+  RawDb(dir_.path() / "cordon.db").Exec("PRAGMA user_version=99");
+  auto s = OpenSqliteStore(dir_.path() / "cordon.db");
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
+  EXPECT_NE(s.status().message().find("99"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, ConflictInsideOneBatchKeepsTheFirst) {
+  auto a = MakeObject("indicator--a", 1);
+  auto a2 = MakeObject("indicator--a", 1, "indicator", ",\"x\":2");
+  auto r = Put({a, a2, a});
+  EXPECT_EQ(r.outcomes, (std::vector<PutOutcome>{PutOutcome::kAdded, PutOutcome::kConflict, PutOutcome::kUnchanged}));
+  EXPECT_EQ(r.date_added[0], r.date_added[1]);
+  EXPECT_EQ(r.date_added[0], r.date_added[2]);
+  auto page = store_->QueryObjects({.collection = kCol, .limit = 10});
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].bytes, a.bytes);
+}
+
+TEST_F(SqliteStoreTest, DateAddedStrictlyIncreasesAcrossCallsAndRestarts) {
+  std::vector<Timestamp> seen;
+  for (int i = 0; i < 50; ++i) {
+    auto r = Put({MakeObject("indicator--d" + std::to_string(i), 1)});
+    seen.push_back(r.date_added[0]);
+  }
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_LT(seen[i - 1], seen[i]);
+  // Deleting the newest row and restarting does not let date_added go back.
+  EXPECT_EQ(*store_->DeleteObject(kCol, "indicator--d49", {}, {}), 1);
+  store_.reset();
+  store_ = std::move(*OpenSqliteStore(dir_.path() / "cordon.db"));
+  auto r = Put({MakeObject("indicator--after-restart", 1)});
+  EXPECT_GT(r.date_added[0], seen.back());
+  EXPECT_EQ(r.date_added[0].frac_digits, 6);
+  EXPECT_EQ(r.date_added[0].ns % 1000, 0);  // microseconds
+}
+
+TEST_F(SqliteStoreTest, FilterCombinations) {
+  auto m = MakeObject("malware--m", 1, "malware");
+  auto m2 = MakeObject("malware--m", 2, "malware");
+  auto r20 = MakeObject("report--old", 1, "report");
+  r20.info.spec_version = stix::SpecVersion::k20;
+  auto i1 = MakeObject("indicator--i", 1);
+  auto i2 = MakeObject("indicator--i", 2);
+  auto i3 = MakeObject("indicator--i", 3);
+  auto put = Put({m, i1, r20, i2, m2, i3});
+  using V = std::vector<std::pair<std::string, int64_t>>;
+  EXPECT_EQ(Ids({.types = {"malware", "report"}}), (V{{"report--old", 1}, {"malware--m", 2}}));
+  EXPECT_EQ(Ids({.ids = {"indicator--i", "report--old"}, .types = {"indicator"}}), (V{{"indicator--i", 3}}));
+  EXPECT_EQ(Ids({.spec_versions = {"2.0"}}), (V{{"report--old", 1}}));
+  EXPECT_EQ(Ids({.spec_versions = {"2.0", "2.1"}}).size(), 3u);
+  // added_after + type + version=all.
+  EXPECT_EQ(Ids({.added_after = put.date_added[1], .types = {"malware", "indicator"}, .version = {.all = true}}),
+            (V{{"indicator--i", 2}, {"malware--m", 2}, {"indicator--i", 3}}));
+  // Union of a specific version and first.
+  EXPECT_EQ(Ids({.ids = {"indicator--i"}, .version = {.first = true, .versions = {Timestamp{2'000'000'000, 3}}}}),
+            (V{{"indicator--i", 1}, {"indicator--i", 2}}));
+  // Several specific versions, one not stored.
+  EXPECT_EQ(Ids({.version = {.versions = {Timestamp{2'000'000'000, 3}, Timestamp{3'000'000'000, 3},
+                                          Timestamp{9'000'000'000, 3}}}}),
+            (V{{"indicator--i", 2}, {"malware--m", 2}, {"indicator--i", 3}}));
+  EXPECT_TRUE(Ids({.ids = {"indicator--nope"}}).empty());
+  EXPECT_TRUE(Ids({.types = {"campaign"}}).empty());
+  // Manifests: no bytes; versions and date_added as stored.
+  auto page = store_->QueryObjects({.collection = kCol, .ids = {"malware--m"}, .version = {.all = true},
+                                    .limit = 10, .with_bytes = false});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_TRUE(page->items[0].bytes.empty());
+  EXPECT_EQ(page->items[0].date_added, put.date_added[0]);
+  EXPECT_EQ(page->items[1].version.ns, 2'000'000'000);
+  EXPECT_EQ(page->items[1].version.frac_digits, 3);
+  EXPECT_EQ(page->items[1].spec_version, "2.1");
+  EXPECT_EQ(page->items[1].type, "malware");
+  // Another collection sees none of it.
+  auto other = store_->QueryObjects({.collection = "other", .version = {.all = true}, .limit = 10});
+  EXPECT_TRUE(other->items.empty());
+  EXPECT_EQ(*store_->CountObjects("other"), 0);
+  EXPECT_EQ(*store_->CountObjects(kCol), 6);
+}
+
+TEST_F(SqliteStoreTest, ExactMoreAtPageBoundary) {
+  Put(Batch("p", 20));
+  auto page = store_->QueryObjects({.collection = kCol, .limit = 20});
+  EXPECT_EQ(page->items.size(), 20u);
+  EXPECT_FALSE(page->more);
+  EXPECT_EQ(page->next_cursor, 0);
+  page = store_->QueryObjects({.collection = kCol, .limit = 19});
+  EXPECT_TRUE(page->more);
+  auto rest = store_->QueryObjects({.collection = kCol, .after_cursor = page->next_cursor, .limit = 19});
+  EXPECT_EQ(rest->items.size(), 1u);
+  EXPECT_FALSE(rest->more);
+}
+
+TEST_F(SqliteStoreTest, DeleteMiddleAndBySpecVersionKeepsFlags) {
+  Put({MakeObject("indicator--a", 1), MakeObject("indicator--a", 2), MakeObject("indicator--a", 3)});
+  using V = std::vector<std::pair<std::string, int64_t>>;
+  EXPECT_EQ(*store_->DeleteObject(kCol, "indicator--a", {.versions = {Timestamp{2'000'000'000, 0}}}, {}), 1);
+  EXPECT_EQ(Ids({.version = {.first = true, .last = true}}), (V{{"indicator--a", 1}, {"indicator--a", 3}}));
+  EXPECT_EQ(*store_->DeleteObject(kCol, "indicator--a", {}, {"2.0"}), 0);
+  EXPECT_EQ(*store_->DeleteObject(kCol, "indicator--a", {.first = true}, {"2.1"}), 1);
+  EXPECT_EQ(Ids({.version = {.first = true}}), (V{{"indicator--a", 3}}));
+  // A new older version becomes first; a re-added newer one becomes last.
+  Put({MakeObject("indicator--a", 0), MakeObject("indicator--a", 4)});
+  EXPECT_EQ(Ids({.version = {.first = true}}), (V{{"indicator--a", 0}}));
+  EXPECT_EQ(Ids({}), (V{{"indicator--a", 4}}));
+  RawDb raw(dir_.path() / "cordon.db");
+  EXPECT_EQ(raw.Query("SELECT version_ns/1000000000, is_first, is_last FROM objects ORDER BY version_ns"),
+            "0|1|0\n3|0|0\n4|0|1");
+}
+
+TEST_F(SqliteStoreTest, MarkingRefsAndColumnsStored) {
+  auto o = MakeObject("indicator--m", 1);
+  o.info.object_marking_refs = {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"};
+  o.info.tlp = stix::Tlp::kAmber;
+  o.info.confidence = 80;
+  o.info.revoked = true;
+  Put({o});
+  RawDb raw(dir_.path() / "cordon.db");
+  EXPECT_EQ(raw.Query("SELECT marking_refs, tlp, confidence, revoked FROM objects"),
+            "[\"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82\"]|" +
+                std::to_string(static_cast<int>(stix::Tlp::kAmber)) + "|80|1");
+}
+
+TEST_F(SqliteStoreTest, RootsCollectionsAndStatusRewrite) {
+  // Replacing an API root keeps its collections (no delete behind the scenes).
+  ASSERT_TRUE(store_->PutApiRoot({"cordon", "new title", "d", 2000}).ok());
+  EXPECT_EQ(store_->GetApiRoot("cordon")->title, "new title");
+  ASSERT_TRUE(store_->PutCollection({kCol, "cordon", "renamed", "", "alias"}).ok());
+  auto cols = store_->ListCollections("cordon");
+  ASSERT_EQ(cols->size(), 1u);
+  EXPECT_EQ((*cols)[0].title, "renamed");
+  EXPECT_EQ((*cols)[0].alias, "alias");
+  ASSERT_TRUE(store_->PutApiRoot({"second", "t", "", 1}).ok());
+  EXPECT_EQ(store_->ListApiRoots()->size(), 2u);
+  auto missing = store_->PutCollection({"c2", "nowhere", "", "", ""});
+  EXPECT_TRUE(absl::IsNotFound(missing)) << missing;
+  EXPECT_NE(missing.message().find("nowhere"), std::string::npos);
+  EXPECT_NE(store_->GetApiRoot("x").status().message().find("'x'"), std::string::npos);
+  // A pending status later completed: the pendings are gone.
+  StatusResource st;
+  st.id = "s";
+  st.api_root = "cordon";
+  st.user = "bob";
+  st.status = "pending";
+  st.pendings = {{"indicator--a", "v", ""}, {"indicator--b", "v", ""}};
+  ASSERT_TRUE(store_->PutStatus(st).ok());
+  EXPECT_EQ(store_->GetStatus("s")->pendings.size(), 2u);
+  st.status = "complete";
+  st.pendings.clear();
+  st.successes = {{"indicator--a", "v", ""}};
+  st.failures = {{"indicator--b", "v", "bad"}};
+  ASSERT_TRUE(store_->PutStatus(st).ok());
+  auto got = store_->GetStatus("s");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->status, "complete");
+  EXPECT_TRUE(got->pendings.empty());
+  EXPECT_EQ(got->total_count(), 2);
+  EXPECT_TRUE(absl::IsNotFound(store_->GetStatus("nope").status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetUser("nobody").status()));
+  ASSERT_TRUE(store_->PutUser({"a", "", {}, {}}).ok());
+  ASSERT_TRUE(store_->PutUser({"b", "h", {"*"}, {}}).ok());
+  auto users = store_->ListUsers();
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_TRUE((*users)[0].can_read.empty());
+  EXPECT_TRUE((*users)[1].CanRead("anything"));
+}
+
+TEST_F(SqliteStoreTest, ReopenKeepsObjects) {
+  auto put = Put(Batch("r", 100));
+  Put({MakeObject("indicator--r0", 5)});
+  store_.reset();
+  auto reopened = OpenSqliteStore(dir_.path() / "cordon.db");
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  store_ = std::move(*reopened);
+  EXPECT_EQ(*store_->CountObjects(kCol), 101);
+  auto all = AllPages(*store_, {.collection = kCol, .version = {.all = true}, .limit = 30});
+  ASSERT_EQ(all.size(), 101u);
+  EXPECT_EQ(all[0].date_added, put.date_added[0]);
+  EXPECT_EQ(Put({MakeObject("indicator--r1", 1)}).outcomes[0], PutOutcome::kUnchanged);
+  EXPECT_EQ(Ids({.ids = {"indicator--r0"}}).at(0).second, 5);
+  EXPECT_EQ(store_->GetCollection("cordon", kCol)->id, kCol);
+}
+
+TEST_F(SqliteStoreTest, PaginationWhileAnotherThreadInserts) {
+  Put(Batch("start", 3000));
+  std::atomic<bool> stop{false};
+  std::atomic<int> batches{0};
+  std::thread writer([&] {
+    for (int b = 0; !stop; ++b) {
+      auto objs = Batch("new" + std::to_string(b) + "-", 100);
+      // New ids and new versions of existing ones (flags move while paging).
+      objs.push_back(MakeObject("indicator--start" + std::to_string(b % 3000), 2 + b));
+      auto r = store_->PutObjects(kCol, Views(objs));
+      ASSERT_TRUE(r.ok()) << r.status();
+      ++batches;
+    }
+  });
+  for (const VersionFilter& v : {VersionFilter{.all = true}, VersionFilter{.first = true}}) {
+    auto items = AllPages(*store_, {.collection = kCol, .version = v, .limit = 37});
+    std::set<std::pair<std::string, int64_t>> keys;
+    int64_t prev_added = 0;
+    for (const auto& o : items) {
+      EXPECT_TRUE(keys.emplace(o.id, o.version.ns).second) << "duplicate " << o.id;
+      EXPECT_GT(o.date_added.ns, prev_added);
+      prev_added = o.date_added.ns;
+    }
+    for (int i = 0; i < 3000; ++i) {
+      ASSERT_TRUE(keys.count({"indicator--start" + std::to_string(i), 1'000'000'000}))
+          << "missing indicator--start" << i;
+    }
+  }
+  stop = true;
+  writer.join();
+  EXPECT_GT(batches.load(), 0);
+}
+
+TEST_F(SqliteStoreTest, ReadsCompleteWhileAForeignWriteTransactionIsOpen) {
+  Put(Batch("x", 10));
+  RawDb raw(dir_.path() / "cordon.db");
+  raw.Exec("BEGIN IMMEDIATE");
+  raw.Exec("INSERT INTO api_roots VALUES('uncommitted','','',0)");
+  // The store's own writer now waits for the file lock, holding its mutex.
+  std::atomic<bool> put_done{false};
+  std::thread writer([&] {
+    auto r = store_->PutObjects(kCol, Views(Batch("y", 10)));
+    EXPECT_TRUE(r.ok()) << r.status();
+    put_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(*store_->CountObjects(kCol), 10);
+    EXPECT_EQ(store_->QueryObjects({.collection = kCol, .limit = 100})->items.size(), 10u);
+    EXPECT_TRUE(absl::IsNotFound(store_->GetApiRoot("uncommitted").status()));
+    EXPECT_TRUE(store_->GetCollection("cordon", kCol).ok());
+  }
+  EXPECT_FALSE(put_done.load());  // the reads above ran while the write was held up
+  raw.Exec("COMMIT");
+  writer.join();
+  EXPECT_EQ(*store_->CountObjects(kCol), 20);
+  EXPECT_TRUE(store_->GetApiRoot("uncommitted").ok());
+}
+
+TEST_F(SqliteStoreTest, ReadsCompleteWhileTheStoreWritesABigBatch) {
+  Put(Batch("base", 100));
+  auto big = Batch("big", 100'000);
+  auto views = Views(big);
+  std::atomic<bool> started{false}, finished{false};
+  std::thread writer([&] {
+    started = true;
+    auto r = store_->PutObjects(kCol, views);
+    finished = true;
+    EXPECT_TRUE(r.ok()) << r.status();
+  });
+  while (!started) std::this_thread::yield();
+  int reads_inside = 0;
+  while (!finished) {
+    auto n = store_->CountObjects(kCol);
+    ASSERT_TRUE(n.ok()) << n.status();
+    ASSERT_TRUE(*n == 100 || *n == 100'100) << *n;  // a batch is all or nothing
+    if (!finished && *n == 100) ++reads_inside;       // began and ended inside the write
+  }
+  writer.join();
+  EXPECT_GT(reads_inside, 0);
+  EXPECT_EQ(*store_->CountObjects(kCol), 100'100);
+}
+
+// A writer killed with SIGKILL loses nothing it acknowledged.
+TEST(SqliteStoreCrashTest, AcknowledgedWritesSurviveSigkill) {
+  testutil::TempDir dir;
+  const auto path = dir.path() / "crash.db";
+  constexpr int kPerBatch = 200;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    auto store = OpenSqliteStore(path);
+    if (!store.ok()) _exit(2);
+    for (int32_t b = 0;; ++b) {
+      auto objs = Batch("b" + std::to_string(b) + "-", kPerBatch);
+      if (!(*store)->PutObjects(kCol, Views(objs)).ok()) _exit(3);
+      if (write(fds[1], &b, sizeof b) != sizeof b) _exit(4);  // acknowledged
+    }
+  }
+  close(fds[1]);
+  std::vector<int32_t> acked;
+  int32_t b;
+  while (acked.size() < 25 && read(fds[0], &b, sizeof b) == sizeof b) acked.push_back(b);
+  ASSERT_EQ(acked.size(), 25u) << "the writer died early";
+  kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  while (read(fds[0], &b, sizeof b) == sizeof b) acked.push_back(b);  // acks sent before the kill
+  close(fds[0]);
+
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Query("PRAGMA integrity_check"), "ok");
+  }
+  auto store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto count = (*store)->CountObjects(kCol);
+  ASSERT_TRUE(count.ok());
+  EXPECT_GE(*count, static_cast<int64_t>(acked.size()) * kPerBatch);
+  EXPECT_EQ(*count % kPerBatch, 0);  // no half batch
+  for (int32_t a : acked) {
+    ObjectQuery q{.collection = kCol, .limit = 1000, .with_bytes = false};
+    for (int i = 0; i < kPerBatch; ++i) q.ids.push_back("indicator--b" + std::to_string(a) + "-" + std::to_string(i));
+    auto page = (*store)->QueryObjects(q);
+    ASSERT_TRUE(page.ok());
+    ASSERT_EQ(page->items.size(), static_cast<size_t>(kPerBatch)) << "batch " << a << " lost";
+  }
+  // And the store keeps working.
+  EXPECT_TRUE((*store)->PutObjects(kCol, Views(Batch("after", 10))).ok());
+}
+
+// Throughput figures, not a test: run with --gtest_also_run_disabled_tests.
+TEST(SqliteStoreBench, DISABLED_InsertAndQuery) {
+  testutil::TempDir dir;
+  auto store = std::move(*OpenSqliteStore(dir.path() / "bench.db"));
+  const char* types[] = {"indicator", "malware", "report", "identity", "attack-pattern"};
+  constexpr int kTotal = 1'000'000, kBatch = 1000;
+  std::vector<Timestamp> marks;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int b = 0; b < kTotal / kBatch; ++b) {
+    std::vector<Obj> objs;
+    objs.reserve(kBatch);
+    for (int i = 0; i < kBatch; ++i) {
+      int n = b * kBatch + i;
+      Obj o = MakeObject(std::string(types[n % 5]) + "--00000000-0000-4000-8000-" + std::to_string(100000000000 + n),
+                         1 + n % 3, types[n % 5], ",\"name\":\"some object name of a typical length\"");
+      objs.push_back(std::move(o));
+    }
+    auto r = store->PutObjects(kCol, Views(objs));
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (b == kTotal / kBatch / 2) marks.push_back(r->date_added[0]);
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("insert: %d objects in %.2f s = %.0f objects/s (batches of %d, synchronous=FULL)\n", kTotal, secs,
+              kTotal / secs, kBatch);
+  auto time_query = [&](const char* name, ObjectQuery q) {
+    constexpr int kRuns = 200;
+    size_t n = 0;
+    auto s = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRuns; ++i) n = store->QueryObjects(q)->items.size();
+    double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - s).count() / kRuns;
+    std::printf("query %-40s %6.0f us/query (%zu items)\n", name, us, n);
+  };
+  time_query("limit=100", {.collection = kCol, .limit = 100});
+  time_query("added_after(half)+type+limit=100", {.collection = kCol, .added_after = marks[0],
+                                                  .types = {"malware"}, .limit = 100});
+  time_query("added_after(half)+2 types+limit=100", {.collection = kCol, .added_after = marks[0],
+                                                     .types = {"malware", "report"}, .limit = 100});
+  time_query("version=all+limit=100 manifest", {.collection = kCol, .version = {.all = true}, .limit = 100,
+                                                .with_bytes = false});
+  time_query("match[id] x1", {.collection = kCol, .ids = {"report--00000000-0000-4000-8000-100000500002"},
+                              .limit = 100});
 }
 
 }  // namespace
