@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <variant>
@@ -59,16 +60,51 @@ CREATE TABLE users(
 CREATE TABLE tokens(
   hash TEXT PRIMARY KEY, user TEXT NOT NULL, label TEXT NOT NULL);
 )sql",
-    // 2: marking refs (a JSON array) beside each version; (collection, seq) for
-    // queries no version/type index serves (an index on collection ends in the
-    // rowid, which is seq); the date_added high-water mark, so a restart never
-    // hands out a date_added at or below one given out before, even if that row
-    // was deleted since (a client's added_after would skip the new row).
+    // 2: objects keyed by a small integer per collection (every index key was
+    // led by the 36-byte collection UUID); flag indexes partial (only the rows
+    // they find); marking refs (a JSON array) beside each version; (ckey, seq)
+    // for queries no flag/type index serves (an index on ckey ends in the rowid,
+    // seq); the date_added high-water mark, so a restart never hands out a
+    // date_added at or below one given out before, even if that row was deleted
+    // since (a client's added_after would skip the new row). Rows keep their seq.
     R"sql(
-ALTER TABLE objects ADD COLUMN marking_refs TEXT NOT NULL DEFAULT '[]';
-CREATE INDEX objects_seq ON objects(collection);
+CREATE TABLE object_collections(ckey INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+INSERT INTO object_collections(id) SELECT DISTINCT collection FROM objects ORDER BY collection;
+CREATE TABLE objects2(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  ckey INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  spec_version TEXT NOT NULL,
+  version_ns INTEGER NOT NULL,
+  version_digits INTEGER NOT NULL,
+  date_added_ns INTEGER NOT NULL,
+  is_first INTEGER NOT NULL,
+  is_last INTEGER NOT NULL,
+  revoked INTEGER NOT NULL,
+  confidence INTEGER,
+  tlp INTEGER NOT NULL,
+  marking_refs TEXT NOT NULL,
+  bytes BLOB NOT NULL);
+INSERT INTO objects2(seq,ckey,id,type,spec_version,version_ns,version_digits,date_added_ns,is_first,is_last,
+                     revoked,confidence,tlp,marking_refs,bytes)
+  SELECT seq, (SELECT ckey FROM object_collections c WHERE c.id=o.collection), id, type, spec_version,
+         version_ns, version_digits, date_added_ns, is_first, is_last, revoked, confidence, tlp, '[]', bytes
+  FROM objects o ORDER BY seq;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO meta(key, value) SELECT 'last_date_added_ns', coalesce(max(date_added_ns), 0) FROM objects;
+INSERT INTO sqlite_sequence(name, seq) SELECT 'objects2', coalesce(max(seq), 0) FROM sqlite_sequence
+  WHERE name IN ('objects', 'objects2');
+DELETE FROM sqlite_sequence WHERE name='objects2' AND rowid NOT IN (SELECT max(rowid) FROM sqlite_sequence
+  WHERE name='objects2');
+DROP TABLE objects;
+ALTER TABLE objects2 RENAME TO objects;
+CREATE UNIQUE INDEX objects_by_version ON objects(ckey, id, version_ns);
+CREATE INDEX objects_seq ON objects(ckey);
+CREATE INDEX objects_last ON objects(ckey, seq) WHERE is_last=1;
+CREATE INDEX objects_first ON objects(ckey, seq) WHERE is_first=1;
+CREATE INDEX objects_type_last ON objects(ckey, type, seq) WHERE is_last=1;
+CREATE INDEX objects_date_added ON objects(date_added_ns);
 )sql",
 };
 
@@ -104,7 +140,9 @@ class Connection {
     // synchronous=FULL on every connection: the last one to close checkpoints.
     std::string pragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
                           std::to_string(cache_kib) + ";";
-    if (writer) pragmas = "PRAGMA journal_mode=WAL; " + pragmas;
+    // A checkpoint every ~32 MiB of WAL rather than 4 MiB: index pages that many
+    // transactions touch are copied into the database file once, not each time.
+    if (writer) pragmas = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=8192; " + pragmas;
     CORDON_RETURN_IF_ERROR(c->Exec(pragmas));
     return c;
   }
@@ -165,6 +203,10 @@ class Connection {
 
 void BindText(sqlite3_stmt* s, int i, std::string_view v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+// Without a copy: `v` must outlive the statement's next reset or rebind.
+void BindTextStatic(sqlite3_stmt* s, int i, std::string_view v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 std::string ColumnText(sqlite3_stmt* s, int i) {
   const unsigned char* p = sqlite3_column_text(s, i);
@@ -285,6 +327,10 @@ void AddVersionClause(Sql& sql, const VersionFilter& v) {
   }
   sql.Add(")");
 }
+
+// A collection's key in `objects` (NULL, matching nothing, if it has none yet);
+// followed by the collection id parameter and ")".
+constexpr char kCkeyOf[] = "SELECT ckey FROM object_collections WHERE id=";
 
 class SqliteStore : public Store {
  public:
@@ -423,7 +469,7 @@ class SqliteStore : public Store {
       // match[id] selects a few rows per id: look them up by id (then sort
       // them) rather than let the planner walk a flag index in seq order.
       sql.Add(q.ids.empty() ? " FROM objects" : " FROM objects INDEXED BY objects_by_version");
-      sql.Add(" WHERE collection=").Param(q.collection).Add(" AND seq>").Param(after);
+      sql.Add(" WHERE ckey=(").Add(kCkeyOf).Param(q.collection).Add(") AND seq>").Param(after);
       AddVersionClause(sql, q.version.empty() ? VersionFilter{.last = true} : q.version);
       sql.In("id", q.ids).In("type", q.types).In("spec_version", q.spec_versions);
       const int limit = std::max(1, q.limit);
@@ -460,26 +506,29 @@ class SqliteStore : public Store {
 
   Result<int64_t> DeleteObject(const std::string& collection, const std::string& id, const VersionFilter& v,
                                const std::vector<std::string>& spec_versions) override {
-    Sql sql;
-    sql.Add("DELETE FROM objects INDEXED BY objects_by_version WHERE collection=").Param(collection);
-    sql.Add(" AND id=").Param(id);
-    if (!v.empty()) AddVersionClause(sql, v);  // empty: every version
-    sql.In("spec_version", spec_versions);
     std::lock_guard lock(write_mu_);
     Connection& c = *writer_;
     return WriteTxn<int64_t>(c, [&]() -> Result<int64_t> {
+      CORDON_ASSIGN_OR_RETURN(std::optional<int64_t> ckey, CollectionKey(c, collection, /*create=*/false));
+      if (!ckey) return 0;
+      Sql sql;
+      sql.Add("DELETE FROM objects INDEXED BY objects_by_version WHERE ckey=").Param(*ckey);
+      sql.Add(" AND id=").Param(id);
+      if (!v.empty()) AddVersionClause(sql, v);  // empty: every version
+      sql.In("spec_version", spec_versions);
       CORDON_ASSIGN_OR_RETURN(auto* s, c.PrepareDynamic(sql.text));
       sql.Bind(s);
       CORDON_RETURN_IF_ERROR(Done(c, s, "delete object"));
       int64_t n = sqlite3_changes(c.db());
-      if (n > 0) CORDON_RETURN_IF_ERROR(RecomputeFlags(c, collection, id));
+      if (n > 0) CORDON_RETURN_IF_ERROR(RecomputeFlags(c, *ckey, id));
       return n;
     });
   }
 
   Result<int64_t> CountObjects(const std::string& collection) override {
     return Read<int64_t>([&](Connection& c) -> Result<int64_t> {
-      CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT count(*) FROM objects WHERE collection=?"));
+      CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
+          "SELECT count(*) FROM objects WHERE ckey=(SELECT ckey FROM object_collections WHERE id=?)"));
       BindText(s, 1, collection);
       CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "count objects"));
       int64_t n = row ? sqlite3_column_int64(s, 0) : 0;
@@ -694,18 +743,20 @@ class SqliteStore : public Store {
     out.outcomes.reserve(objects.size());
     out.date_added.reserve(objects.size());
     CORDON_ASSIGN_OR_RETURN(auto* find, c.Prepare(
-        "SELECT date_added_ns, bytes FROM objects WHERE collection=? AND id=? AND version_ns=?"));
+        "SELECT date_added_ns, bytes FROM objects WHERE ckey=? AND id=? AND version_ns=?"));
     CORDON_ASSIGN_OR_RETURN(auto* range, c.Prepare(
-        "SELECT min(version_ns), max(version_ns) FROM objects WHERE collection=? AND id=?"));
+        "SELECT min(version_ns), max(version_ns) FROM objects WHERE ckey=? AND id=?"));
     CORDON_ASSIGN_OR_RETURN(auto* clear_last, c.Prepare(
-        "UPDATE objects SET is_last=0 WHERE collection=? AND id=? AND version_ns=?"));
+        "UPDATE objects SET is_last=0 WHERE ckey=? AND id=? AND version_ns=?"));
     CORDON_ASSIGN_OR_RETURN(auto* clear_first, c.Prepare(
-        "UPDATE objects SET is_first=0 WHERE collection=? AND id=? AND version_ns=?"));
+        "UPDATE objects SET is_first=0 WHERE ckey=? AND id=? AND version_ns=?"));
     CORDON_ASSIGN_OR_RETURN(auto* insert, c.Prepare(
-        "INSERT INTO objects(collection,id,type,spec_version,version_ns,version_digits,date_added_ns,"
+        "INSERT INTO objects(ckey,id,type,spec_version,version_ns,version_digits,date_added_ns,"
         "is_first,is_last,revoked,confidence,tlp,marking_refs,bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     CORDON_ASSIGN_OR_RETURN(auto* mark, c.Prepare(
         "UPDATE meta SET value=? WHERE key='last_date_added_ns'"));
+    CORDON_ASSIGN_OR_RETURN(std::optional<int64_t> key, CollectionKey(c, collection, /*create=*/true));
+    const int64_t ckey = *key;
     const int64_t now_ns =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count() * 1000;
@@ -716,8 +767,8 @@ class SqliteStore : public Store {
       // covering-index probe is all that precedes the insert.
       bool is_first = true, is_last = true, had_versions = false;
       int64_t min = 0, max = 0;
-      BindText(range, 1, collection);
-      BindText(range, 2, o.info.id);
+      sqlite3_bind_int64(range, 1, ckey);
+      BindTextStatic(range, 2, o.info.id);
       CORDON_ASSIGN_OR_RETURN(bool row, Step(c, range, "read version range"));
       if (row && sqlite3_column_type(range, 0) != SQLITE_NULL) {
         had_versions = true;
@@ -728,8 +779,8 @@ class SqliteStore : public Store {
       }
       sqlite3_reset(range);
       if (had_versions && version.ns >= min && version.ns <= max) {
-        BindText(find, 1, collection);
-        BindText(find, 2, o.info.id);
+        sqlite3_bind_int64(find, 1, ckey);
+        BindTextStatic(find, 2, o.info.id);
         sqlite3_bind_int64(find, 3, version.ns);
         CORDON_ASSIGN_OR_RETURN(bool found, Step(c, find, "read stored version"));
         if (found) {
@@ -747,17 +798,17 @@ class SqliteStore : public Store {
       // version_ns term keeps this a point update on objects_by_version.
       for (auto [flag, stmt, old] : {std::tuple{is_last, clear_last, max}, std::tuple{is_first, clear_first, min}}) {
         if (!flag || !had_versions) continue;
-        BindText(stmt, 1, collection);
-        BindText(stmt, 2, o.info.id);
+        sqlite3_bind_int64(stmt, 1, ckey);
+        BindTextStatic(stmt, 2, o.info.id);
         sqlite3_bind_int64(stmt, 3, old);
         CORDON_RETURN_IF_ERROR(Done(c, stmt, "update version flags"));
       }
       // date_added: microseconds, strictly increasing across the whole node.
       last_date_added_ns_ = std::max(now_ns, last_date_added_ns_ + 1000);
-      BindText(insert, 1, collection);
-      BindText(insert, 2, o.info.id);
-      BindText(insert, 3, o.info.type);
-      BindText(insert, 4, SpecVersionText(o.info.spec_version));
+      sqlite3_bind_int64(insert, 1, ckey);
+      BindTextStatic(insert, 2, o.info.id);
+      BindTextStatic(insert, 3, o.info.type);
+      BindTextStatic(insert, 4, SpecVersionText(o.info.spec_version));
       sqlite3_bind_int64(insert, 5, version.ns);
       sqlite3_bind_int(insert, 6, version.frac_digits);
       sqlite3_bind_int64(insert, 7, last_date_added_ns_);
@@ -788,13 +839,31 @@ class SqliteStore : public Store {
     return out;
   }
 
-  Status RecomputeFlags(Connection& c, const std::string& collection, const std::string& id) {
+  // The key of `collection` in `objects`: created on first use if `create`,
+  // else nullopt when the collection never had objects. Writer only.
+  Result<std::optional<int64_t>> CollectionKey(Connection& c, const std::string& collection, bool create) {
+    CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT ckey FROM object_collections WHERE id=?"));
+    BindText(s, 1, collection);
+    CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "read collection key"));
+    if (row) {
+      int64_t key = sqlite3_column_int64(s, 0);
+      sqlite3_reset(s);
+      return key;
+    }
+    if (!create) return std::nullopt;
+    CORDON_ASSIGN_OR_RETURN(auto* ins, c.Prepare("INSERT INTO object_collections(id) VALUES(?)"));
+    BindText(ins, 1, collection);
+    CORDON_RETURN_IF_ERROR(Done(c, ins, "create collection key"));
+    return sqlite3_last_insert_rowid(c.db());
+  }
+
+  Status RecomputeFlags(Connection& c, int64_t ckey, const std::string& id) {
     CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
         "UPDATE objects SET "
-        "is_first = (version_ns = (SELECT min(version_ns) FROM objects WHERE collection=?1 AND id=?2)), "
-        "is_last = (version_ns = (SELECT max(version_ns) FROM objects WHERE collection=?1 AND id=?2)) "
-        "WHERE collection=?1 AND id=?2"));
-    BindText(s, 1, collection);
+        "is_first = (version_ns = (SELECT min(version_ns) FROM objects WHERE ckey=?1 AND id=?2)), "
+        "is_last = (version_ns = (SELECT max(version_ns) FROM objects WHERE ckey=?1 AND id=?2)) "
+        "WHERE ckey=?1 AND id=?2"));
+    sqlite3_bind_int64(s, 1, ckey);
     BindText(s, 2, id);
     return Done(c, s, "recompute version flags");
   }
