@@ -636,6 +636,99 @@ TEST(SqliteStoreCrashTest, AcknowledgedWritesSurviveSigkill) {
   EXPECT_TRUE((*store)->PutObjects(kCol, Views(Batch("after", 10))).ok());
 }
 
+// A store written by schema version 1 (the DDL as shipped, frozen) opens,
+// migrates in place and keeps its rows, their seqs and cursors.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE api_roots(
+  name TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL,
+  max_content_length INTEGER NOT NULL);
+CREATE TABLE collections(
+  id TEXT PRIMARY KEY, api_root TEXT NOT NULL REFERENCES api_roots(name),
+  title TEXT NOT NULL, description TEXT NOT NULL, alias TEXT NOT NULL);
+-- One row per (collection, id, version). seq is the pagination cursor; date_added_ns
+-- grows with seq. is_first/is_last are kept exact by every insert and delete.
+CREATE TABLE objects(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  collection TEXT NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  spec_version TEXT NOT NULL,
+  version_ns INTEGER NOT NULL,
+  version_digits INTEGER NOT NULL,
+  date_added_ns INTEGER NOT NULL,
+  is_first INTEGER NOT NULL,
+  is_last INTEGER NOT NULL,
+  revoked INTEGER NOT NULL,
+  confidence INTEGER,
+  tlp INTEGER NOT NULL,
+  bytes BLOB NOT NULL);
+CREATE UNIQUE INDEX objects_by_version ON objects(collection, id, version_ns);
+CREATE INDEX objects_last ON objects(collection, is_last, seq);
+CREATE INDEX objects_first ON objects(collection, is_first, seq);
+CREATE INDEX objects_type_last ON objects(collection, type, is_last, seq);
+CREATE INDEX objects_date_added ON objects(date_added_ns);
+CREATE TABLE statuses(
+  id TEXT PRIMARY KEY, api_root TEXT NOT NULL, user TEXT NOT NULL, status TEXT NOT NULL,
+  request_ns INTEGER NOT NULL);
+CREATE TABLE status_details(
+  status_id TEXT NOT NULL REFERENCES statuses(id) ON DELETE CASCADE,
+  kind INTEGER NOT NULL, idx INTEGER NOT NULL,
+  id TEXT NOT NULL, version TEXT NOT NULL, message TEXT NOT NULL,
+  PRIMARY KEY(status_id, kind, idx));
+CREATE TABLE users(
+  name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, can_read TEXT NOT NULL, can_write TEXT NOT NULL);
+CREATE TABLE tokens(
+  hash TEXT PRIMARY KEY, user TEXT NOT NULL, label TEXT NOT NULL);
+)sql";
+
+TEST(SqliteStoreMigrationTest, Version1MigratesInPlace) {
+  testutil::TempDir dir;
+  const auto path = dir.path() / "v1.db";
+  {
+    RawDb raw(path);
+    raw.Exec(std::string("PRAGMA journal_mode=WAL; BEGIN;") + kSchemaV1 + "PRAGMA user_version=1; COMMIT;");
+    raw.Exec("INSERT INTO api_roots VALUES('cordon','t','d',10)");
+    raw.Exec(std::string("INSERT INTO collections VALUES('") + kCol + "','cordon','c','','')");
+    // seq 1..4 in two collections; seq 5 was deleted (AUTOINCREMENT remembers it).
+    for (int i = 1; i <= 5; ++i) {
+      raw.Exec("INSERT INTO objects(collection,id,type,spec_version,version_ns,version_digits,date_added_ns,"
+               "is_first,is_last,revoked,confidence,tlp,bytes) VALUES('" +
+               std::string(i == 2 ? "other" : kCol) + "','indicator--" + std::to_string(i) + "','indicator','2.1'," +
+               std::to_string(i) + "000000000,3," + std::to_string(i) + "000000,1,1,0,NULL,0,'{}')");
+    }
+    raw.Exec("DELETE FROM objects WHERE seq=5");
+  }
+  auto store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Query("PRAGMA user_version"), "2");
+    EXPECT_EQ(raw.Query("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(raw.Query("PRAGMA foreign_key_check"), "");
+  }
+  auto page = (*store)->QueryObjects({.collection = kCol, .limit = 2});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].id, "indicator--1");
+  EXPECT_EQ(page->items[1].id, "indicator--3");
+  EXPECT_EQ(page->next_cursor, 3);  // the seq a client may hold from before the upgrade
+  EXPECT_EQ(page->items[1].date_added.ns, 3'000'000);
+  auto rest = (*store)->QueryObjects({.collection = kCol, .after_cursor = 3, .limit = 10});
+  ASSERT_EQ(rest->items.size(), 1u);
+  EXPECT_EQ(rest->items[0].id, "indicator--4");
+  EXPECT_EQ(*(*store)->CountObjects("other"), 1);
+  EXPECT_EQ((*store)->GetCollection("cordon", kCol)->title, "c");
+  // New rows come after every seq ever handed out, and after every date_added.
+  Obj o = MakeObject("indicator--new", 1);
+  auto put = (*store)->PutObjects(kCol, {{o.bytes, o.info}});
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_GT(put->date_added[0].ns, 5'000'000);
+  auto after = (*store)->QueryObjects({.collection = kCol, .after_cursor = 4, .limit = 10});
+  ASSERT_EQ(after->items.size(), 1u);
+  RawDb raw(path);
+  EXPECT_EQ(raw.Query("SELECT seq FROM objects WHERE id='indicator--new'"), "6");
+}
+
 // Throughput figures, not a test: run with --gtest_also_run_disabled_tests.
 TEST(SqliteStoreBench, DISABLED_InsertAndQuery) {
   testutil::TempDir dir;
