@@ -34,6 +34,11 @@ std::string FormatTimestamp(Timestamp t, int frac_digits);
 // Formats with the precision the value was parsed with.
 inline std::string FormatTimestamp(Timestamp t) { return FormatTimestamp(t, t.frac_digits); }
 
+// Days from 1970-01-01 to a proleptic Gregorian date (negative before it).
+// Day numbers past the month's end roll over into the next month.
+// REQUIRES: 1 <= month <= 12, 1 <= day <= 31.
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
+
 // The wall clock now, microsecond precision.
 Timestamp Now();
 

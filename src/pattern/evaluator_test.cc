@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "pattern/pattern.h"
 #include "simdjson.h"
+#include "base/strings.h"
 #include "testutil/testutil.h"
 
 namespace cordon::pattern {
@@ -17,17 +18,8 @@ namespace {
 constexpr Version k20 = Version::k20;
 constexpr Version k21 = Version::k21;
 
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    if (!line.empty()) out.push_back(line);
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return out;
-}
+// Non-empty lines of a JSON-lines file.
+std::vector<std::string_view> Lines(std::string_view text) { return Split(text, '\n', EmptyParts::kSkip); }
 
 // ----------------------------------------------------------------- vectors
 

@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/time.h"
 #include "pattern/eval_internal.h"
 #include "pattern/evaluator.h"
 #include "simdjson.h"
@@ -33,15 +34,6 @@ bool Expect(std::string_view s, size_t* pos, char c) {
   if (*pos >= s.size() || s[*pos] != c) return false;
   ++*pos;
   return true;
-}
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 }  // namespace

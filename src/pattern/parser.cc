@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "base/time.h"
 #include "pattern/ast.h"
 #include "pattern/lexer.h"
 #include "pattern/pattern.h"
@@ -47,17 +48,6 @@ int Base64Value(char c) {
   return c == '+' ? 62 : 63;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// algorithm); out-of-range days roll over (Feb 30 -> Mar 2 or 1).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 // `s` has passed internal::IsTimestampText.
 Timestamp TimestampFromText(std::string_view s) {
   auto num = [&](size_t i, size_t n) {
@@ -65,8 +55,9 @@ Timestamp TimestampFromText(std::string_view s) {
     for (size_t k = i; k < i + n; ++k) v = v * 10 + (s[k] - '0');
     return v;
   };
-  int64_t days = DaysFromCivil(num(0, 4), static_cast<int>(num(5, 2)),
-                               static_cast<int>(num(8, 2)));
+  // Day numbers past the month's end roll over (Feb 30 -> Mar 1 or 2).
+  int64_t days = DaysFromCivil(num(0, 4), static_cast<unsigned>(num(5, 2)),
+                               static_cast<unsigned>(num(8, 2)));
   int64_t secs = days * 86400 + num(11, 2) * 3600 + num(14, 2) * 60 + num(17, 2);
   Timestamp t;
   t.ns = secs * 1000000000;

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "pattern/pattern.h"
 #include "simdjson.h"
+#include "base/strings.h"
 #include "testutil/testutil.h"
 
 namespace cordon::pattern {
@@ -19,17 +20,8 @@ struct Vector {
   bool expect_ok = false;
 };
 
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    if (!line.empty()) out.push_back(line);
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return out;
-}
+// Non-empty lines of a JSON-lines file.
+std::vector<std::string_view> Lines(std::string_view text) { return Split(text, '\n', EmptyParts::kSkip); }
 
 Version VersionOf(simdjson::dom::element e) {
   std::string_view v;
