@@ -9,7 +9,9 @@ packages=(
   libsimdjson-dev libsqlite3-dev sqlite3 libsodium-dev libabsl-dev
   libcli11-dev libfmt-dev libspdlog-dev libzstd-dev zstd libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 curl wrk bc
+  libhyperscan-dev libidn2-dev libpsl-dev
+  python3 curl wrk bc ccache
+  unbound bind9 bind9-dnsutils knot-dnsutils
 )
 
 missing=()

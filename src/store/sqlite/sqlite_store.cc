@@ -12,9 +12,18 @@
 
 #include "base/json_writer.h"
 #include "base/strings.h"
+#include "store/sqlite/db.h"
 
 namespace cordon::store {
 namespace {
+
+using sqlite::BindText;
+using sqlite::BindTextStatic;
+using sqlite::ColumnText;
+using sqlite::Connection;
+using sqlite::Done;
+using sqlite::SqlError;
+using sqlite::Step;
 
 // Schema versions, applied in order by Migrate(); PRAGMA user_version records the last.
 constexpr const char* kMigrations[] = {
@@ -108,110 +117,6 @@ CREATE INDEX objects_date_added ON objects(date_added_ns);
 )sql",
 };
 
-// SQLite's error for `db` as a Status: busy/locked/full/I/O errors are
-// Unavailable (worth retrying later), everything else Internal.
-Status SqlError(sqlite3* db, const std::string& what) {
-  std::string msg = "sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
-  int code = db ? (sqlite3_errcode(db) & 0xff) : SQLITE_NOMEM;
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL || code == SQLITE_IOERR) {
-    return absl::UnavailableError(msg);
-  }
-  return absl::InternalError(msg);
-}
-
-// A connection with its prepared statements cached by SQL text.
-class Connection {
- public:
-  ~Connection() {
-    for (auto* cache : {&static_, &dynamic_}) {
-      for (auto& [sql, stmt] : *cache) sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db_);
-  }
-
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path, int cache_kib, bool writer) {
-    auto c = std::unique_ptr<Connection>(new Connection);
-    if (sqlite3_open_v2(path.c_str(), &c->db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-      return SqlError(c->db_, "cannot open '" + path + "'");
-    }
-    sqlite3_extended_result_codes(c->db_, 1);
-    sqlite3_busy_timeout(c->db_, 10000);
-    // synchronous=FULL on every connection: the last one to close checkpoints.
-    std::string pragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
-                          std::to_string(cache_kib) + ";";
-    // A checkpoint every ~32 MiB of WAL rather than 4 MiB: index pages that many
-    // transactions touch are copied into the database file once, not each time.
-    if (writer) pragmas = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=8192; " + pragmas;
-    CORDON_RETURN_IF_ERROR(c->Exec(pragmas));
-    return c;
-  }
-
-  Status Exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      sqlite3_free(err);
-      return SqlError(db_, sql.size() > 60 ? sql.substr(0, 60) + "..." : sql);
-    }
-    return absl::OkStatus();
-  }
-
-  // A reset statement for `sql` (fixed text), compiled once per connection and
-  // kept for the connection's life.
-  Result<sqlite3_stmt*> Prepare(const std::string& sql) { return PrepareIn(static_, sql, SIZE_MAX); }
-
-  // The same for SQL built per request (filter shapes): a bounded cache, which
-  // may finalize other dynamic statements, so a caller uses one at a time.
-  Result<sqlite3_stmt*> PrepareDynamic(const std::string& sql) { return PrepareIn(dynamic_, sql, 128); }
-
-  sqlite3* db() { return db_; }
-
-  // Resets every statement left mid-result, ending the read transaction it
-  // holds (a reader would otherwise keep seeing an old WAL snapshot).
-  void ResetBusy() {
-    for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s)) {
-      if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
-    }
-  }
-
- private:
-  using Cache = std::unordered_map<std::string, sqlite3_stmt*>;
-  Connection() = default;
-
-  Result<sqlite3_stmt*> PrepareIn(Cache& cache, const std::string& sql, size_t bound) {
-    auto it = cache.find(sql);
-    if (it != cache.end()) {
-      sqlite3_reset(it->second);
-      sqlite3_clear_bindings(it->second);
-      return it->second;
-    }
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-      return SqlError(db_, "prepare '" + sql + "'");
-    }
-    if (cache.size() >= bound) {
-      for (auto& [s, st] : cache) sqlite3_finalize(st);
-      cache.clear();
-    }
-    cache.emplace(sql, stmt);
-    return stmt;
-  }
-
-  sqlite3* db_ = nullptr;
-  Cache static_, dynamic_;
-};
-
-void BindText(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
-// Without a copy: `v` must outlive the statement's next reset or rebind.
-void BindTextStatic(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-}
-std::string ColumnText(sqlite3_stmt* s, int i) {
-  const unsigned char* p = sqlite3_column_text(s, i);
-  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i)) : std::string();
-}
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) {
@@ -234,24 +139,6 @@ std::string JsonArray(const std::vector<std::string>& v) {
   return out + "]";
 }
 std::string_view SpecVersionText(stix::SpecVersion v) { return v == stix::SpecVersion::k20 ? "2.0" : "2.1"; }
-
-// Runs `s` to completion (for statements without result rows).
-Status Done(Connection& c, sqlite3_stmt* s, const char* what) {
-  int rc = sqlite3_step(s);
-  Status st = rc == SQLITE_DONE ? absl::OkStatus() : SqlError(c.db(), what);
-  sqlite3_reset(s);
-  return st;
-}
-
-// One step: true for a row, false at the end, else the error.
-Result<bool> Step(Connection& c, sqlite3_stmt* s, const char* what) {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  Status st = SqlError(c.db(), what);
-  sqlite3_reset(s);
-  return st;
-}
 
 // SQL assembled per request, with its parameters (all bound, never inlined, so
 // the number of distinct statements stays small).
@@ -337,7 +224,7 @@ class SqliteStore : public Store {
   SqliteStore(std::string path, SqliteOptions options) : path_(std::move(path)), options_(options) {}
 
   Status Init() {
-    CORDON_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, options_.cache_kib, /*writer=*/true));
+    CORDON_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, {options_.cache_kib, /*writer=*/true}));
     CORDON_RETURN_IF_ERROR(Migrate());
     CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare(
         "SELECT max(coalesce((SELECT max(date_added_ns) FROM objects), 0),"
@@ -649,29 +536,7 @@ class SqliteStore : public Store {
   }
 
  private:
-  Status Migrate() {
-    CORDON_ASSIGN_OR_RETURN(auto* s, writer_->Prepare("PRAGMA user_version"));
-    CORDON_ASSIGN_OR_RETURN(bool row, Step(*writer_, s, "read schema version"));
-    int version = row ? sqlite3_column_int(s, 0) : 0;
-    sqlite3_reset(s);
-    constexpr int kLatest = static_cast<int>(std::size(kMigrations));
-    if (version > kLatest) {
-      return absl::FailedPreconditionError("the store's schema (version " + std::to_string(version) +
-                                           ") is newer than this cordon understands (" +
-                                           std::to_string(kLatest) + ")");
-    }
-    for (int v = version; v < kLatest; ++v) {
-      // Each step is one transaction: a crash leaves the previous version intact.
-      Status st = writer_->Exec(std::string("BEGIN IMMEDIATE;") + kMigrations[v] + "PRAGMA user_version=" +
-                                std::to_string(v + 1) + "; COMMIT;");
-      if (!st.ok()) {
-        writer_->Exec("ROLLBACK").IgnoreError();
-        return absl::Status(st.code(), "migrating the store's schema to version " + std::to_string(v + 1) +
-                                           ": " + std::string(st.message()));
-      }
-    }
-    return absl::OkStatus();
-  }
+  Status Migrate() { return sqlite::Migrate(*writer_, kMigrations, "the store"); }
 
   // Runs `f` in a write transaction on `c` (the writer; write_mu_ held):
   // committed (durably) if it succeeds, rolled back otherwise.
@@ -703,7 +568,7 @@ class SqliteStore : public Store {
       }
     }
     if (!c) {
-      CORDON_ASSIGN_OR_RETURN(c, Connection::Open(path_, options_.cache_kib, /*writer=*/false));
+      CORDON_ASSIGN_OR_RETURN(c, Connection::Open(path_, {options_.cache_kib, /*writer=*/false}));
     }
     Result<T> r = f(*c);
     c->ResetBusy();  // ends the read transaction: the next call sees new commits

@@ -1,0 +1,55 @@
+// Shared by the files that define `cordon` subcommands (one file per area).
+// Each area registers its subcommands with Add*Commands(); a chosen
+// subcommand's callback stores its work in `action`, run after parsing.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/store.h"
+
+namespace cordon::cli {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDefaultApiRoot = "cordon";
+
+struct Context {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+  // Prints "cordon: error: MESSAGE" and returns exit status 2.
+  int Fail(const Status& s);
+};
+
+struct Registrar {
+  CLI::App& app;
+  Context& c;
+  std::function<int()>& action;
+};
+
+// The node's object store inside a data directory.
+fs::path DbPath(const std::string& data);
+// Opens the store of an initialised data directory (NotFound with a hint otherwise).
+Result<std::unique_ptr<store::Store>> OpenExisting(const std::string& data);
+// "a,b,,c" -> {"a","b","c"} (trimmed, empty parts skipped).
+std::vector<std::string> SplitIds(const std::string& s);
+// The whole of `path` ("-" = `in`).
+Result<std::string> ReadAll(const std::string& path, std::istream& in);
+// The required --data DIR option.
+CLI::Option* AddDataOption(CLI::App* cmd, std::string& data);
+
+// init, serve, collection, user, token
+void AddNodeCommands(Registrar& r);
+// import
+void AddImportCommands(Registrar& r);
+// pattern validate, pattern match
+void AddPatternCommands(Registrar& r);
+
+}  // namespace cordon::cli
