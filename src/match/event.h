@@ -1,0 +1,79 @@
+// The contract between event decoders (src/events) and the matcher (src/match):
+// a decoded log record offers typed, already normalised lookup keys, and can
+// build its full STIX observed-data on demand for patterns the index cannot
+// decide alone.
+//
+// Keys are normalised exactly as indicator values are when the index is built
+// (src/normalize), so matching is a byte comparison: domains lowercase A-labels
+// without the trailing dot, URLs normalised, hashes lowercase hex, IPs as 16
+// bytes (IPv4 as IPv4-mapped IPv6, ::ffff:a.b.c.d).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+
+namespace cordon::match {
+
+// The STIX property each key stands for. The comment names the object path an
+// indicator compares to match it.
+enum class KeyType : uint8_t {
+  kDomain,       // domain-name:value (also the host of a URL, a TLS SNI, an HTTP Host)
+  kIp,           // ipv4-addr:value / ipv6-addr:value (also network-traffic src/dst refs)
+  kUrl,          // url:value
+  kEmail,        // email-addr:value
+  kMd5,          // file:hashes.MD5
+  kSha1,         // file:hashes.'SHA-1'
+  kSha256,       // file:hashes.'SHA-256'
+  kSha512,       // file:hashes.'SHA-512'
+  kJa3,          // ja3 fingerprint (MISP ja3-fingerprint-md5; x-ja3 / network-traffic tls extension)
+  kJa3s,         // ja3s fingerprint
+  kX509Sha1,     // x509-certificate:hashes.'SHA-1'
+  kX509Serial,   // x509-certificate:serial_number
+  kPort,         // network-traffic:dst_port / src_port (number in `number`)
+  kCount,        // number of key types
+};
+
+// Lowercase name for logs and alerts ("domain", "ip", "url", ...).
+std::string_view KeyTypeName(KeyType t);
+
+struct IpAddress {
+  std::array<uint8_t, 16> bytes{};  // network order; IPv4 as ::ffff:a.b.c.d
+  bool IsV4() const;
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+};
+
+struct Key {
+  KeyType type = KeyType::kDomain;
+  std::string_view text;  // normalised value (not for kIp / kPort); points into the decoder's buffers
+  IpAddress ip;           // kIp
+  uint32_t number = 0;    // kPort
+  // Where the value came from in the record, for alerts ("query", "id.resp_h", "tls.sni").
+  std::string_view field;
+};
+
+// Builds the STIX observed content of one record (a JSON list of SCOs, the
+// shape pattern::LoadObserved reads) only when a candidate pattern needs full
+// evaluation. Valid only while the Event that points to it is.
+class ObservedBuilder {
+ public:
+  virtual ~ObservedBuilder() = default;
+  virtual Result<std::string> BuildObservedJson() const = 0;
+};
+
+// One decoded record. Decoders reuse one Event (clear keys, keep capacity), so
+// the hot path allocates nothing per record.
+struct Event {
+  Timestamp time;                // the record's own time (ts / timestamp)
+  std::vector<Key> keys;
+  const ObservedBuilder* observed = nullptr;  // may be null: then only index-decidable patterns match
+  std::string_view source;       // file name (or "-")
+  uint64_t line = 0;             // 1-based line number in `source`
+};
+
+}  // namespace cordon::match
