@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "normalize/normalize.h"
 
 namespace cordon::match {
 
@@ -42,11 +43,8 @@ enum class KeyType : uint8_t {
 // Lowercase name for logs and alerts ("domain", "ip", "url", ...).
 std::string_view KeyTypeName(KeyType t);
 
-struct IpAddress {
-  std::array<uint8_t, 16> bytes{};  // network order; IPv4 as ::ffff:a.b.c.d
-  bool IsV4() const;
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
-};
+// 16 bytes, network order; IPv4 as ::ffff:a.b.c.d (normalize::Ip builds it).
+using IpAddress = normalize::IpAddress;
 
 struct Key {
   KeyType type = KeyType::kDomain;

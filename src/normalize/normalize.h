@@ -1,0 +1,88 @@
+// Canonical forms of indicator values and log keys, so that the matcher can
+// compare them byte for byte.
+//
+// The same functions run on indicator values when an index is built and on
+// log fields when a record is decoded; whatever one side normalises, the other
+// does identically. Every function is pure and thread-safe. Errors are
+// InvalidArgument with a message saying what is wrong and where (which label,
+// which character, which part of the URL).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace cordon::normalize {
+
+// An IPv4 or IPv6 address: 16 bytes in network order, IPv4 stored as the
+// IPv4-mapped IPv6 address ::ffff:a.b.c.d (so "1.2.3.4" and "::ffff:1.2.3.4"
+// are the same address).
+struct IpAddress {
+  std::array<uint8_t, 16> bytes{};
+  bool IsV4() const;  // ::ffff:0:0/96
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const IpAddress& a) {
+    return H::combine_contiguous(std::move(h), a.bytes.data(), a.bytes.size());
+  }
+};
+
+// A CIDR block over the 128-bit space: IPv4 /n is stored as length n + 96.
+// Invariant (from Cidr): no bit of `addr` beyond `length` is set.
+struct IpPrefix {
+  IpAddress addr;
+  int length = 128;  // 0..128
+  bool IsV4() const { return length >= 96 && addr.IsV4(); }
+  bool Contains(const IpAddress& a) const;
+  friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
+};
+
+// A domain name: ASCII lowercase, one trailing dot removed, IDN U-labels
+// converted to A-labels (punycode; libidn2, IDNA2008 with UTS #46
+// non-transitional mapping). Checked: 1..63 octets per label, <= 253 in all,
+// letters, digits, '-' (not first or last in a label) and '_' (service labels
+// such as _dmarc occur in DNS logs). ASCII input costs one pass and one
+// allocation (the result).
+Result<std::string> Domain(std::string_view text);
+// As Domain, into a caller-owned buffer whose capacity is reused (hot path of
+// log decoders). On error `*out` is unspecified.
+Status DomainInto(std::string_view text, std::string* out);
+
+// "a.b.c.d" (strict dotted quad: decimal, no leading zeros) or any RFC 4291
+// IPv6 text form (incl. "::ffff:a.b.c.d"). No zone ids, no brackets.
+Result<IpAddress> Ip(std::string_view text);
+
+// "addr/len", or a plain address (= /32 or /128). IPv4 lengths are 0..32,
+// IPv6 0..128. A block whose address has host bits set beyond the length is an
+// error naming the network it probably meant.
+Result<IpPrefix> Cidr(std::string_view text);
+
+// Dotted quad for IPv4 (incl. mapped), RFC 5952 text for IPv6.
+std::string FormatIp(const IpAddress& a);
+// "1.2.3.0/24" (IPv4 length shown as length - 96) or "2001:db8::/32".
+std::string FormatPrefix(const IpPrefix& p);
+
+// A URL: scheme and host lowercase, IDN host to punycode, IPv6 host in
+// canonical form and kept in brackets, default port removed (http 80,
+// https 443, ftp 21; an empty port too), percent-escapes of unreserved
+// characters (A-Z a-z 0-9 - . _ ~) decoded and other escapes uppercased,
+// bytes that may not appear raw in a URL (controls, space, non-ASCII)
+// percent-encoded, empty path = "/", fragment removed. Userinfo, path and
+// query keep their case; dot segments are not resolved. Requires
+// "scheme://host"; a '%' not followed by two hex digits is kept literally.
+Result<std::string> Url(std::string_view text);
+
+// local@domain: the domain part normalised as Domain; the local part is kept
+// as written (it is case-sensitive by RFC 5321) but must be non-empty.
+Result<std::string> Email(std::string_view text);
+
+enum class HashAlgo : uint8_t { kMd5, kSha1, kSha256, kSha512 };
+// "MD5", "SHA-1", "SHA-256", "SHA-512" (also without the dash, any case).
+Result<HashAlgo> ParseHashAlgo(std::string_view name);
+// Lowercase hex of exactly the algorithm's digest length (32/40/64/128).
+Result<std::string> Hash(std::string_view text, HashAlgo algo);
+
+}  // namespace cordon::normalize
