@@ -30,7 +30,6 @@ constexpr std::string_view kIdPrefix = "indicator--";
 uint32_t LoadV4(const IpAddress& a) {
   return uint32_t(a.bytes[12]) << 24 | uint32_t(a.bytes[13]) << 16 | uint32_t(a.bytes[14]) << 8 | a.bytes[15];
 }
-uint32_t MaskV4(uint32_t v, int len) { return len == 0 ? 0 : v & (0xffffffffu << (32 - len)); }
 V6 MaskV6(const V6& a, int len) {
   V6 out = a;
   for (int bit = len; bit < 128; ++bit) out[bit / 8] &= uint8_t(~(0x80 >> (bit % 8)));
@@ -121,18 +120,16 @@ struct RegexAtom {
 struct Index::Impl {
   std::array<StringTable, kTypes> exact;
   StringTable domain_suffix;
-  // IPv4 blocks: one table per prefix length 0..32 (masked address);
-  // IPv6 blocks (not IPv4-mapped): one per length 0..128.
-  std::array<FixedTable<uint32_t>, 33> v4;
-  std::vector<int> v4_lengths;  // present, longest first
+  // IPv4 addresses (/32) in a hash table, shorter IPv4 blocks as intervals;
+  // IPv6 blocks (not IPv4-mapped): one table per length 0..128.
+  FixedTable<uint32_t> v4_exact;
+  internal::RangeMap4 v4_blocks;
   std::array<FixedTable<V6>, 129> v6;
   std::vector<int> v6_lengths;        // present, longest first
   std::vector<int> v6_lengths_for_v4;  // present and < 96 (blocks that hold IPv4-mapped space)
   FixedTable<uint32_t> ports;
   std::vector<uint32_t> postings;
   std::array<hs_database_t*, kTypes> regex{};
-  // Per indicator: kNone (an atom hit decides) or the slot of its pattern.
-  std::vector<uint32_t> eval;
   std::vector<std::unique_ptr<pattern::Pattern>> patterns;
   std::vector<uint32_t> evaluate_only;  // indicators without usable atoms
 
@@ -155,19 +152,18 @@ std::string Index::IndicatorId(uint32_t i) const {
   static constexpr char kHex[] = "0123456789abcdef";
   for (int b = 0; b < 16; ++b) {
     if (b == 4 || b == 6 || b == 8 || b == 10) out += '-';
-    out += kHex[uuids_[i][b] >> 4];
-    out += kHex[uuids_[i][b] & 15];
+    out += kHex[records_[i].uuid[b] >> 4];
+    out += kHex[records_[i].uuid[b] & 15];
   }
   return out;
 }
 
 size_t Index::MemoryBytes() const {
   const Impl& m = *impl_;
-  size_t n = uuids_.capacity() * sizeof(uuids_[0]) + window_.capacity() * 4 + windows_.capacity() * 16 +
-             m.eval.capacity() * 4 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
+  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * 16 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
              m.domain_suffix.MemoryBytes() + m.ports.MemoryBytes();
   for (const auto& t : m.exact) n += t.MemoryBytes();
-  for (const auto& t : m.v4) n += t.MemoryBytes();
+  n += m.v4_exact.MemoryBytes() + m.v4_blocks.MemoryBytes();
   for (const auto& t : m.v6) n += t.MemoryBytes();
   for (hs_database_t* db : m.regex) {
     size_t size = 0;
@@ -198,15 +194,14 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
   StrCollector suffix;
   struct V4Pair { uint32_t key; uint32_t target; };
   struct V6Pair { V6 key; uint32_t target; };
-  std::array<std::vector<V4Pair>, 33> v4;
+  std::vector<V4Pair> v4_exact;
+  std::vector<internal::RangeMap4::Block> v4_blocks;
   std::array<std::vector<V6Pair>, 129> v6;
   std::vector<V4Pair> ports;
   std::array<std::vector<RegexAtom>, kTypes> regex;
   absl::flat_hash_map<std::pair<int64_t, int64_t>, uint32_t> window_ids;
 
-  index->uuids_.reserve(specs.size());
-  index->window_.reserve(specs.size());
-  m.eval.reserve(specs.size());
+  index->records_.reserve(specs.size());
 
   for (IndicatorSpec& spec : specs) {
     auto reject = [&](std::string reason) { report.rejected.push_back({spec.id, std::move(reason)}); };
@@ -243,17 +238,15 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       if (!atoms.decides || atoms.atoms.empty() || has_regex)
         parsed = std::make_unique<pattern::Pattern>(*std::move(p));
     }
-    uint32_t ind = uint32_t(index->uuids_.size());
-    index->uuids_.push_back(uuid);
+    uint32_t ind = uint32_t(index->records_.size());
     auto [it, inserted] = window_ids.try_emplace(std::make_pair(from, until), uint32_t(index->windows_.size()));
     if (inserted) index->windows_.push_back({from, until});
-    index->window_.push_back(it->second);
     uint32_t eval = kNone;
     if (parsed) {
       eval = uint32_t(m.patterns.size());
       m.patterns.push_back(std::move(parsed));
     }
-    m.eval.push_back(atoms.decides ? kNone : eval);
+    index->records_.push_back(Record{uuid, it->second, atoms.decides ? kNone : eval});
     if (atoms.atoms.empty()) {
       m.evaluate_only.push_back(ind);
       ++report.evaluated_only;
@@ -270,7 +263,14 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
           if (a.key == KeyType::kPort) {
             ports.push_back({a.number, ind});
           } else if (a.key == KeyType::kIp) {
-            if (a.prefix.IsV4()) v4[a.prefix.length - 96].push_back({LoadV4(a.prefix.addr), ind});
+            if (a.prefix.IsV4() && a.prefix.length == 128) {
+              v4_exact.push_back({LoadV4(a.prefix.addr), ind});
+            } else if (a.prefix.IsV4()) {
+              uint32_t first = LoadV4(a.prefix.addr);
+              int host_bits = 128 - a.prefix.length;
+              uint32_t last = host_bits == 32 ? 0xffffffffu : first | ((1u << host_bits) - 1);
+              v4_blocks.push_back({first, last, ind});
+            }
             else v6[a.prefix.length].push_back({a.prefix.addr.bytes, ind});
           } else {
             exact[size_t(a.key)].Add(a.value, ind);
@@ -317,8 +317,8 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         }
       }
       // Either way a hit is no longer a match by itself.
-      if ((!ok || (r.flags & HS_FLAG_PREFILTER)) && m.eval[r.indicator] == kNone) {
-        m.eval[r.indicator] = r.pattern_slot;
+      if ((!ok || (r.flags & HS_FLAG_PREFILTER)) && index->records_[r.indicator].eval == kNone) {
+        index->records_[r.indicator].eval = r.pattern_slot;
         --report.decided;
       }
       if (!ok) {
@@ -387,11 +387,8 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     pairs.clear();
     pairs.shrink_to_fit();
   };
-  for (int len = 32; len >= 0; --len) {
-    if (v4[len].empty()) continue;
-    build_fixed(v4[len], m.v4[len]);
-    m.v4_lengths.push_back(len);
-  }
+  build_fixed(v4_exact, m.v4_exact);
+  m.v4_blocks.Build(std::move(v4_blocks), &m.postings);
   for (int len = 128; len >= 0; --len) {
     if (v6[len].empty()) continue;
     build_fixed(v6[len], m.v6[len]);
@@ -476,13 +473,14 @@ void Matcher::Consider(uint32_t target, const Key* key, AtomKind kind) {
 void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   State& st = *state_;
   const Index& index = *index_;
-  const auto& w = index.windows_[index.window_[ind]];
+  const Index::Record& rec = index.records_[ind];
+  const auto& w = index.windows_[rec.window];
   int64_t t = st.event->time.ns;
   if (t < w.first || t >= w.second) return;
   for (uint32_t s : st.seen)
     if (s == ind) return;
   st.seen.push_back(ind);
-  uint32_t eval = index.impl_->eval[ind];
+  uint32_t eval = rec.eval;
   bool evaluated = false;
   if (eval != kNone) {
     if (!st.event->observed) return;
@@ -514,7 +512,7 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   }
   st.id.assign(kIdPrefix);
   static constexpr char kHex[] = "0123456789abcdef";
-  const auto& u = index.uuids_[ind];
+  const auto& u = rec.uuid;
   for (int b = 0; b < 16; ++b) {
     if (b == 4 || b == 6 || b == 8 || b == 10) st.id += '-';
     st.id += kHex[u[b] >> 4];
@@ -553,11 +551,11 @@ size_t Matcher::Match(const Event& event, HitSink& sink) {
     for (size_t i = 0; i < n; ++i) {
       const Key& k = event.keys[base + i];
       if (k.type == KeyType::kIp) {
-        if (k.ip.IsV4() && !m.v4_lengths.empty()) {
-          int len = m.v4_lengths[0];
-          uint32_t v = MaskV4(LoadV4(k.ip), len);
+        if (k.ip.IsV4()) {
+          uint32_t v = LoadV4(k.ip);
           hashes[i] = FixedTable<uint32_t>::Hash(v);
-          m.v4[len].Prefetch(hashes[i]);
+          m.v4_exact.Prefetch(hashes[i]);
+          m.v4_blocks.Prefetch(v);
         }
       } else if (k.type == KeyType::kPort) {
         hashes[i] = 0;
@@ -572,13 +570,8 @@ size_t Matcher::Match(const Event& event, HitSink& sink) {
         case KeyType::kIp: {
           if (k.ip.IsV4()) {
             uint32_t v = LoadV4(k.ip);
-            bool first = true;
-            for (int len : m.v4_lengths) {
-              uint32_t masked = MaskV4(v, len);
-              uint32_t t = first ? m.v4[len].Find(masked, hashes[i]) : m.v4[len].Find(masked);
-              first = false;
-              Consider(t, &k, len == 32 ? AtomKind::kExact : AtomKind::kCidr);
-            }
+            Consider(m.v4_exact.Find(v, hashes[i]), &k, AtomKind::kExact);
+            Consider(m.v4_blocks.Find(v), &k, AtomKind::kCidr);
             for (int len : m.v6_lengths_for_v4) Consider(m.v6[len].Find(MaskV6(k.ip.bytes, len)), &k, AtomKind::kCidr);
           } else {
             for (int len : m.v6_lengths)

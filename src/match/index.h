@@ -84,7 +84,7 @@ class Index {
   Index& operator=(const Index&) = delete;
 
   const BuildReport& report() const { return report_; }
-  size_t size() const { return uuids_.size(); }  // indicators in the index
+  size_t size() const { return records_.size(); }  // indicators in the index
   // Heap bytes held by the tables (slots, key arenas, postings, indicator
   // records, Hyperscan databases, kept patterns).
   size_t MemoryBytes() const;
@@ -95,8 +95,13 @@ class Index {
   friend class Matcher;
   struct Impl;
   Index();
-  std::vector<std::array<uint8_t, 16>> uuids_;
-  std::vector<uint32_t> window_;  // per indicator: index into windows_
+  // What a hit needs about its indicator, in one record (one cache miss).
+  struct Record {
+    std::array<uint8_t, 16> uuid;
+    uint32_t window;  // index into windows_
+    uint32_t eval;    // kNone: an atom hit decides; else the slot of its kept pattern
+  };
+  std::vector<Record> records_;
   std::vector<std::pair<int64_t, int64_t>> windows_;  // [from, until) in ns, deduplicated
   std::unique_ptr<Impl> impl_;
   BuildReport report_;

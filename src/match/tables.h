@@ -172,4 +172,39 @@ class FixedTable {
   size_t size_ = 0;
 };
 
+// IPv4 CIDR blocks (any lengths) as disjoint elementary intervals: a lookup is
+// one read of a 2^16-entry directory plus a short binary search, whatever the
+// number of distinct prefix lengths. Blocks are laminar (nested or disjoint),
+// so each interval's target lists every block that covers it.
+class RangeMap4 {
+ public:
+  struct Block {
+    uint32_t first, last;  // inclusive
+    uint32_t indicator;
+  };
+  // `postings` receives the lists of intervals covered by several indicators.
+  void Build(std::vector<Block> blocks, std::vector<uint32_t>* postings);
+  bool empty() const { return starts_.empty(); }
+  size_t MemoryBytes() const { return (starts_.capacity() + targets_.capacity() + directory_.capacity()) * 4; }
+  void Prefetch(uint32_t addr) const {
+    if (!starts_.empty()) __builtin_prefetch(&directory_[addr >> 16]);
+  }
+  uint32_t Find(uint32_t addr) const {
+    if (starts_.empty()) return kNone;
+    uint32_t lo = directory_[addr >> 16], hi = directory_[(addr >> 16) + 1];
+    // The last interval starting at or before addr, within [lo, hi].
+    while (lo < hi) {
+      uint32_t mid = (lo + hi + 1) / 2;
+      if (starts_[mid] <= addr) lo = mid;
+      else hi = mid - 1;
+    }
+    return targets_[lo];
+  }
+
+ private:
+  std::vector<uint32_t> starts_;     // ascending; starts_[0] == 0
+  std::vector<uint32_t> targets_;    // per interval; kNone = no block
+  std::vector<uint32_t> directory_;  // 65537: interval holding (i << 16), last entry = last interval
+};
+
 }  // namespace cordon::match::internal
