@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Feed import benchmark (issue #4 target: a 1,000,000-line plain or CSV list in <= 10 s).
+# Generates in a temp dir, from the shared real lists plus synthetic names:
+#   plain.txt  1,000,000 lines: real domains (blocklistproject phishing, urlhaus), real
+#              addresses (ipsum), the rest synthetic domains/addresses/URLs/SHA-256 hashes;
+#   feed.csv   the same values as "value,type,first_seen,labels" rows.
+# Then times, with the real node settings (SQLite WAL, synchronous=FULL) and the 12 shared
+# warning lists stored: the first import of each file into an empty collection, and a
+# re-import of the same file (all unchanged).
+# Usage: bench/import_bench.sh [LINES]   (default 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-1000000}
+shared=${CORDON_SHARED_DATA:-../shared/data}
+bin=${CORDON_BIN:-build/cordon}
+work=$(mktemp -d /tmp/cordon-import-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+python3 - "$shared" "$work" "$lines" <<'PY'
+import hashlib, subprocess, sys
+shared, work, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def read(path):
+    if path.endswith(".zst"):
+        return subprocess.run(["zstd", "-dc", path], capture_output=True, check=True).stdout.decode()
+    return open(path).read()
+values = []
+for f in ["indicators/blocklistproject/phishing-nl.txt.zst", "indicators/urlhaus/urlhaus-filter-domains.txt"]:
+    values += [l.split()[-1] for l in read(f"{shared}/{f}").splitlines() if l and not l.startswith("#")]
+values += [l.split()[0] for l in read(f"{shared}/indicators/ipsum/ipsum.txt.zst").splitlines()
+           if l and not l.startswith("#")]
+values = list(dict.fromkeys(values))[: n // 2]
+i = 0
+while len(values) < n:
+    r = i % 4
+    if r == 0: values.append(f"host{i}.synthetic-{i % 977}.example")
+    elif r == 1: values.append(f"10{(i >> 16) % 10}.{(i >> 8) % 256}.{i % 256}.{(i * 7) % 254 + 1}")
+    elif r == 2: values.append(f"https://cdn{i % 5000}.synthetic.example/p/{i}.php?q={i}")
+    else: values.append(hashlib.sha256(str(i).encode()).hexdigest())
+    i += 1
+with open(f"{work}/plain.txt", "w") as f:
+    f.write("# generated for bench/import_bench.sh\n")
+    f.write("\n".join(values[:n]) + "\n")
+with open(f"{work}/feed.csv", "w") as f:
+    f.write("value,type,first_seen,labels\n")
+    for k, v in enumerate(values[:n]):
+        t = "url" if "://" in v else "sha256" if len(v) == 64 else "ip" if v[0].isdigit() and v.replace(".", "").isdigit() else "domain"
+        f.write(f"{v},{t},2026-01-0{k % 9 + 1}T00:00:00Z,bench;synthetic\n")
+PY
+
+run() {  # name, args...
+  local name=$1; shift
+  local t0 t1 out
+  t0=$(date +%s.%N)
+  "$bin" import "$@" >"$work/out.txt" 2>"$work/err.txt" || true
+  t1=$(date +%s.%N)
+  printf '%-28s %6.2f s   %s\n' "$name" "$(echo "$t1 - $t0" | bc)" "$(head -1 "$work/out.txt")"
+  if [ -s "$work/err.txt" ]; then sed 's/^/    /' "$work/err.txt"; fi
+}
+
+data=$work/data
+col=0b8f2d4e-7c1a-4e55-9d3b-6a2f1c0e9b71
+col2=1c9e3f5a-8d2b-4f66-ae4c-7b3a2d1f0c82
+"$bin" init --data "$data" >/dev/null
+"$bin" collection add --data "$data" --id $col --title plain >/dev/null
+"$bin" collection add --data "$data" --id $col2 --title csv >/dev/null
+"$bin" warninglist add --data "$data" "$shared"/misp/warninglists/*.json >/dev/null
+echo "lines: $lines; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+run "plain, first import" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
+run "plain, re-import" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
+run "csv, first import" --data "$data" --collection $col2 --format csv --source bench-csv \
+  --columns value=value,type=type,first_seen=first_seen,labels=labels "$work/feed.csv"
+run "csv, re-import" --data "$data" --collection $col2 --format csv --source bench-csv \
+  --columns value=value,type=type,first_seen=first_seen,labels=labels "$work/feed.csv"

@@ -1,0 +1,318 @@
+#include "feeds/importer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/json_writer.h"
+#include "base/strings.h"
+#include "base/uuid.h"
+#include "ingest/ingest.h"
+#include "simdjson.h"
+
+namespace cordon::feeds {
+namespace {
+
+using stix::Tlp;
+
+constexpr size_t kLookupBatch = 500;  // ids per store query when reading stored versions
+constexpr int kFracDigits = 6;        // timestamps written with microseconds
+
+Status Invalid(const std::string& m) { return absl::InvalidArgumentError(m); }
+
+int Rank(Tlp t) {
+  switch (t) {
+    case Tlp::kNone: return 0;
+    case Tlp::kClear: return 1;
+    case Tlp::kGreen: return 2;
+    case Tlp::kAmber: return 3;
+    case Tlp::kAmberStrict: return 4;
+    case Tlp::kRed: return 5;
+  }
+  return 0;
+}
+
+std::string Ts(Timestamp t) { return FormatTimestamp(t, kFracDigits); }
+
+// What of a stored version the importer needs.
+struct StoredVersion {
+  std::string bytes;
+  std::string created, valid_from;
+  Timestamp modified, valid_until;
+};
+
+// Reads the latest stored version of each id (absent ids are not in the map).
+Result<absl::flat_hash_map<std::string, StoredVersion>> LookUp(store::Store& store, const std::string& collection,
+                                                              const std::vector<std::string>& ids) {
+  absl::flat_hash_map<std::string, StoredVersion> out;
+  simdjson::dom::parser parser;
+  for (size_t start = 0; start < ids.size(); start += kLookupBatch) {
+    store::ObjectQuery q;
+    q.collection = collection;
+    q.ids.assign(ids.begin() + start, ids.begin() + std::min(ids.size(), start + kLookupBatch));
+    q.version.last = true;
+    q.limit = static_cast<int>(q.ids.size()) + 1;
+    CORDON_ASSIGN_OR_RETURN(store::Page page, store.QueryObjects(q));
+    for (auto& o : page.items) {
+      StoredVersion v;
+      simdjson::dom::element doc;
+      if (parser.parse(o.bytes).get(doc)) continue;  // stored objects are valid JSON
+      std::string_view s;
+      if (!doc["created"].get_string().get(s)) v.created = std::string(s);
+      if (!doc["valid_from"].get_string().get(s)) v.valid_from = std::string(s);
+      if (!doc["valid_until"].get_string().get(s)) {
+        if (auto t = ParseTimestamp(s); t.ok()) v.valid_until = *t;
+      }
+      v.modified = o.version;
+      v.bytes = std::move(o.bytes);
+      out.emplace(std::move(o.id), std::move(v));
+    }
+  }
+  return out;
+}
+
+// The properties compared between versions, as written: everything after
+// "modified" up to the timestamps that follow it.
+std::string Fragment(const Candidate& c, const std::string& identity_id, const ImportOptions& o) {
+  std::string f = ",\"created_by_ref\":\"" + identity_id + "\",\"name\":";
+  AppendJsonString(f, c.value);
+  if (!c.description.empty()) {
+    f += ",\"description\":";
+    AppendJsonString(f, c.description);
+  }
+  f += ",\"indicator_types\":[\"malicious-activity\"],\"pattern\":";
+  AppendJsonString(f, c.pattern);
+  f += ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"";
+  std::vector<std::string> labels = o.labels;
+  labels.insert(labels.end(), c.labels.begin(), c.labels.end());
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  if (!labels.empty()) {
+    f += ",\"labels\":[";
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (i) f += ',';
+      AppendJsonString(f, labels[i]);
+    }
+    f += ']';
+  }
+  if (o.confidence) f += ",\"confidence\":" + std::to_string(*o.confidence);
+  Tlp tlp = Rank(c.tlp) > Rank(o.tlp) ? c.tlp : o.tlp;
+  if (tlp != Tlp::kNone) f += ",\"object_marking_refs\":[\"" + std::string(TlpMarkingId(tlp)) + "\"]";
+  f += ",\"valid_from\":";
+  return f;
+}
+
+std::string IndicatorJson(const std::string& id, const std::string& created, Timestamp modified,
+                          const std::string& fragment, const std::string& valid_from, Timestamp valid_until) {
+  std::string j;
+  j.reserve(fragment.size() + 220);
+  j += "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"";
+  j += id;
+  j += "\",\"created\":\"";
+  j += created;
+  j += "\",\"modified\":\"";
+  j += Ts(modified);
+  j += '"';
+  j += fragment;
+  j += '"';
+  j += valid_from;
+  j += "\",\"valid_until\":\"";
+  j += Ts(valid_until);
+  j += "\"}";
+  return j;
+}
+
+// CORDON_IMPORT_TIMING=1 prints the time of each phase to stderr (profiling).
+struct PhaseTimer {
+  bool on = std::getenv("CORDON_IMPORT_TIMING") != nullptr;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  void Mark(const char* phase) {
+    if (!on) return;
+    auto t = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "import phase %-10s %8.3f s\n", phase, std::chrono::duration<double>(t - last).count());
+    last = t;
+  }
+};
+
+}  // namespace
+
+std::string SourceIdentityId(std::string_view source) {
+  return "identity--" + NewUuid5(kFeedNamespace, "source:" + std::string(source));
+}
+
+std::string IndicatorId(std::string_view identity_id, std::string_view pattern) {
+  std::string name;
+  name.reserve(identity_id.size() + 1 + pattern.size());
+  name.append(identity_id).append("\n").append(pattern);
+  return "indicator--" + NewUuid5(kFeedNamespace, name);
+}
+
+Result<int64_t> ParseDuration(std::string_view text) {
+  text = Trim(text);
+  if (text.empty()) return Invalid("empty duration");
+  int64_t unit = 86400;
+  switch (text.back()) {
+    case 'd': unit = 86400; text.remove_suffix(1); break;
+    case 'h': unit = 3600; text.remove_suffix(1); break;
+    case 'm': unit = 60; text.remove_suffix(1); break;
+    case 's': unit = 1; text.remove_suffix(1); break;
+    case 'w': unit = 7 * 86400; text.remove_suffix(1); break;
+    default: break;
+  }
+  int64_t n = 0;
+  if (text.empty() || text.size() > 6) return Invalid("duration '" + std::string(text) + "' is not like 30d, 12h");
+  for (char c : text) {
+    if (c < '0' || c > '9') return Invalid("duration is not like 30d, 12h, 90m, 3600s");
+    n = n * 10 + (c - '0');
+  }
+  if (n == 0) return Invalid("a lifetime must be positive");
+  return n * unit * 1000000000;
+}
+
+Result<Tlp> ParseTlp(std::string_view text) {
+  std::string t = ToLower(Trim(text));
+  if (t.starts_with("tlp:")) t = t.substr(4);
+  if (t == "clear" || t == "white") return Tlp::kClear;
+  if (t == "green") return Tlp::kGreen;
+  if (t == "amber") return Tlp::kAmber;
+  if (t == "amber+strict") return Tlp::kAmberStrict;
+  if (t == "red") return Tlp::kRed;
+  return Invalid("unknown TLP '" + std::string(text) + "' (clear, green, amber, amber+strict, red)");
+}
+
+std::string_view TlpMarkingId(Tlp tlp) {
+  switch (tlp) {
+    case Tlp::kNone: return "";
+    case Tlp::kClear: return "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";
+    case Tlp::kGreen: return "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    case Tlp::kAmber: return "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    case Tlp::kAmberStrict: return "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003";
+    case Tlp::kRed: return "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+  }
+  return "";
+}
+
+Result<ImportReport> ImportCandidates(store::Store& store, const std::string& collection, Parsed parsed,
+                                      const ImportOptions& o, const WarningLists& warning_lists) {
+  if (Trim(o.source).empty()) return Invalid("an import needs a source name (--source)");
+  if (o.confidence && (*o.confidence < 0 || *o.confidence > 100)) return Invalid("confidence must be 0..100");
+  if (o.valid_for_ns <= 0) return Invalid("the lifetime must be positive");
+  const Timestamp now{o.now ? o.now->ns : Now().ns, kFracDigits};
+  const Timestamp valid_until{now.ns + o.valid_for_ns, kFracDigits};
+
+  PhaseTimer timer;
+  ImportReport report;
+  report.identity_id = SourceIdentityId(Trim(o.source));
+  report.rejections = std::move(parsed.rejected);
+  report.skips = std::move(parsed.skipped);
+
+  // One indicator per pattern: later duplicates are skipped.
+  std::vector<Candidate>& items = parsed.items;
+  std::vector<std::string> ids;
+  ids.reserve(items.size());
+  {
+    absl::flat_hash_map<std::string, size_t> first;
+    first.reserve(items.size());
+    size_t kept = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string id = IndicatorId(report.identity_id, items[i].pattern);
+      auto [it, inserted] = first.try_emplace(id, kept);
+      if (!inserted) {
+        report.skips.push_back({items[i].where, items[i].value, "duplicate of " + items[it->second].where});
+        continue;
+      }
+      if (kept != i) items[kept] = std::move(items[i]);
+      ids.push_back(std::move(id));
+      ++kept;
+    }
+    items.resize(kept);
+  }
+
+  timer.Mark("ids");
+  absl::flat_hash_map<std::string, StoredVersion> stored;
+  CORDON_ASSIGN_OR_RETURN(int64_t count, store.CountObjects(collection));
+  if (count > 0) {
+    std::vector<std::string> lookup = ids;
+    lookup.push_back(report.identity_id);
+    CORDON_ASSIGN_OR_RETURN(stored, LookUp(store, collection, lookup));
+  }
+
+  timer.Mark("lookup");
+  std::vector<std::string> objects;
+  std::vector<size_t> object_item;  // index into items; SIZE_MAX for the identity
+  std::vector<bool> is_update;
+  objects.reserve(items.size() + 1);
+  if (!stored.contains(report.identity_id)) {
+    std::string identity = "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"" + report.identity_id +
+                           "\",\"created\":\"" + Ts(now) + "\",\"modified\":\"" + Ts(now) + "\",\"name\":";
+    AppendJsonString(identity, Trim(o.source));
+    identity += ",\"identity_class\":\"organization\"}";
+    objects.push_back(std::move(identity));
+    object_item.push_back(SIZE_MAX);
+    is_update.push_back(false);
+  }
+  const int64_t renew_before = o.valid_for_ns / 2;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Candidate& c = items[i];
+    std::string fragment = Fragment(c, report.identity_id, o);
+    auto it = stored.find(ids[i]);
+    bool wrote = true;
+    if (it == stored.end()) {
+      std::string valid_from = Ts(c.first_seen ? Timestamp{c.first_seen->ns, kFracDigits} : now);
+      if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
+        report.rejections.push_back({c.where, c.value, "first_seen is after the end of the lifetime"});
+        continue;
+      }
+      objects.push_back(IndicatorJson(ids[i], Ts(now), now, fragment, valid_from, valid_until));
+      is_update.push_back(false);
+    } else {
+      const StoredVersion& v = it->second;
+      bool same = v.bytes.find(fragment) != std::string::npos;
+      if (same && v.valid_until.ns - now.ns > renew_before) {
+        ++report.unchanged;
+        wrote = false;
+      } else {
+        Timestamp modified = now;
+        if (modified.ns <= v.modified.ns) modified.ns = v.modified.ns + 1000;  // strictly later (microseconds)
+        std::string created = v.created.empty() ? Ts(now) : v.created;
+        std::string valid_from = v.valid_from.empty() ? Ts(now) : v.valid_from;
+        Timestamp until{std::max(valid_until.ns, modified.ns + o.valid_for_ns), kFracDigits};
+        objects.push_back(IndicatorJson(ids[i], created, modified, fragment, valid_from, until));
+        is_update.push_back(true);
+      }
+    }
+    if (wrote) object_item.push_back(i);
+    for (const ValueCheck& check : c.checks) {
+      if (auto hit = warning_lists.Check(check.kind, check.value)) {
+        report.warnings.push_back({c.where, c.value, std::move(*hit)});
+        break;
+      }
+    }
+  }
+
+  timer.Mark("build");
+  if (!objects.empty()) {
+    std::vector<std::string_view> views(objects.begin(), objects.end());
+    CORDON_ASSIGN_OR_RETURN(ingest::Report r,
+                            ingest::IngestObjects(store, collection, views, stix::DefaultVersion::kInfer));
+    for (size_t k = 0; k < r.objects.size(); ++k) {
+      if (object_item[k] == SIZE_MAX) continue;  // the identity
+      const Candidate& c = items[object_item[k]];
+      switch (r.objects[k].outcome) {
+        case ingest::ObjectOutcome::kAdded: ++(is_update[k] ? report.updated : report.added); break;
+        case ingest::ObjectOutcome::kUnchanged: ++report.unchanged; break;
+        case ingest::ObjectOutcome::kRejected:
+          report.rejections.push_back({c.where, c.value, r.objects[k].reason});
+          break;
+      }
+    }
+  }
+  timer.Mark("store");
+  report.rejected = static_cast<int>(report.rejections.size());
+  report.skipped = static_cast<int>(report.skips.size());
+  return report;
+}
+
+}  // namespace cordon::feeds

@@ -1,0 +1,202 @@
+#include "feeds/importer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "feeds/misp.h"
+#include "feeds/parsers.h"
+#include "simdjson.h"
+#include "store/sqlite/sqlite_store.h"
+#include "testutil/testutil.h"
+
+namespace cordon::feeds {
+namespace {
+
+using ::testing::HasSubstr;
+using testutil::ReadFile;
+using testutil::SharedData;
+
+constexpr char kCol[] = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
+constexpr int64_t kDay = int64_t{86400} * 1000000000;
+
+class ImporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = store::OpenSqliteStore(dir_.path() / "cordon.db");
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    ASSERT_TRUE(store_->PutApiRoot({"cordon", "t", "d", 1 << 20}).ok());
+    ASSERT_TRUE(store_->PutCollection({kCol, "cordon", "c", "", ""}).ok());
+  }
+
+  ImportReport Import(Parsed p, ImportOptions o, const WarningLists& w = WarningLists()) {
+    auto r = ImportCandidates(*store_, kCol, std::move(p), o, w);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : ImportReport{};
+  }
+
+  // Every stored version of `id`, oldest first.
+  std::vector<std::string> Versions(const std::string& id) {
+    store::ObjectQuery q{.collection = kCol, .ids = {id}, .version = {.all = true}, .limit = 100};
+    auto page = store_->QueryObjects(q);
+    std::vector<std::string> out;
+    for (auto& o : page->items) out.push_back(o.bytes);
+    return out;
+  }
+
+  static std::string Prop(const std::string& json, const char* key) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(json);
+    simdjson::dom::element v;
+    if (doc[key].get(v)) return "";
+    return simdjson::minify(v);
+  }
+
+  static Timestamp At(const char* t) { return *ParseTimestamp(t); }
+
+  testutil::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(ImporterTest, RealNetsetIsIdempotent) {
+  std::string text = ReadFile(SharedData("indicators/firehol/firehol_level1.netset"));
+  ImportOptions o{.source = "FireHOL", .confidence = 70, .tlp = stix::Tlp::kClear, .now = At("2026-01-01T00:00:00Z")};
+  ImportReport r = Import(ParseNetset(text), o);
+  EXPECT_GT(r.added, 1000);
+  EXPECT_EQ(r.rejected, 0);
+  EXPECT_EQ(*store_->CountObjects(kCol), r.added + 1);  // + the source's identity
+  o.now = At("2026-01-02T00:00:00Z");
+  ImportReport again = Import(ParseNetset(text), o);
+  EXPECT_EQ(again.added, 0);
+  EXPECT_EQ(again.updated, 0);
+  EXPECT_EQ(again.unchanged, r.added);
+  EXPECT_EQ(*store_->CountObjects(kCol), r.added + 1);
+
+  // What was stored reads back as the same indicators: a re-import of the
+  // patterns read from the store is unchanged too.
+  store::ObjectQuery q{.collection = kCol, .types = {"indicator"}, .limit = 100000};
+  auto page = store_->QueryObjects(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(static_cast<int>(page->items.size()), r.added);
+  std::string list;
+  for (const auto& obj : page->items) {
+    EXPECT_EQ(Prop(obj.bytes, "created_by_ref"), "\"" + SourceIdentityId("FireHOL") + "\"");
+    EXPECT_EQ(Prop(obj.bytes, "object_marking_refs"), "[\"" + std::string(TlpMarkingId(stix::Tlp::kClear)) + "\"]");
+    list += Prop(obj.bytes, "name").substr(1);
+    list.back() = '\n';
+  }
+  ImportReport round = Import(ParseNetset(list), o);
+  EXPECT_EQ(round.unchanged, r.added);
+  EXPECT_EQ(round.added + round.updated, 0);
+}
+
+TEST_F(ImporterTest, ChangedPropertiesMakeNewVersions) {
+  ImportOptions o{.source = "cert", .confidence = 50, .now = At("2026-01-01T00:00:00Z")};
+  ASSERT_EQ(Import(ParsePlain("evil.example\n"), o).added, 1);
+  std::string id = IndicatorId(SourceIdentityId("cert"), "[domain-name:value = 'evil.example']");
+  o.confidence = 90;
+  o.now = At("2026-01-03T00:00:00Z");
+  ImportReport r = Import(ParsePlain("evil.example\n"), o);
+  EXPECT_EQ(r.updated, 1);
+  auto v = Versions(id);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(Prop(v[1], "confidence"), "90");
+  EXPECT_EQ(Prop(v[1], "created"), Prop(v[0], "created"));
+  EXPECT_EQ(Prop(v[1], "valid_from"), Prop(v[0], "valid_from"));
+  EXPECT_EQ(Prop(v[1], "modified"), "\"2026-01-03T00:00:00.000000Z\"");
+  EXPECT_EQ(Prop(v[1], "valid_until"), "\"2026-02-02T00:00:00.000000Z\"");
+  // Labels and TLP are properties too.
+  o.labels = {"phishing"};
+  o.now = At("2026-01-04T00:00:00Z");
+  EXPECT_EQ(Import(ParsePlain("evil.example\n"), o).updated, 1);
+  o.tlp = stix::Tlp::kAmber;
+  o.now = At("2026-01-05T00:00:00Z");
+  EXPECT_EQ(Import(ParsePlain("evil.example\n"), o).updated, 1);
+  v = Versions(id);
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(Prop(v[3], "labels"), "[\"phishing\"]");
+  EXPECT_EQ(Prop(v[3], "object_marking_refs"), "[\"" + std::string(TlpMarkingId(stix::Tlp::kAmber)) + "\"]");
+  // Another source's indicator for the same value is another object.
+  ImportOptions other{.source = "partner", .now = At("2026-01-05T00:00:00Z")};
+  EXPECT_EQ(Import(ParsePlain("evil.example\n"), other).added, 1);
+  EXPECT_EQ(Versions(id).size(), 4u);
+}
+
+TEST_F(ImporterTest, LifetimeIsRenewedOnlyInItsSecondHalf) {
+  ImportOptions o{.source = "cert", .valid_for_ns = 30 * kDay, .now = At("2026-01-01T00:00:00Z")};
+  ASSERT_EQ(Import(ParsePlain("192.0.2.1\n"), o).added, 1);
+  std::string id = IndicatorId(SourceIdentityId("cert"), "[ipv4-addr:value = '192.0.2.1']");
+  o.now = At("2026-01-14T00:00:00Z");  // 17 days left of 30: unchanged
+  EXPECT_EQ(Import(ParsePlain("192.0.2.1\n"), o).unchanged, 1);
+  EXPECT_EQ(Versions(id).size(), 1u);
+  o.now = At("2026-01-20T00:00:00Z");  // 11 days left: renewed
+  EXPECT_EQ(Import(ParsePlain("192.0.2.1\n"), o).updated, 1);
+  auto v = Versions(id);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(Prop(v[1], "valid_until"), "\"2026-02-19T00:00:00.000000Z\"");
+  EXPECT_EQ(Prop(v[1], "valid_from"), "\"2026-01-01T00:00:00.000000Z\"");
+  o.now = At("2026-06-01T00:00:00Z");  // long expired, back in the feed: renewed
+  EXPECT_EQ(Import(ParsePlain("192.0.2.1\n"), o).updated, 1);
+}
+
+TEST_F(ImporterTest, WarningListHitsAreReportedAndImported) {
+  auto rfc = ParseWarningList(ReadFile(SharedData("misp/warninglists/rfc1918.json")));
+  auto dyn = ParseWarningList(ReadFile(SharedData("misp/warninglists/dynamic-dns.json")));
+  WarningLists w = WarningLists::Build({*rfc, *dyn});
+  ImportReport r = Import(ParsePlain("10.0.0.0/8\n192.0.2.1\nfoo.duckdns.org\nevil.example\n"),
+                          {.source = "s", .now = At("2026-01-01T00:00:00Z")}, w);
+  EXPECT_EQ(r.added, 4);
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[0].where, "line 1");
+  EXPECT_EQ(r.warnings[0].hit.list, "List of RFC 1918 CIDR blocks");
+  EXPECT_EQ(r.warnings[1].hit.entry, ".duckdns.org");
+}
+
+TEST_F(ImporterTest, DuplicatesAndRejectionsAreReported) {
+  ImportReport r = Import(ParsePlain("evil.example\nEVIL.example.\nbad..example\n"),
+                          {.source = "s", .now = At("2026-01-01T00:00:00Z")});
+  EXPECT_EQ(r.added, 1);
+  EXPECT_EQ(r.skipped, 1);
+  EXPECT_EQ(r.skips[0].reason, "duplicate of line 1");
+  EXPECT_EQ(r.rejected, 1);
+  EXPECT_EQ(r.rejections[0].where, "line 3");
+  auto bad = ImportCandidates(*store_, kCol, ParsePlain("x.example\n"), {.source = " "}, WarningLists());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("source"));
+  EXPECT_EQ(*store_->CountObjects(kCol), 2);
+}
+
+TEST_F(ImporterTest, RealMispEventRoundTrip) {
+  std::string text = ReadFile(SharedData("misp/events/pymisp/long_event.json"));
+  auto p = ParseMispEvents(text, {});
+  ASSERT_TRUE(p.ok());
+  ImportOptions o{.source = "CIRCL", .tlp = stix::Tlp::kGreen, .now = At("2026-01-01T00:00:00Z")};
+  ImportReport r = Import(std::move(*p), o);
+  EXPECT_GT(r.added, 50);
+  EXPECT_GT(r.skipped, 0);  // to_ids false
+  // Every written indicator is valid STIX with the event's tlp:white outranked by --tlp green.
+  store::ObjectQuery q{.collection = kCol, .types = {"indicator"}, .limit = 10000};
+  auto page = store_->QueryObjects(q);
+  for (const auto& obj : page->items) {
+    EXPECT_TRUE(stix::ValidateObject(obj.bytes).ok());
+    EXPECT_EQ(Prop(obj.bytes, "object_marking_refs"), "[\"" + std::string(TlpMarkingId(stix::Tlp::kGreen)) + "\"]");
+  }
+  o.now = At("2026-01-02T00:00:00Z");
+  ImportReport again = Import(*ParseMispEvents(text, {}), o);
+  EXPECT_EQ(again.unchanged, r.added);
+  EXPECT_EQ(again.added + again.updated, 0);
+}
+
+TEST(ImportOptionsTest, DurationsAndTlp) {
+  EXPECT_EQ(*ParseDuration("30d"), 30 * kDay);
+  EXPECT_EQ(*ParseDuration("12h"), kDay / 2);
+  EXPECT_EQ(*ParseDuration("7"), 7 * kDay);
+  EXPECT_FALSE(ParseDuration("0d").ok());
+  EXPECT_FALSE(ParseDuration("-3d").ok());
+  EXPECT_FALSE(ParseDuration("3y").ok());
+  EXPECT_EQ(*ParseTlp("TLP:AMBER+STRICT"), stix::Tlp::kAmberStrict);
+  EXPECT_EQ(*ParseTlp("white"), stix::Tlp::kClear);
+  EXPECT_FALSE(ParseTlp("purple").ok());
+}
+
+}  // namespace
+}  // namespace cordon::feeds

@@ -1,0 +1,251 @@
+#include "feeds/parsers.h"
+
+#include <array>
+#include <optional>
+
+#include "base/strings.h"
+
+namespace cordon::feeds {
+namespace {
+
+Status Invalid(const std::string& m) { return absl::InvalidArgumentError(m); }
+
+std::string Line(size_t n) { return "line " + std::to_string(n); }
+
+// Calls f(line_number, content) for every line with its comment removed and
+// trimmed, skipping empty ones. A '#' starts a comment at the line start or
+// after whitespace (URLs keep their fragments).
+template <typename F>
+void ForEachLine(std::string_view text, F&& f) {
+  size_t n = 0, pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    ++n;
+    pos = end + 1;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+        line = line.substr(0, i);
+        break;
+      }
+    }
+    line = Trim(line);
+    if (!line.empty()) f(n, line);
+    if (end == text.size()) break;
+  }
+}
+
+void Add(Parsed& out, size_t line, std::string_view value, Result<Candidate> c) {
+  if (!c.ok()) {
+    out.rejected.push_back({Line(line), std::string(value), std::string(c.status().message())});
+    return;
+  }
+  c->where = Line(line);
+  out.items.push_back(std::move(*c));
+}
+
+bool IsLocalName(std::string_view name) {
+  static constexpr std::array<std::string_view, 9> kLocal = {
+      "localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost",
+      "ip6-loopback", "ip6-localnet", "ip6-allnodes", "ip6-allrouters"};
+  std::string lower = ToLower(name);
+  for (auto l : kLocal) {
+    if (lower == l) return true;
+  }
+  return lower.starts_with("ip6-");
+}
+
+enum class Field { kValue, kType, kFirstSeen, kLabels, kDescription };
+constexpr std::array<std::string_view, 5> kFieldNames = {"value", "type", "first_seen", "labels", "description"};
+
+// RFC 4180 split of one record; `line` has no newline.
+std::vector<std::string> SplitCsv(std::string_view line, char delim) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          out.back() += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        out.back() += c;
+      }
+    } else if (c == '"' && Trim(out.back()).empty()) {
+      out.back().clear();
+      quoted = true;
+    } else if (c == delim) {
+      out.emplace_back();
+    } else if (c != '\r') {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Parsed ParsePlain(std::string_view text) {
+  Parsed out;
+  ForEachLine(text, [&](size_t n, std::string_view line) {
+    // Tab- or space-separated extras (e.g. ipsum's "IP<TAB>count") are ignored.
+    std::string_view value = line.substr(0, line.find_first_of(" \t"));
+    Add(out, n, value, FromKind(DetectKind(value), value));
+  });
+  return out;
+}
+
+Parsed ParseHosts(std::string_view text) {
+  Parsed out;
+  ForEachLine(text, [&](size_t n, std::string_view line) {
+    std::vector<std::string_view> parts;
+    for (auto p : Split(line, ' ', EmptyParts::kSkip)) {
+      for (auto q : Split(p, '\t', EmptyParts::kSkip)) parts.push_back(q);
+    }
+    if (parts.size() < 2) {
+      out.rejected.push_back({Line(n), std::string(line), "a hosts line is 'ADDRESS NAME [NAME...]'"});
+      return;
+    }
+    auto kind = DetectKind(parts[0]);
+    if (kind != ValueKind::kIp) {
+      out.rejected.push_back({Line(n), std::string(line), "'" + std::string(parts[0]) + "' is not an address"});
+      return;
+    }
+    for (size_t i = 1; i < parts.size(); ++i) {
+      if (IsLocalName(parts[i])) {
+        out.skipped.push_back({Line(n), std::string(parts[i]), "local host name"});
+        continue;
+      }
+      Add(out, n, parts[i], FromKind(ValueKind::kDomain, parts[i]));
+    }
+  });
+  return out;
+}
+
+Parsed ParseNetset(std::string_view text) {
+  Parsed out;
+  ForEachLine(text, [&](size_t n, std::string_view line) {
+    std::string_view value = line.substr(0, line.find_first_of(" \t"));
+    ValueKind k = DetectKind(value);
+    if (k != ValueKind::kIp && k != ValueKind::kCidr) {
+      out.rejected.push_back({Line(n), std::string(value), "not an address or CIDR block"});
+      return;
+    }
+    Add(out, n, value, FromKind(ValueKind::kCidr, value));
+  });
+  return out;
+}
+
+Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
+  // Mapping: field -> column index (0-based) or header name to resolve.
+  std::array<std::optional<size_t>, kFieldNames.size()> index;
+  std::array<std::string, kFieldNames.size()> by_name;
+  bool header = options.header;
+  if (Trim(options.columns).empty()) return Invalid("--columns: give at least value=N (or value=HEADER)");
+  for (std::string_view part : Split(options.columns, ',', EmptyParts::kSkip)) {
+    size_t eq = part.find('=');
+    std::string key = ToLower(Trim(part.substr(0, eq)));
+    if (eq == std::string_view::npos) return Invalid("--columns: '" + std::string(part) + "' is not FIELD=COLUMN");
+    std::string_view col = Trim(part.substr(eq + 1));
+    size_t f = 0;
+    while (f < kFieldNames.size() && kFieldNames[f] != key) ++f;
+    if (f == kFieldNames.size()) {
+      return Invalid("--columns: unknown field '" + key + "' (value, type, first_seen, labels, description)");
+    }
+    bool numeric = !col.empty();
+    size_t num = 0;
+    for (char c : col) {
+      numeric &= c >= '0' && c <= '9';
+      if (numeric) num = num * 10 + (c - '0');
+    }
+    if (col.empty()) return Invalid("--columns: no column for '" + key + "'");
+    if (numeric) {
+      if (num == 0) return Invalid("--columns: column numbers start at 1 ('" + std::string(part) + "')");
+      index[f] = num - 1;
+    } else {
+      by_name[f] = std::string(col);
+      header = true;
+    }
+  }
+  if (!index[0] && by_name[0].empty()) return Invalid("--columns: the value column is required (value=N)");
+
+  Parsed out;
+  size_t needed = 0;
+  bool header_seen = !header;
+  size_t n = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++n;
+    if (Trim(line).empty() || Trim(line).starts_with("#")) continue;
+    std::vector<std::string> fields = SplitCsv(line, options.delimiter);
+    if (!header_seen) {
+      header_seen = true;
+      for (size_t f = 0; f < kFieldNames.size(); ++f) {
+        if (by_name[f].empty()) continue;
+        for (size_t i = 0; i < fields.size(); ++i) {
+          if (Trim(fields[i]) == by_name[f]) index[f] = i;
+        }
+        if (!index[f]) {
+          return Invalid(Line(n) + ": the header has no column '" + by_name[f] + "' (for " +
+                         std::string(kFieldNames[f]) + ")");
+        }
+      }
+      for (const auto& i : index) {
+        if (i) needed = std::max(needed, *i + 1);
+      }
+      continue;
+    }
+    if (needed == 0) {
+      for (const auto& i : index) {
+        if (i) needed = std::max(needed, *i + 1);
+      }
+    }
+    if (fields.size() < needed) {
+      size_t f = 0;
+      while (!(index[f] && *index[f] >= fields.size())) ++f;
+      return Invalid(Line(n) + ": " + std::to_string(fields.size()) + " fields, but column " +
+                     std::to_string(*index[f] + 1) + " (" + std::string(kFieldNames[f]) + ") is mapped");
+    }
+    auto get = [&](Field f) -> std::string_view {
+      auto& i = index[static_cast<int>(f)];
+      return i ? Trim(fields[*i]) : std::string_view();
+    };
+    std::string_view value = get(Field::kValue);
+    if (value.empty()) {
+      out.rejected.push_back({Line(n), "", "empty value"});
+      continue;
+    }
+    std::string_view type = get(Field::kType);
+    Result<Candidate> c = type.empty() ? FromKind(DetectKind(value), value) : FromTyped(type, value);
+    if (!c.ok()) {
+      out.rejected.push_back({Line(n), std::string(value), std::string(c.status().message())});
+      continue;
+    }
+    if (std::string_view fs = get(Field::kFirstSeen); !fs.empty()) {
+      auto t = ParseTimestamp(fs);
+      if (!t.ok()) {
+        out.rejected.push_back({Line(n), std::string(value), "first_seen: " + std::string(t.status().message())});
+        continue;
+      }
+      c->first_seen = *t;
+    }
+    for (std::string_view l : Split(get(Field::kLabels), ';', EmptyParts::kSkip)) {
+      if (!Trim(l).empty()) c->labels.emplace_back(Trim(l));
+    }
+    c->description = std::string(get(Field::kDescription));
+    c->where = Line(n);
+    out.items.push_back(std::move(*c));
+  }
+  if (!header_seen) return Invalid("the CSV has no header line (needed for --columns names)");
+  return out;
+}
+
+}  // namespace cordon::feeds
