@@ -23,6 +23,7 @@ class EveDecoder final : public Decoder {
     if (first == std::string_view::npos) return LineKind::kSkip;
     rec_.Begin(event);
     host_ = url_ = {};
+    http_port_ = 0;
     bool has_time = false;
     simdjson::padded_string_view padded(line.data(), line.size(), line.size() + kJsonPadding);
     od::document doc;
@@ -66,7 +67,17 @@ class EveDecoder final : public Decoder {
     if (!has_time) return Malformed("record without \"timestamp\"");
     if (!host_.empty()) {
       rec_.AddHost(host_, "http.hostname");
-      if (!url_.empty()) rec_.AddHttpUrl(host_, url_, "http.url");
+      if (!url_.empty()) {
+        // EVE's hostname has no port; a non-default server port belongs in the URL.
+        if (http_port_ != 0 && http_port_ != 80 && host_.find(':') == std::string_view::npos) {
+          authority_.assign(host_);
+          authority_ += ':';
+          authority_ += std::to_string(http_port_);
+          rec_.AddHttpUrl(authority_, url_, "http.url");
+        } else {
+          rec_.AddHttpUrl(host_, url_, "http.url");
+        }
+      }
     }
     return LineKind::kEvent;
   }
@@ -131,8 +142,14 @@ class EveDecoder final : public Decoder {
 
   bool Http(od::value& v) {
     return ForFields(v, [&](std::string_view key, od::value& f) {
-      if (key == "hostname") host_ = StringOf(f);
-      else if (key == "url") url_ = StringOf(f);
+      if (key == "hostname") {
+        host_ = StringOf(f);
+      } else if (key == "url") {
+        url_ = StringOf(f);
+      } else if (key == "http_port") {
+        uint64_t port;
+        if (f.get_uint64().get(port) == SUCCESS) http_port_ = port;
+      }
       return true;
     });
   }
@@ -168,6 +185,8 @@ class EveDecoder final : public Decoder {
   RecordBuilder rec_;
   od::parser parser_;
   std::string_view host_, url_;
+  uint64_t http_port_ = 0;
+  std::string authority_;
 };
 
 }  // namespace
