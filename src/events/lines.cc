@@ -17,7 +17,7 @@ class LinesDecoder final : public Decoder {
     size_t e = line.find_last_not_of(" \t\r");
     line = line.substr(b, e - b + 1);
     rec_.Begin(event);
-    event->time = {};
+    event->time = Now();  // a bare value has no time of its own: when it was read
     size_t scheme = line.find("://");
     if (scheme != std::string_view::npos) {
       rec_.AddUrl(line, "url");
