@@ -51,5 +51,7 @@ void AddNodeCommands(Registrar& r);
 void AddImportCommands(Registrar& r);
 // pattern validate, pattern match
 void AddPatternCommands(Registrar& r);
+// match
+void AddMatchCommands(Registrar& r);
 
 }  // namespace cordon::cli
