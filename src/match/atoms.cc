@@ -1,0 +1,380 @@
+#include "match/atoms.h"
+
+#include <optional>
+
+#include "absl/strings/str_format.h"
+
+namespace cordon::match {
+namespace {
+
+using pattern::CompareOp;
+using pattern::ComparisonNode;
+using pattern::Constant;
+using pattern::ObservationNode;
+using pattern::PathStep;
+
+// Atoms of one part of a pattern. usable == false: that part can match
+// without any atom matching (no necessary condition from it).
+struct Partial {
+  bool usable = false;
+  bool decides = false;  // the atoms are exactly the part's semantics
+  std::vector<Atom> atoms;
+};
+
+std::string PathText(const pattern::ObjectPath& p) {
+  std::string out = p.object_type + ":";
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    const PathStep& s = p.steps[i];
+    if (s.kind == PathStep::Kind::kKey) {
+      if (i > 0) out += '.';
+      bool plain = !s.key.empty();
+      for (char c : s.key) plain &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      out += plain ? s.key : "'" + s.key + "'";
+    } else if (s.kind == PathStep::Kind::kIndex) {
+      absl::StrAppendFormat(&out, "[%d]", s.index);
+    } else {
+      out += "[*]";
+    }
+  }
+  return out;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = char(c + 32);
+  return out;
+}
+
+// The key type a path is compared with, if the index knows it.
+std::optional<KeyType> Classify(const pattern::ObjectPath& p) {
+  std::vector<std::string> keys;
+  for (const PathStep& s : p.steps) {
+    if (s.kind != PathStep::Kind::kKey) return std::nullopt;
+    keys.push_back(s.key);
+  }
+  const std::string& type = p.object_type;
+  auto is = [&](std::initializer_list<const char*> want) {
+    if (keys.size() != want.size()) return false;
+    size_t i = 0;
+    for (const char* w : want)
+      if (keys[i++] != w) return false;
+    return true;
+  };
+  if (type == "domain-name" && is({"value"})) return KeyType::kDomain;
+  if ((type == "ipv4-addr" || type == "ipv6-addr") && is({"value"})) return KeyType::kIp;
+  if (type == "url" && is({"value"})) return KeyType::kUrl;
+  if (type == "email-addr" && is({"value"})) return KeyType::kEmail;
+  if (type == "network-traffic") {
+    if (is({"dst_ref", "value"}) || is({"src_ref", "value"})) return KeyType::kIp;
+    if (is({"dst_port"}) || is({"src_port"})) return KeyType::kPort;
+  }
+  if ((type == "x-ja3" || type == "x-ja3s") && is({"value"}))
+    return type == "x-ja3" ? KeyType::kJa3 : KeyType::kJa3s;
+  if (!keys.empty() && (Lower(keys.back()) == "ja3" || Lower(keys.back()) == "ja3s") && keys.size() > 1)
+    return Lower(keys.back()) == "ja3" ? KeyType::kJa3 : KeyType::kJa3s;
+  if (keys.size() == 2 && keys[0] == "hashes" && (type == "file" || type == "x509-certificate")) {
+    auto algo = normalize::ParseHashAlgo(keys[1]);
+    if (!algo.ok()) return std::nullopt;
+    if (type == "x509-certificate") {
+      if (*algo == normalize::HashAlgo::kSha1) return KeyType::kX509Sha1;
+      return std::nullopt;
+    }
+    switch (*algo) {
+      case normalize::HashAlgo::kMd5: return KeyType::kMd5;
+      case normalize::HashAlgo::kSha1: return KeyType::kSha1;
+      case normalize::HashAlgo::kSha256: return KeyType::kSha256;
+      case normalize::HashAlgo::kSha512: return KeyType::kSha512;
+    }
+  }
+  if (type == "x509-certificate" && is({"serial_number"})) return KeyType::kX509Serial;
+  return std::nullopt;
+}
+
+bool HasUpper(std::string_view s) {
+  for (char c : s)
+    if (c >= 'A' && c <= 'Z') return true;
+  return false;
+}
+
+// The normalised text of a string key value, or nullopt if it does not normalise.
+std::optional<std::string> NormaliseText(KeyType key, const std::string& v) {
+  Result<std::string> r = absl::InvalidArgumentError("");
+  switch (key) {
+    case KeyType::kDomain: r = normalize::Domain(v); break;
+    case KeyType::kUrl: r = normalize::Url(v); break;
+    case KeyType::kEmail: r = normalize::Email(v); break;
+    case KeyType::kMd5: case KeyType::kJa3: case KeyType::kJa3s:
+      r = normalize::Hash(v, normalize::HashAlgo::kMd5); break;
+    case KeyType::kSha1: case KeyType::kX509Sha1: r = normalize::Hash(v, normalize::HashAlgo::kSha1); break;
+    case KeyType::kSha256: r = normalize::Hash(v, normalize::HashAlgo::kSha256); break;
+    case KeyType::kSha512: r = normalize::Hash(v, normalize::HashAlgo::kSha512); break;
+    case KeyType::kX509Serial: r = Lower(v); break;  // hex serials: case is not significant
+    default: return std::nullopt;
+  }
+  if (!r.ok()) return std::nullopt;
+  return *std::move(r);
+}
+
+// One value compared with `=` (or one member of IN).
+std::optional<Atom> EqualAtom(KeyType key, const std::string& path, const Constant& c) {
+  Atom a;
+  a.key = key;
+  a.path = path;
+  if (key == KeyType::kPort) {
+    if (c.type != Constant::Type::kInt || c.int_value < 0 || c.int_value > 65535) return std::nullopt;
+    a.number = uint32_t(c.int_value);
+    return a;
+  }
+  if (c.type != Constant::Type::kString) return std::nullopt;
+  if (key == KeyType::kIp) {
+    auto p = normalize::Cidr(c.bytes);
+    if (!p.ok()) return std::nullopt;
+    a.prefix = *p;
+    a.kind = p->length == 128 ? AtomKind::kExact : AtomKind::kCidr;
+    return a;
+  }
+  auto v = NormaliseText(key, c.bytes);
+  if (!v) return std::nullopt;
+  a.value = std::move(*v);
+  return a;
+}
+
+bool HasLikeWildcard(std::string_view s) { return s.find_first_of("%_") != std::string_view::npos; }
+
+Partial FromTest(const pattern::Comparison& t) {
+  Partial out;
+  if (t.negated) return out;
+  std::optional<KeyType> key = Classify(t.path);
+  if (!key) return out;
+  std::string path = PathText(t.path);
+  auto add = [&](std::optional<Atom> a) {
+    if (!a) return false;
+    out.atoms.push_back(std::move(*a));
+    return true;
+  };
+  out.decides = true;
+  switch (t.op) {
+    case CompareOp::kEqual:
+    case CompareOp::kIn:
+      for (const Constant& c : t.values)
+        if (!add(EqualAtom(*key, path, c))) return Partial{};
+      if (t.values.empty()) return Partial{};  // IN () matches nothing: keep it evaluated
+      break;
+    case CompareOp::kIsSubset: {
+      if (*key != KeyType::kIp || t.values.size() != 1) return Partial{};
+      if (!add(EqualAtom(*key, path, t.values[0]))) return Partial{};
+      out.atoms.back().kind = AtomKind::kCidr;
+      break;
+    }
+    case CompareOp::kLike:
+    case CompareOp::kMatches: {
+      if (*key == KeyType::kIp || *key == KeyType::kPort || t.values.size() != 1 ||
+          t.values[0].type != Constant::Type::kString)
+        return Partial{};
+      const std::string& v = t.values[0].bytes;
+      if (t.op == CompareOp::kLike && !HasLikeWildcard(v)) {
+        if (!add(EqualAtom(*key, path, t.values[0]))) return Partial{};
+        break;
+      }
+      if (t.op == CompareOp::kLike && *key == KeyType::kDomain && v.size() > 2 && v[0] == '%' &&
+          v[1] == '.' && !HasLikeWildcard(v.substr(2))) {
+        auto d = normalize::Domain(v.substr(2));
+        if (!d.ok()) return Partial{};
+        Atom a;
+        a.key = *key;
+        a.kind = AtomKind::kDomainSuffix;
+        a.value = *d;
+        a.path = path;
+        out.atoms.push_back(std::move(a));
+        break;
+      }
+      Atom a;
+      a.key = *key;
+      a.kind = AtomKind::kRegex;
+      a.path = path;
+      a.value = t.op == CompareOp::kLike ? LikeToRegex(v) : v;
+      // Keys of these types are lowercase; an upper-case constant is matched
+      // ignoring case so that the atom stays a necessary condition, and then
+      // it no longer decides alone.
+      bool lower_keys = *key != KeyType::kUrl && *key != KeyType::kEmail;
+      if (lower_keys && HasUpper(v)) {
+        a.caseless = true;
+        out.decides = false;
+      }
+      out.atoms.push_back(std::move(a));
+      break;
+    }
+    default:
+      return Partial{};
+  }
+  out.usable = true;
+  return out;
+}
+
+int Cost(const Partial& p) {
+  int cost = 0;
+  for (const Atom& a : p.atoms) cost += a.kind == AtomKind::kRegex ? 16 : a.kind == AtomKind::kExact ? 1 : 2;
+  return cost;
+}
+
+// AND: any usable operand is a necessary condition; take the cheapest.
+Partial Conjunction(std::vector<Partial> parts) {
+  Partial best;
+  for (Partial& p : parts)
+    if (p.usable && (!best.usable || Cost(p) < Cost(best))) best = std::move(p);
+  best.decides = false;
+  return best;
+}
+
+// OR: usable only if every operand is.
+Partial Disjunction(std::vector<Partial> parts) {
+  Partial out;
+  out.usable = true;
+  out.decides = true;
+  for (Partial& p : parts) {
+    if (!p.usable) return Partial{};
+    out.decides &= p.decides;
+    for (Atom& a : p.atoms) out.atoms.push_back(std::move(a));
+  }
+  return out;
+}
+
+Partial FromComparison(const pattern::Pattern& pat, uint32_t index) {
+  const ComparisonNode& n = pat.comparisons[index];
+  if (n.kind == ComparisonNode::Kind::kTest) return FromTest(n.test);
+  std::vector<Partial> parts;
+  for (uint32_t c : n.children) parts.push_back(FromComparison(pat, c));
+  return n.kind == ComparisonNode::Kind::kAnd ? Conjunction(std::move(parts)) : Disjunction(std::move(parts));
+}
+
+Partial FromObservation(const pattern::Pattern& pat, uint32_t index) {
+  const ObservationNode& n = pat.observations[index];
+  Partial out;
+  switch (n.kind) {
+    case ObservationNode::Kind::kObservation:
+      out = FromComparison(pat, n.comparison);
+      break;
+    case ObservationNode::Kind::kGroup:
+      out = FromObservation(pat, n.children.at(0));
+      break;
+    case ObservationNode::Kind::kOr: {
+      std::vector<Partial> parts;
+      for (uint32_t c : n.children) parts.push_back(FromObservation(pat, c));
+      out = Disjunction(std::move(parts));
+      // [a] OR [b] is decided by one event exactly as [a OR b] is.
+      break;
+    }
+    case ObservationNode::Kind::kAnd:
+    case ObservationNode::Kind::kFollowedBy: {
+      std::vector<Partial> parts;
+      for (uint32_t c : n.children) parts.push_back(FromObservation(pat, c));
+      out = Conjunction(std::move(parts));
+      break;
+    }
+  }
+  if (!n.qualifiers.empty()) out.decides = false;
+  return out;
+}
+
+}  // namespace
+
+std::string_view AtomKindName(AtomKind k) {
+  switch (k) {
+    case AtomKind::kExact: return "exact";
+    case AtomKind::kDomainSuffix: return "suffix";
+    case AtomKind::kCidr: return "cidr";
+    case AtomKind::kRegex: return "regex";
+  }
+  return "?";
+}
+
+std::string Atom::DebugString() const {
+  std::string v;
+  if (key == KeyType::kIp) v = kind == AtomKind::kExact ? normalize::FormatIp(prefix.addr) : normalize::FormatPrefix(prefix);
+  else if (key == KeyType::kPort) v = absl::StrFormat("%d", number);
+  else v = value;
+  return absl::StrFormat("%s %s%s %s", KeyTypeName(key), AtomKindName(kind), caseless ? "/i" : "", v);
+}
+
+AtomSet ExtractAtoms(const pattern::Pattern& pattern) {
+  AtomSet out;
+  if (pattern.observations.empty()) return out;
+  Partial p = FromObservation(pattern, pattern.root);
+  if (!p.usable || p.atoms.empty()) return out;
+  out.atoms = std::move(p.atoms);
+  out.decides = p.decides;
+  return out;
+}
+
+std::optional<AtomSet> ExtractSimpleAtoms(std::string_view text) {
+  if (text.size() < 8 || text.front() != '[' || text.substr(text.size() - 2) != "']") return std::nullopt;
+  size_t eq = text.find(" = '");
+  if (eq == std::string_view::npos) return std::nullopt;
+  std::string_view lhs = text.substr(1, eq - 1);
+  std::string_view value = text.substr(eq + 4, text.size() - 2 - (eq + 4));
+  if (value.find_first_of("'\\") != std::string_view::npos) return std::nullopt;
+  size_t colon = lhs.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  pattern::ObjectPath path;
+  path.object_type = std::string(lhs.substr(0, colon));
+  for (char c : path.object_type)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return std::nullopt;
+  std::string_view rest = lhs.substr(colon + 1);
+  while (true) {
+    std::string key;
+    if (!rest.empty() && rest[0] == '\'') {
+      size_t close = rest.find('\'', 1);
+      if (close == std::string_view::npos || close == 1) return std::nullopt;
+      key = std::string(rest.substr(1, close - 1));
+      if (key.find('\\') != std::string::npos) return std::nullopt;
+      rest = rest.substr(close + 1);
+    } else {
+      size_t end = 0;
+      while (end < rest.size() && rest[end] != '.') {
+        char c = rest[end];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+          return std::nullopt;
+        ++end;
+      }
+      if (end == 0 || (rest[0] >= '0' && rest[0] <= '9')) return std::nullopt;
+      key = std::string(rest.substr(0, end));
+      rest = rest.substr(end);
+    }
+    path.steps.push_back(PathStep::Key(std::move(key)));
+    if (rest.empty()) break;
+    if (rest[0] != '.') return std::nullopt;
+    rest.remove_prefix(1);
+  }
+  std::optional<KeyType> key = Classify(path);
+  if (!key) return std::nullopt;
+  Constant c;
+  if (*key == KeyType::kPort) return std::nullopt;  // ports compare with integers, not strings
+  c.type = Constant::Type::kString;
+  c.bytes = std::string(value);
+  std::optional<Atom> atom = EqualAtom(*key, PathText(path), c);
+  if (!atom) return std::nullopt;
+  AtomSet out;
+  out.atoms.push_back(std::move(*atom));
+  out.decides = true;
+  return out;
+}
+
+std::string LikeToRegex(std::string_view like) {
+  std::string out = "(?s)^";  // % and _ also match newlines
+  for (char c : like) {
+    if (c == '%') {
+      out += ".*";
+    } else if (c == '_') {
+      out += '.';
+    } else if (std::string_view("\\^$.|?*+()[]{}/").find(c) != std::string_view::npos) {
+      out += '\\';
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  return out + "$";
+}
+
+}  // namespace cordon::match

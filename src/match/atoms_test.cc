@@ -1,0 +1,149 @@
+#include "match/atoms.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "simdjson.h"
+#include "base/strings.h"
+
+#include "pattern/pattern.h"
+#include "testutil/testutil.h"
+
+namespace cordon::match {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+AtomSet Extract(std::string_view text) {
+  auto p = pattern::Parse(text, pattern::Version::k21);
+  EXPECT_TRUE(p.ok()) << text << ": " << p.status();
+  if (!p.ok()) return {};
+  return ExtractAtoms(*p);
+}
+
+std::vector<std::string> Debug(const AtomSet& s) {
+  std::vector<std::string> out;
+  for (const Atom& a : s.atoms) out.push_back(a.DebugString());
+  return out;
+}
+
+TEST(Atoms, ExactKinds) {
+  auto s = Extract("[domain-name:value = 'Evil.Example.COM.']");
+  EXPECT_TRUE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("domain exact evil.example.com"));
+  EXPECT_EQ(s.atoms[0].path, "domain-name:value");
+  EXPECT_THAT(Debug(Extract("[ipv4-addr:value = '198.51.100.7']")), ElementsAre("ip exact 198.51.100.7"));
+  EXPECT_THAT(Debug(Extract("[ipv6-addr:value = '2001:DB8::1']")), ElementsAre("ip exact 2001:db8::1"));
+  EXPECT_THAT(Debug(Extract("[url:value = 'HTTP://Example.com:80/a%7e']")), ElementsAre("url exact http://example.com/a~"));
+  EXPECT_THAT(Debug(Extract("[email-addr:value = 'Bob@Example.com']")), ElementsAre("email exact Bob@example.com"));
+  s = Extract("[file:hashes.'SHA-256' = 'AEC070645FE53EE3B3763059376134F058CC337247C978ADD178B6CCDFB0019F']");
+  EXPECT_THAT(Debug(s), ElementsAre("sha256 exact aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f"));
+  EXPECT_EQ(s.atoms[0].path, "file:hashes.'SHA-256'");
+  EXPECT_THAT(Debug(Extract("[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']")),
+              ElementsAre("md5 exact d41d8cd98f00b204e9800998ecf8427e"));
+  EXPECT_THAT(Debug(Extract("[x509-certificate:hashes.'SHA-1' = '" + std::string(40, 'A') + "']")),
+              ElementsAre("x509-sha1 exact " + std::string(40, 'a')));
+  EXPECT_THAT(Debug(Extract("[x509-certificate:serial_number = '0A:FF']")), ElementsAre("x509-serial exact 0a:ff"));
+  EXPECT_THAT(Debug(Extract("[network-traffic:dst_port = 4444]")), ElementsAre("port exact 4444"));
+  EXPECT_THAT(Debug(Extract("[network-traffic:dst_ref.value = '10.1.2.3']")), ElementsAre("ip exact 10.1.2.3"));
+  EXPECT_THAT(Debug(Extract("[x-ja3:value = '" + std::string(32, 'B') + "']")),
+              ElementsAre("ja3 exact " + std::string(32, 'b')));
+  EXPECT_THAT(Debug(Extract("[network-traffic:extensions.'x-tls'.ja3s = '" + std::string(32, 'c') + "']")),
+              ElementsAre("ja3s exact " + std::string(32, 'c')));
+}
+
+TEST(Atoms, InAndOr) {
+  auto s = Extract("[domain-name:value IN ('a.example', 'b.example') OR ipv4-addr:value = '192.0.2.1']");
+  EXPECT_TRUE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("domain exact a.example", "domain exact b.example", "ip exact 192.0.2.1"));
+  s = Extract("[domain-name:value = 'a.example'] OR [url:value = 'http://b.example/x']");
+  EXPECT_TRUE(s.decides);
+  EXPECT_EQ(s.atoms.size(), 2u);
+}
+
+TEST(Atoms, SuffixCidrRegex) {
+  auto s = Extract("[domain-name:value LIKE '%.Example.com']");
+  EXPECT_TRUE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("domain suffix example.com"));
+  s = Extract("[domain-name:value LIKE 'example.com']");  // no wildcard: equality
+  EXPECT_THAT(Debug(s), ElementsAre("domain exact example.com"));
+  s = Extract("[domain-name:value LIKE '%example.com']");  // also badexample.com: not a suffix atom
+  EXPECT_TRUE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("domain regex (?s)^.*example\\.com$"));
+  s = Extract("[domain-name:value LIKE 'ex_mple.%']");
+  EXPECT_THAT(Debug(s), ElementsAre("domain regex (?s)^ex.mple\\..*$"));
+  s = Extract("[domain-name:value MATCHES 'EVIL[0-9]+']");
+  EXPECT_FALSE(s.decides);  // upper case against lowercase keys: caseless candidate
+  EXPECT_THAT(Debug(s), ElementsAre("domain regex/i EVIL[0-9]+"));
+  s = Extract("[url:value MATCHES '^https?://[^/]+/gate\\\\.php']");
+  EXPECT_TRUE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("url regex ^https?://[^/]+/gate\\.php"));
+  s = Extract("[ipv4-addr:value ISSUBSET '10.0.0.0/8']");
+  EXPECT_TRUE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("ip cidr 10.0.0.0/8"));
+  EXPECT_THAT(Debug(Extract("[ipv4-addr:value = '10.0.0.0/8']")), ElementsAre("ip cidr 10.0.0.0/8"));
+  EXPECT_THAT(Debug(Extract("[ipv6-addr:value ISSUBSET '2001:db8::/32']")), ElementsAre("ip cidr 2001:db8::/32"));
+  EXPECT_THAT(Debug(Extract("[ipv4-addr:value ISSUBSET '1.2.3.4/32']")), ElementsAre("ip cidr 1.2.3.4/32"));
+}
+
+TEST(Atoms, CandidatesOnly) {
+  // AND: one operand is a necessary condition, the rest is evaluated.
+  auto s = Extract("[file:name = 'a.exe' AND file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']");
+  EXPECT_FALSE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("md5 exact d41d8cd98f00b204e9800998ecf8427e"));
+  s = Extract("[domain-name:value = 'a.example' AND domain-name:value LIKE '%.example']");
+  EXPECT_FALSE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("domain exact a.example"));  // the cheaper operand
+  s = Extract("[domain-name:value = 'a.example'] REPEATS 2 TIMES");
+  EXPECT_FALSE(s.decides);
+  EXPECT_EQ(s.atoms.size(), 1u);
+  s = Extract("[ipv4-addr:value = '192.0.2.1'] FOLLOWEDBY [file:name = 'x']");
+  EXPECT_FALSE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("ip exact 192.0.2.1"));
+  s = Extract("([domain-name:value = 'a.example'] OR [url:value = 'http://a.example/']) WITHIN 10 SECONDS");
+  EXPECT_FALSE(s.decides);
+  EXPECT_EQ(s.atoms.size(), 2u);
+}
+
+TEST(Atoms, NoUsableAtom) {
+  EXPECT_THAT(Extract("[file:name = 'a.exe']").atoms, IsEmpty());
+  EXPECT_THAT(Extract("[domain-name:value != 'a.example']").atoms, IsEmpty());
+  EXPECT_THAT(Extract("[domain-name:value NOT = 'a.example']").atoms, IsEmpty());
+  // OR with an operand the index cannot see: no necessary condition.
+  EXPECT_THAT(Extract("[domain-name:value = 'a.example' OR file:name = 'x']").atoms, IsEmpty());
+  EXPECT_THAT(Extract("[domain-name:value = 'a.example'] OR [process:pid = 4]").atoms, IsEmpty());
+  EXPECT_THAT(Extract("[network-traffic:dst_port > 1000]").atoms, IsEmpty());
+  EXPECT_THAT(Extract("[domain-name:value = 'not a domain']").atoms, IsEmpty());
+  EXPECT_THAT(Extract("[file:hashes.MD5 = 'xyz']").atoms, IsEmpty());
+  EXPECT_THAT(Extract("[ipv4-addr:value = '10.0.0.1/8']").atoms, IsEmpty());
+}
+
+// Every real-world pattern parses into atoms or is counted as evaluate-only,
+// and the common single-value indicators are decided by the index.
+TEST(Atoms, RealWorldPatterns) {
+  std::string text = testutil::ReadFile(testutil::SharedData("patterns/unit42-real-world-patterns.jsonl.zst"));
+  simdjson::ondemand::parser parser;
+  int decided = 0, candidates = 0, none = 0;
+  for (std::string_view line : Split(text, '\n', EmptyParts::kSkip)) {
+    simdjson::padded_string padded(line);
+    auto doc = parser.iterate(padded);
+    std::string_view pat;
+    ASSERT_EQ(doc["pattern"].get_string().get(pat), simdjson::SUCCESS) << line;
+    std::string unescaped(pat);
+    auto p = pattern::Parse(unescaped, pattern::Version::k21);
+    if (!p.ok()) continue;
+    AtomSet s = ExtractAtoms(*p);
+    if (s.atoms.empty()) ++none;
+    else if (s.decides) ++decided;
+    else ++candidates;
+  }
+  std::cout << "decided " << decided << " candidates " << candidates << " evaluate-only " << none << "\n";
+  EXPECT_GT(decided, 5000);
+  EXPECT_LT(none, decided / 5);
+}
+
+}  // namespace
+}  // namespace cordon::match
