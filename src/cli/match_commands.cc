@@ -20,6 +20,7 @@
 #include "events/sightings.h"
 #include "ingest/ingest.h"
 #include "match/index.h"
+#include "match/loader.h"
 
 namespace cordon::cli {
 namespace {
@@ -42,100 +43,23 @@ struct MatchOptions {
 
 // --- indicators -------------------------------------------------------------
 
-// Reads one indicator object; false (with `why`) if it is not a usable STIX
-// pattern indicator.
-bool ParseIndicator(simdjson::dom::element obj, std::string_view spec_version, match::IndicatorSpec* out,
-                    std::string* why) {
-  std::string_view type, id, pattern, pattern_type = "stix";
-  if (obj["type"].get(type) != simdjson::SUCCESS || type != "indicator") return false;
-  if (obj["id"].get(id) != simdjson::SUCCESS) return (*why = "indicator without id", false);
-  out->id.assign(id);
-  if (obj["pattern"].get(pattern) != simdjson::SUCCESS) return (*why = out->id + ": no pattern", false);
-  if (auto pt = obj["pattern_type"]; pt.error() == simdjson::SUCCESS) (void)pt.get(pattern_type);
-  if (pattern_type != "stix") return (*why = out->id + ": pattern_type '" + std::string(pattern_type) + "' is not matched", false);
-  out->pattern.assign(pattern);
-  std::string_view sv = spec_version;
-  if (auto e = obj["spec_version"]; e.error() == simdjson::SUCCESS) (void)e.get(sv);
-  out->version = sv == "2.0" ? pattern::Version::k20 : pattern::Version::k21;
-  std::string_view t;
-  out->valid_from = {};
-  out->valid_until.reset();
-  if (obj["valid_from"].get(t) == simdjson::SUCCESS) {
-    auto ts = ParseTimestamp(t);
-    if (!ts.ok()) return (*why = out->id + ": valid_from: " + std::string(ts.status().message()), false);
-    out->valid_from = *ts;
-  }
-  if (obj["valid_until"].get(t) == simdjson::SUCCESS) {
-    auto ts = ParseTimestamp(t);
-    if (!ts.ok()) return (*why = out->id + ": valid_until: " + std::string(ts.status().message()), false);
-    out->valid_until = *ts;
-  }
-  bool revoked = false;
-  if (obj["revoked"].get(revoked) == simdjson::SUCCESS) out->revoked = revoked;
-  else out->revoked = false;
-  return true;
-}
-
-struct LoadedIndicators {
-  std::vector<match::IndicatorSpec> specs;
-  std::vector<std::string> skipped;  // why
-};
-
-Status LoadFromCollection(store::Store& st, const std::string& collection, LoadedIndicators* out) {
-  simdjson::dom::parser parser;
-  store::ObjectQuery q;
-  q.collection = collection;
-  q.types = {"indicator"};
-  q.limit = 1000;
-  while (true) {
-    CORDON_ASSIGN_OR_RETURN(store::Page page, st.QueryObjects(q));
-    for (const auto& o : page.items) {
-      simdjson::dom::element doc;
-      if (parser.parse(o.bytes).get(doc) != simdjson::SUCCESS) continue;
-      match::IndicatorSpec spec;
-      std::string why;
-      if (ParseIndicator(doc, o.spec_version, &spec, &why)) out->specs.push_back(std::move(spec));
-      else if (!why.empty()) out->skipped.push_back(why);
-    }
-    if (!page.more) break;
-    q.after_cursor = page.next_cursor;
-  }
-  return absl::OkStatus();
-}
-
-Status LoadFromBundle(const std::string& path, std::istream& in, LoadedIndicators* out) {
-  CORDON_ASSIGN_OR_RETURN(std::string text, ReadAll(path, in));
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto err = parser.parse(text).get(doc); err != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(path + ": not JSON (" + simdjson::error_message(err) + ")");
-  }
-  std::string_view bundle_sv = "2.1";
-  if (doc["spec_version"].get(bundle_sv) != simdjson::SUCCESS) bundle_sv = "2.1";
-  simdjson::dom::array objects;
-  if (doc.is_array()) objects = doc.get_array();
-  else if (doc["objects"].get(objects) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(path + ": expected a STIX bundle or a JSON list of objects");
-  }
-  for (auto o : objects) {
-    match::IndicatorSpec spec;
-    std::string why;
-    if (ParseIndicator(o, bundle_sv, &spec, &why)) out->specs.push_back(std::move(spec));
-    else if (!why.empty()) out->skipped.push_back(why);
-  }
-  return absl::OkStatus();
-}
-
 Result<std::shared_ptr<const match::Index>> BuildIndex(store::Store* st, const MatchOptions& o, std::istream& in,
                                                        std::ostream* report) {
-  LoadedIndicators loaded;
-  for (const auto& c : o.collections) CORDON_RETURN_IF_ERROR(LoadFromCollection(*st, c, &loaded));
-  if (!o.indicators_file.empty()) CORDON_RETURN_IF_ERROR(LoadFromBundle(o.indicators_file, in, &loaded));
-  CORDON_ASSIGN_OR_RETURN(auto index, match::Index::Build(std::move(loaded.specs)));
+  match::IndicatorLoader loader;
+  for (const auto& c : o.collections) CORDON_RETURN_IF_ERROR(loader.AddCollection(*st, c));
+  if (o.indicators_file == "-") {
+    CORDON_ASSIGN_OR_RETURN(std::string text, ReadAll("-", in));
+    CORDON_RETURN_IF_ERROR(loader.AddJson(text, "-"));
+  } else if (!o.indicators_file.empty()) {
+    CORDON_RETURN_IF_ERROR(loader.AddFile(o.indicators_file));
+  }
+  CORDON_ASSIGN_OR_RETURN(auto index, match::Index::Build(loader.Take()));
   if (report) {
     *report << "indicators: " << index->report().Summary() << "\n";
+    for (const auto& p : loader.report().problems) {
+      *report << "  left out " << p.source << " " << p.id << ": " << p.reason << "\n";
+    }
     for (const auto& r : index->report().rejected) *report << "  rejected " << r.id << ": " << r.reason << "\n";
-    for (const auto& s : loaded.skipped) *report << "  skipped " << s << "\n";
   }
   return index;
 }
