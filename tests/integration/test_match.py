@@ -30,7 +30,7 @@ def bundle(objects):
 
 def write_json(path, obj):
     with open(path, "w") as f:
-        write_json(path, obj, f)
+        json.dump(obj, f)
 
 
 def read_text(path):
