@@ -67,7 +67,7 @@ class MatchTest(unittest.TestCase):
             ind(6, "[network-traffic:dst_ref.value = '192.168.1.1' AND network-traffic:dst_port = 53]"),
         ]
         path = os.path.join(cls.tmp, "intel.json")
-        json.dump(bundle(cls.indicators))
+        write_json(path, bundle(cls.indicators))
         cordon("import", "--data", cls.node.data, "--collection", INTEL, path)
 
     @classmethod
