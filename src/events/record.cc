@@ -39,6 +39,29 @@ bool LooksLikeIp(std::string_view s) {
   return colon || dot;
 }
 
+// Strict dotted quad (decimal, no leading zeros: what normalize::Ip accepts)
+// without building a Status: the common case of every flow record.
+bool ParseV4(std::string_view s, normalize::IpAddress* out) {
+  if (s.size() < 7 || s.size() > 15) return false;
+  uint8_t parts[4];
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+    size_t start = i;
+    unsigned v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + (s[i++] - '0');
+    size_t len = i - start;
+    if (len == 0 || v > 255 || (len > 1 && s[start] == '0')) return false;
+    parts[part] = static_cast<uint8_t>(v);
+  }
+  if (i != s.size()) return false;
+  out->bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, parts[0], parts[1], parts[2], parts[3]};
+  return true;
+}
+
 void AppendNumber(std::string& out, uint64_t v) {
   char buf[24];
   int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
@@ -93,12 +116,16 @@ void RecordBuilder::AddDomain(std::string_view text, std::string_view field) {
 }
 
 void RecordBuilder::AddIp(std::string_view text, std::string_view field, Side side) {
-  if (!LooksLikeIp(text)) return;
-  auto ip = normalize::Ip(text);
-  if (!ip.ok()) return;
+  normalize::IpAddress ip;
+  if (!ParseV4(text, &ip)) {
+    if (text.find(':') == std::string_view::npos || !LooksLikeIp(text)) return;  // v4 failed; only v6 is left
+    auto v6 = normalize::Ip(text);
+    if (!v6.ok()) return;
+    ip = *v6;
+  }
   match::Key& k = event_->keys.emplace_back();
   k.type = KeyType::kIp;
-  k.ip = *ip;
+  k.ip = ip;
   k.field = field;
   int index = static_cast<int>(event_->keys.size()) - 1;
   if (side == Side::kSrc) src_key_ = index;
