@@ -53,5 +53,7 @@ void AddImportCommands(Registrar& r);
 void AddWarninglistCommands(Registrar& r);
 // pattern validate, pattern match
 void AddPatternCommands(Registrar& r);
+// match
+void AddMatchCommands(Registrar& r);
 
 }  // namespace cordon::cli

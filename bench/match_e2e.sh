@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Matcher end to end: `cordon match` over >= 1 GB of the shared Zeek and Suricata
+# logs (Zeek JSON, Suricata EVE JSON and Zeek TSV, each separately) with a
+# realistic indicator set, side by side with GNU grep's multi-string search
+# (`grep -F -f indicators.txt`) on the same input in the same run.
+#
+# usage: bench/match_e2e.sh [BUILD_DIR]
+# env:   SIZE_MB (1024)  N_INDICATORS (1000000)  WORK (/tmp/cordon-match-bench)
+#        KEEP=1 keeps the generated inputs in WORK for a re-run.
+#
+# Throughput is per core: input bytes / CPU seconds (user + sys) of the one
+# process, after subtracting that tool's start-up on an empty input (loading
+# and compiling the indicators / patterns), which is reported separately.
+# Inputs are generated in WORK (never in the repository).
+set -euo pipefail
+BUILD=${1:-build}
+CORDON=$(realpath "$BUILD/cordon")
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+DATA=${CORDON_SHARED_DATA:-$HERE/../shared/data}
+SIZE_MB=${SIZE_MB:-1024}
+N=${N_INDICATORS:-1000000}
+WORK=${WORK:-/tmp/cordon-match-bench}
+mkdir -p "$WORK"
+cd "$WORK"
+L=$DATA/logs
+
+# --- inputs -------------------------------------------------------------------
+unit() {  # one copy of each kind
+  [ -s unit.json ] || {
+    zstd -dc "$L/zeek/wrccdc-2018/json/dns.json.zst" "$L/zeek/wrccdc-2018/json/ssl.json.zst"
+    cat "$L/zeek/wrccdc-2018/json/x509.json" "$L/zeek/wrccdc-2018/json/notice.json"
+    cat "$L"/zeek/stratosphere-slips-test9-mixed/{conn,dns,http,files,ssl,x509,notice}.log
+  } > unit.json
+  [ -s unit.eve ] || zstd -dc "$L/suricata/stratosphere-test6-malicious.eve.json.zst" > unit.eve
+  [ -s unit.tsv ] || {
+    for f in dns ssl weird; do zstd -dc "$L/zeek/wrccdc-2018/tsv/$f.log.zst"; done
+    cat "$L"/zeek/wrccdc-2018/tsv/*.log "$L"/zeek/stratosphere-005-zeek-scenario-malicious/*.log
+  } > unit.tsv
+}
+grow() {  # $1 unit -> $2 of at least SIZE_MB
+  local want=$((SIZE_MB * 1024 * 1024))
+  if [ -s "$2" ] && [ "$(stat -c %s "$2")" -ge "$want" ]; then return; fi
+  : > "$2"
+  while [ "$(stat -c %s "$2")" -lt "$want" ]; do cat "$1" >> "$2"; done
+}
+unit
+grow unit.json big.json
+grow unit.eve big.eve
+grow unit.tsv big.tsv
+printf 'start-up probe\n' > probe.log  # one line without any indicator: start-up cost only
+
+# --- indicators ---------------------------------------------------------------
+if [ ! -s indicators.json ] || [ "$(wc -l < indicators.txt)" -ne "$N" ]; then
+python3 - "$DATA" "$N" <<'PY'
+import json, subprocess, sys
+data, n = sys.argv[1], int(sys.argv[2])
+def lines(rel):
+    p = f"{data}/{rel}"
+    raw = subprocess.run(["zstd", "-dc", p], capture_output=True, check=True).stdout if p.endswith(".zst") else open(p, "rb").read()
+    for l in raw.decode("utf-8", "replace").splitlines():
+        l = l.strip()
+        if l and not l.startswith("#") and not l.startswith("!"):
+            yield l
+domains, ips = [], []
+for rel in ("indicators/blocklistproject/phishing-nl.txt.zst", "indicators/urlhaus/urlhaus-filter-domains.txt",
+            "indicators/blocklistproject/ransomware.txt"):
+    for l in lines(rel):
+        v = l.split()[-1].lower()
+        if "." in v and "/" not in v and ":" not in v:
+            domains.append(v)
+for l in lines("indicators/ipsum/ipsum.txt.zst"):
+    ips.append(l.split()[0])
+# Planted hits: values that occur in the logs (queries of the real DNS log and
+# addresses of the EVE log), a few hundred, so that alerts are a small fraction.
+planted = []
+for l in open("unit.json"):
+    if '"query":"' in l:
+        q = l.split('"query":"', 1)[1].split('"', 1)[0].lower()
+        if q.count(".") >= 1 and q not in planted:
+            planted.append(q)
+    if len(planted) >= 100:
+        break
+eve_ips = []
+for l in open("unit.eve"):
+    r = json.loads(l)
+    for k in ("src_ip", "dest_ip"):
+        ip = r.get(k)
+        if ip and ":" not in ip and not ip.startswith("192.168.") and ip not in eve_ips:
+            eve_ips.append(ip)
+    if len(eve_ips) >= 100:
+        break
+values = list(dict.fromkeys(planted + eve_ips + domains + ips))
+base = [v for v in domains]
+i = 0
+while len(values) < n:  # derived names under the real blocklisted domains
+    values.append(f"x{i // len(base)}.{base[i % len(base)]}")
+    i += 1
+values = values[:n]
+with open("indicators.txt", "w") as t, open("indicators.json", "w") as b:
+    b.write('{"type":"bundle","id":"bundle--0b8e4f3a-6c1d-4e2f-9a7b-5c3d2e1f0a9b","objects":[\n')
+    for k, v in enumerate(values):
+        t.write(v + "\n")
+        is_ip = v.replace(".", "").isdigit()
+        pat = f"[ipv4-addr:value = '{v}']" if is_ip else f"[domain-name:value = '{v}']"
+        b.write(("," if k else "") + json.dumps({
+            "type": "indicator", "spec_version": "2.1", "id": f"indicator--{k:08x}-0000-4000-8000-000000000000",
+            "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z", "pattern": pat,
+            "pattern_type": "stix", "valid_from": "1970-01-01T00:00:00Z"}) + "\n")
+    b.write("]}\n")
+print(f"{len(values)} indicators ({len(planted)} planted domains, {len(eve_ips)} planted IPs, "
+      f"{len(domains)} blocklist domains, {len(ips)} blocklist IPs)", file=sys.stderr)
+PY
+fi
+
+[ -d node ] || "$CORDON" init --data node > /dev/null
+
+# --- runs -----------------------------------------------------------------------
+cpu() {  # prints "cpu_seconds wall_seconds" of the command; its stdout goes to $OUT, stderr to $OUT.err
+  /usr/bin/time -o "$OUT.time" -f "%U %S %e" "$@" > "$OUT" 2> "$OUT.err" || true  # grep -c exits 1 on no match
+  awk '{printf "%.3f %.3f\n", $1 + $2, $3}' "$OUT.time"
+}
+mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN{printf "%.1f", b / 1048576}'; }
+
+OUT=$WORK/out
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "indicators: $(wc -l < indicators.txt) values; input: SIZE_MB=$SIZE_MB"
+read -r C0 _ < <(cpu "$CORDON" match --data node --indicators indicators.json --format lines probe.log)
+echo "cordon start-up (load + build $N indicators): ${C0} s CPU; $(grep -o '[0-9.]* s, [0-9.]* MB' "$OUT.err" | head -1)"
+read -r G0 _ < <(cpu env LC_ALL=C grep -F -c -f indicators.txt probe.log)
+echo "grep start-up (compile $N patterns): ${G0} s CPU"
+printf "%-10s %8s | %10s %12s %10s | %10s %12s %10s | %6s\n" input MB "cordon s" "MB/s/core" hits "grep s" "MB/s/core" lines ratio
+for kind in json eve tsv; do
+  f=big.$kind
+  fmt=zeek; [ $kind = eve ] && fmt=eve
+  read -r c _ < <(cpu "$CORDON" match --data node --indicators indicators.json --format $fmt "$f")
+  hits=$(grep -o '[0-9]* hits' "$OUT.err" | cut -d' ' -f1)
+  read -r g _ < <(cpu env LC_ALL=C grep -F -c -f indicators.txt "$f")
+  glines=$(cat "$OUT")
+  size=$(mb "$f")
+  awk -v k=$kind -v s="$size" -v c="$c" -v c0="$C0" -v g="$g" -v g0="$G0" -v h="$hits" -v gl="$glines" 'BEGIN{
+    ct = c - c0; gt = g - g0; if (ct <= 0) ct = 0.001; if (gt <= 0) gt = 0.001;
+    printf "%-10s %8.0f | %10.2f %12.0f %10d | %10.2f %12.0f %10d | %5.1fx\n", k, s, ct, s / ct, h, gt, s / gt, gl, gt / ct }'
+done
+[ "${KEEP:-0}" = 1 ] || rm -f big.json big.eve big.tsv

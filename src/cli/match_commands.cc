@@ -1,0 +1,360 @@
+// match: running logs against the node's indicators, writing alerts and sightings.
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "base/json_writer.h"
+#include "cli/common.h"
+#include "events/decoder.h"
+#include "events/input.h"
+#include "events/sightings.h"
+#include "ingest/ingest.h"
+#include "match/index.h"
+#include "match/loader.h"
+
+namespace cordon::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+struct MatchOptions {
+  std::string data, api_root = kDefaultApiRoot;
+  std::vector<std::string> collections;
+  std::string indicators_file;
+  std::string format;
+  bool follow = false;
+  std::string sightings_to;
+  std::string alerts;
+  int64_t window_seconds = 3600;
+  double reload_seconds = 5;
+  std::vector<std::string> logs;
+};
+
+// --- indicators -------------------------------------------------------------
+
+Result<std::shared_ptr<const match::Index>> BuildIndex(store::Store* st, const MatchOptions& o, std::istream& in,
+                                                       std::ostream* report) {
+  match::IndicatorLoader loader;
+  for (const auto& c : o.collections) CORDON_RETURN_IF_ERROR(loader.AddCollection(*st, c));
+  if (o.indicators_file == "-") {
+    CORDON_ASSIGN_OR_RETURN(std::string text, ReadAll("-", in));
+    CORDON_RETURN_IF_ERROR(loader.AddJson(text, "-"));
+  } else if (!o.indicators_file.empty()) {
+    CORDON_RETURN_IF_ERROR(loader.AddFile(o.indicators_file));
+  }
+  CORDON_ASSIGN_OR_RETURN(auto index, match::Index::Build(loader.Take()));
+  if (report) {
+    *report << "indicators: " << index->report().Summary() << "\n";
+    for (const auto& p : loader.report().problems) {
+      *report << "  left out " << p.source << " " << p.id << ": " << p.reason << "\n";
+    }
+    for (const auto& r : index->report().rejected) *report << "  rejected " << r.id << ": " << r.reason << "\n";
+  }
+  return index;
+}
+
+// What the indicator collections held at the last build: rebuilding is due
+// when objects were added (date_added beyond the newest seen) or deleted (count).
+struct SourceState {
+  std::map<std::string, std::pair<int64_t, Timestamp>> per_collection;  // count, newest date_added
+};
+
+// Updates `state`; true if anything changed since the previous call.
+Result<bool> SourcesChanged(store::Store& st, const MatchOptions& o, SourceState* state) {
+  bool changed = false;
+  for (const auto& c : o.collections) {
+    CORDON_ASSIGN_OR_RETURN(int64_t n, st.CountObjects(c));
+    auto& [count, newest] = state->per_collection[c];
+    store::ObjectQuery q;
+    q.collection = c;
+    q.version.all = true;
+    q.added_after = newest;
+    q.limit = 1000;
+    q.with_bytes = false;
+    while (true) {
+      CORDON_ASSIGN_OR_RETURN(store::Page page, st.QueryObjects(q));
+      for (const auto& item : page.items) {
+        if (newest < item.date_added) newest = item.date_added;
+        changed = true;
+      }
+      if (!page.more) break;
+      q.after_cursor = page.next_cursor;
+    }
+    if (n != count) changed = true;
+    count = n;
+  }
+  return changed;
+}
+
+// --- node identity and sightings ---------------------------------------------
+
+// The node's identity: kept in DATA/node-identity.json (created on first use)
+// and stored in the sightings collection so that references resolve.
+Result<std::string> NodeIdentity(const std::string& data, store::Store& st, const std::string& collection) {
+  fs::path file = fs::path(data) / "node-identity.json";
+  std::string json;
+  if (fs::exists(file)) {
+    std::ifstream f(file);
+    json.assign(std::istreambuf_iterator<char>(f), {});
+  } else {
+    char host[256] = "cordon node";
+    gethostname(host, sizeof host - 1);
+    json = events::NewNodeIdentityJson(std::string("cordon node ") + host);
+    std::ofstream f(file);
+    f << json;
+    if (!f) return absl::UnavailableError("cannot write " + file.string());
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view id;
+  if (parser.parse(json).get(doc) != simdjson::SUCCESS || doc["id"].get(id) != simdjson::SUCCESS ||
+      !id.starts_with("identity--")) {
+    return absl::InvalidArgumentError(file.string() + ": not a STIX identity object");
+  }
+  std::string identity(id);
+  CORDON_ASSIGN_OR_RETURN(auto report, ingest::IngestObjects(st, collection, {json}, stix::DefaultVersion::kInfer));
+  if (report.rejected > 0) {
+    return absl::InvalidArgumentError(file.string() + ": " + report.objects[0].reason);
+  }
+  return identity;
+}
+
+class SightingWriter {
+ public:
+  SightingWriter(store::Store& st, std::string collection, events::SightingAggregator& agg)
+      : st_(st), collection_(std::move(collection)), agg_(agg) {}
+
+  // Writes every sighting changed since the last flush as a new version.
+  Result<size_t> Flush() {
+    auto changed = agg_.TakeChanged();
+    if (changed.empty()) return 0;
+    // `created` of sightings this process has not written yet: from the store
+    // (a re-run versions the same objects).
+    std::vector<std::string> unknown;
+    for (const auto& s : changed) if (!created_.contains(s.id)) unknown.push_back(s.id);
+    simdjson::dom::parser parser;
+    for (size_t i = 0; i < unknown.size(); i += 200) {
+      store::ObjectQuery q;
+      q.collection = collection_;
+      q.ids.assign(unknown.begin() + i, unknown.begin() + std::min(unknown.size(), i + 200));
+      q.limit = 1000;
+      CORDON_ASSIGN_OR_RETURN(store::Page page, st_.QueryObjects(q));
+      for (const auto& o : page.items) {
+        simdjson::dom::element doc;
+        std::string_view created;
+        if (parser.parse(o.bytes).get(doc) != simdjson::SUCCESS || doc["created"].get(created) != simdjson::SUCCESS) continue;
+        auto t = ParseTimestamp(created);
+        if (t.ok()) created_[o.id] = *t;
+        if (last_modified_ < o.version) last_modified_ = o.version;
+      }
+    }
+    Timestamp now = Now();
+    now.ns -= now.ns % 1'000'000;  // rendered with millisecond precision
+    if (now <= last_modified_) now.ns = last_modified_.ns + 1'000'000;
+    last_modified_ = now;
+    std::vector<std::string> objects;
+    objects.reserve(changed.size());
+    for (const auto& s : changed) {
+      auto [it, fresh] = created_.try_emplace(s.id, now);
+      objects.push_back(agg_.Render(s, it->second, now));
+    }
+    std::vector<std::string_view> views(objects.begin(), objects.end());
+    CORDON_ASSIGN_OR_RETURN(auto report, ingest::IngestObjects(st_, collection_, views, stix::DefaultVersion::kInfer));
+    if (report.rejected > 0) {
+      for (const auto& r : report.objects) {
+        if (r.outcome == ingest::ObjectOutcome::kRejected) {
+          return absl::InternalError("sighting " + r.id + " rejected: " + r.reason);
+        }
+      }
+    }
+    written_ += static_cast<size_t>(report.added);
+    return static_cast<size_t>(report.added);
+  }
+  size_t written() const { return written_; }
+
+ private:
+  store::Store& st_;
+  std::string collection_;
+  events::SightingAggregator& agg_;
+  std::map<std::string, Timestamp, std::less<>> created_;
+  Timestamp last_modified_;
+  size_t written_ = 0;
+};
+
+class Sink final : public match::HitSink {
+ public:
+  Sink(std::ostream* alerts, events::SightingAggregator* agg) : alerts_(alerts), agg_(agg) {}
+  void OnHit(const match::Event& event, const match::Hit& hit) override {
+    ++hits_;
+    if (alerts_) {
+      buf_.clear();
+      events::AppendAlertJson(buf_, hit.indicator_id, hit.key, event);
+      alerts_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    }
+    if (agg_) agg_->Add(hit.indicator_id, event.time);
+  }
+  uint64_t hits() const { return hits_; }
+
+ private:
+  std::ostream* alerts_;
+  events::SightingAggregator* agg_;
+  std::string buf_;
+  uint64_t hits_ = 0;
+};
+
+int Match(Context& c, const MatchOptions& o) {
+  auto format = events::ParseFormat(o.format);
+  if (!format.ok()) return c.Fail(format.status());
+  if (o.collections.empty() && o.indicators_file.empty()) {
+    return c.Fail(absl::InvalidArgumentError("no indicators: give --collection ID and/or --indicators BUNDLE"));
+  }
+  if (o.window_seconds <= 0) return c.Fail(absl::InvalidArgumentError("--window must be > 0 seconds"));
+  auto st = OpenExisting(o.data);
+  if (!st.ok()) return c.Fail(st.status());
+  store::Store& store = **st;
+  auto cols = store.ListCollections(o.api_root);
+  if (!cols.ok()) return c.Fail(cols.status());
+  auto require_collection = [&](const std::string& id) -> Status {
+    for (const auto& col : *cols) if (col.id == id) return absl::OkStatus();
+    return absl::NotFoundError("no collection '" + id + "' in API root /" + o.api_root + "/");
+  };
+  for (const auto& id : o.collections) if (auto s = require_collection(id); !s.ok()) return c.Fail(s);
+  if (!o.sightings_to.empty()) if (auto s = require_collection(o.sightings_to); !s.ok()) return c.Fail(s);
+
+  // Snapshot the sources before building, so a change during the build is seen by the reloader.
+  SourceState sources;
+  if (auto ch = SourcesChanged(store, o, &sources); !ch.ok()) return c.Fail(ch.status());
+  auto index = BuildIndex(&store, o, c.in, &c.err);
+  if (!index.ok()) return c.Fail(index.status());
+  match::IndexHolder holder(*index);
+
+  std::unique_ptr<std::ofstream> alert_file;
+  std::ostream* alerts = nullptr;
+  if (!o.alerts.empty()) {
+    if (o.alerts == "-") {
+      alerts = &c.out;
+    } else {
+      alert_file = std::make_unique<std::ofstream>(o.alerts, std::ios::app);
+      if (!*alert_file) return c.Fail(absl::UnavailableError("cannot open --alerts file '" + o.alerts + "'"));
+      alerts = alert_file.get();
+    }
+  }
+  std::unique_ptr<events::SightingAggregator> agg;
+  std::unique_ptr<SightingWriter> writer;
+  if (!o.sightings_to.empty()) {
+    auto identity = NodeIdentity(o.data, store, o.sightings_to);
+    if (!identity.ok()) return c.Fail(identity.status());
+    agg = std::make_unique<events::SightingAggregator>(o.window_seconds, *identity);
+    writer = std::make_unique<SightingWriter>(store, o.sightings_to, *agg);
+  }
+  Sink sink(alerts, agg.get());
+  match::Matcher matcher(holder);
+
+  // Following: a background thread rebuilds the index when the collections
+  // change and swaps it in; the matcher picks it up before its next event.
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::thread reloader;
+  std::atomic<uint64_t> reloads{0};
+  if (o.follow && !o.collections.empty()) {
+    ::signal(SIGINT, OnStopSignal);
+    ::signal(SIGTERM, OnStopSignal);
+    reloader = std::thread([&] {
+      auto own = OpenExisting(o.data);
+      if (!own.ok()) return;
+      SourceState state = sources;
+      std::unique_lock<std::mutex> lock(mu);
+      while (!done.load()) {
+        cv.wait_for(lock, std::chrono::duration<double>(o.reload_seconds), [&] { return done.load(); });
+        if (done.load()) break;
+        auto changed = SourcesChanged(**own, o, &state);
+        if (!changed.ok() || !*changed) continue;
+        std::istringstream no_stdin;
+        auto next = BuildIndex(own->get(), o, no_stdin, nullptr);
+        if (!next.ok()) continue;
+        holder.Swap(*next);
+        ++reloads;
+      }
+    });
+  } else if (o.follow) {
+    ::signal(SIGINT, OnStopSignal);
+    ::signal(SIGTERM, OnStopSignal);
+  }
+
+  events::DecodeOptions dopt;
+  dopt.follow = o.follow;
+  dopt.errors = &c.err;
+  dopt.stop = [] { return g_stop.load(); };
+  auto last_flush = std::chrono::steady_clock::now();
+  Status flush_status;
+  auto maybe_flush = [&](bool force) {
+    if (!writer || !flush_status.ok()) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_flush < std::chrono::duration<double>(o.reload_seconds)) return;
+    last_flush = now;
+    if (alerts) alerts->flush();
+    auto r = writer->Flush();
+    if (!r.ok()) flush_status = r.status();
+  };
+  dopt.on_idle = [&] {
+    if (alerts) alerts->flush();
+    maybe_flush(false);
+  };
+  events::DecodeStats stats;
+  Status run = events::DecodeInputs(o.logs, *format, dopt, [&](const match::Event& e) {
+    matcher.Match(e, sink);
+  }, &stats);
+  if (reloader.joinable()) {
+    done.store(true);
+    cv.notify_all();
+    reloader.join();
+  }
+  if (alerts) alerts->flush();
+  maybe_flush(true);
+  c.err << stats.lines << " lines, " << stats.events << " events, " << stats.malformed << " malformed, "
+        << sink.hits() << " hits";
+  if (writer) c.err << ", " << writer->written() << " sighting versions written to " << o.sightings_to;
+  if (reloads.load() > 0) c.err << ", " << reloads.load() << " index reloads";
+  c.err << "\n";
+  if (!run.ok()) return c.Fail(run);
+  if (!flush_status.ok()) return c.Fail(flush_status);
+  return 0;
+}
+
+}  // namespace
+
+void AddMatchCommands(Registrar& r) {
+  auto o = std::make_shared<MatchOptions>();
+  Context& c = r.c;
+  auto& action = r.action;
+  auto* cmd = r.app.add_subcommand("match", "match logs against the node's indicators: alerts and sightings");
+  AddDataOption(cmd, o->data);
+  cmd->add_option("--api-root", o->api_root, "API root of the collections")->capture_default_str();
+  cmd->add_option("--collection", o->collections, "collection whose indicators to match (repeatable)");
+  cmd->add_option("--indicators", o->indicators_file, "STIX bundle (or JSON list) of indicators ('-' = stdin)");
+  cmd->add_option("--format", o->format, "log format: zeek (TSV or JSON), eve, lines")->required();
+  cmd->add_flag("--follow", o->follow, "keep reading growing files (survives rotation); stop with SIGINT/SIGTERM");
+  cmd->add_option("--sightings-to", o->sightings_to, "collection to write STIX sightings into");
+  cmd->add_option("--alerts", o->alerts, "append alerts as JSON lines to FILE ('-' = stdout)");
+  cmd->add_option("--window", o->window_seconds, "sighting aggregation window in seconds")->capture_default_str();
+  cmd->add_option("--reload-seconds", o->reload_seconds,
+                  "with --follow: how often to re-read indicators and flush sightings")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 3600.0));
+  cmd->add_option("logs", o->logs, "log files ('-' = stdin)")->required();
+  cmd->callback([o, &c, &action] { action = [o, &c] { return Match(c, *o); }; });
+}
+
+}  // namespace cordon::cli

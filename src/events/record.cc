@@ -1,0 +1,390 @@
+#include "events/record.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "base/json_writer.h"
+#include "normalize/normalize.h"
+
+namespace cordon::events {
+namespace {
+
+using match::KeyType;
+
+bool IsHexDigit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+size_t HexLength(KeyType t) {
+  switch (t) {
+    case KeyType::kMd5:
+    case KeyType::kJa3:
+    case KeyType::kJa3s: return 32;
+    case KeyType::kSha1:
+    case KeyType::kX509Sha1: return 40;
+    case KeyType::kSha256: return 64;
+    case KeyType::kSha512: return 128;
+    default: return 0;  // any length
+  }
+}
+
+// Cheap shape test so that names are not first tried (and rejected, with an
+// allocated message) as addresses.
+bool LooksLikeIp(std::string_view s) {
+  if (s.empty()) return false;
+  bool colon = s.find(':') != std::string_view::npos;
+  bool dot = false;
+  for (char c : s) {
+    if (c == '.') dot = true;
+    else if (colon ? !(c == ':' || IsHexDigit(c)) : !(c >= '0' && c <= '9')) return false;
+  }
+  return colon || dot;
+}
+
+// Strict dotted quad (decimal, no leading zeros: what normalize::Ip accepts)
+// without building a Status: the common case of every flow record.
+bool ParseV4(std::string_view s, normalize::IpAddress* out) {
+  if (s.size() < 7 || s.size() > 15) return false;
+  uint8_t parts[4];
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+    size_t start = i;
+    unsigned v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + (s[i++] - '0');
+    size_t len = i - start;
+    if (len == 0 || v > 255 || (len > 1 && s[start] == '0')) return false;
+    parts[part] = static_cast<uint8_t>(v);
+  }
+  if (i != s.size()) return false;
+  out->bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, parts[0], parts[1], parts[2], parts[3]};
+  return true;
+}
+
+void AppendNumber(std::string& out, uint64_t v) {
+  char buf[24];
+  int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
+  out.append(buf, n);
+}
+
+// A stable id for the i-th SCO of a record (ids only tie refs together
+// inside one observed-data; they need not be globally meaningful).
+void AppendId(std::string& out, std::string_view type, int i) {
+  char buf[48];
+  int n = std::snprintf(buf, sizeof buf, "--00000000-0000-4000-8000-%012x", i);
+  out += '"';
+  out.append(type);
+  out.append(buf, n);
+  out += '"';
+}
+
+}  // namespace
+
+void RecordBuilder::Begin(match::Event* event) {
+  event_ = event;
+  event->keys.clear();
+  event->observed = this;
+  used_ = 0;
+  src_key_ = dst_key_ = -1;
+  src_port_ = dst_port_ = 0;
+  proto_[0] = '\0';
+}
+
+std::string& RecordBuilder::NextSlot() {
+  if (used_ == slots_.size()) slots_.emplace_back();
+  std::string& s = slots_[used_++];
+  s.clear();
+  return s;
+}
+
+void RecordBuilder::AddKey(KeyType type, std::string_view text, std::string_view field) {
+  match::Key& k = event_->keys.emplace_back();
+  k.type = type;
+  k.text = text;
+  k.field = field;
+}
+
+void RecordBuilder::AddDomain(std::string_view text, std::string_view field) {
+  if (text.empty()) return;
+  std::string& slot = NextSlot();
+  if (!normalize::DomainInto(text, &slot).ok()) {
+    --used_;
+    return;
+  }
+  AddKey(KeyType::kDomain, slot, field);
+}
+
+void RecordBuilder::AddIp(std::string_view text, std::string_view field, Side side) {
+  normalize::IpAddress ip;
+  if (!ParseV4(text, &ip)) {
+    if (text.find(':') == std::string_view::npos || !LooksLikeIp(text)) return;  // v4 failed; only v6 is left
+    auto v6 = normalize::Ip(text);
+    if (!v6.ok()) return;
+    ip = *v6;
+  }
+  match::Key& k = event_->keys.emplace_back();
+  k.type = KeyType::kIp;
+  k.ip = ip;
+  k.field = field;
+  int index = static_cast<int>(event_->keys.size()) - 1;
+  if (side == Side::kSrc) src_key_ = index;
+  if (side == Side::kDst) dst_key_ = index;
+}
+
+void RecordBuilder::AddHost(std::string_view text, std::string_view field) {
+  if (text.empty()) return;
+  if (text.front() == '[') {  // [v6] or [v6]:port
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) return;
+    AddIp(text.substr(1, close - 1), field);
+    return;
+  }
+  size_t colon = text.find(':');
+  if (colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+    text = text.substr(0, colon);  // name:port or v4:port
+  }
+  if (LooksLikeIp(text)) {
+    AddIp(text, field);
+  } else {
+    AddDomain(text, field);
+  }
+}
+
+void RecordBuilder::AddPort(uint64_t port, std::string_view field, Side side) {
+  if (port > 65535) return;
+  match::Key& k = event_->keys.emplace_back();
+  k.type = KeyType::kPort;
+  k.number = static_cast<uint32_t>(port);
+  k.field = field;
+  if (side == Side::kSrc) src_port_ = k.number;
+  if (side == Side::kDst) dst_port_ = k.number;
+}
+
+void RecordBuilder::SetProtocol(std::string_view proto) {
+  size_t n = std::min(proto.size(), sizeof proto_ - 1);
+  for (size_t i = 0; i < n; ++i) {
+    char c = proto[i];
+    proto_[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+  proto_[n] = '\0';
+}
+
+void RecordBuilder::AddUrl(std::string_view text, std::string_view field) {
+  auto url = normalize::Url(text);
+  if (!url.ok()) return;
+  std::string& slot = NextSlot();
+  slot = std::move(*url);
+  AddKey(KeyType::kUrl, slot, field);
+}
+
+void RecordBuilder::AddHttpUrl(std::string_view host, std::string_view target, std::string_view field) {
+  if (target.starts_with("http://") || target.starts_with("https://")) {  // proxy request
+    AddUrl(target, field);
+    return;
+  }
+  if (host.empty()) return;
+  scratch_.assign("http://");
+  scratch_.append(host);
+  if (target.empty() || target.front() != '/') scratch_ += '/';
+  scratch_.append(target);
+  AddUrl(scratch_, field);
+}
+
+void RecordBuilder::AddHex(KeyType type, std::string_view text, std::string_view field) {
+  std::string& slot = NextSlot();
+  for (char c : text) {
+    if (c == ':' || c == ' ') continue;
+    if (!IsHexDigit(c)) {
+      --used_;
+      return;
+    }
+    slot += (c >= 'A' && c <= 'F') ? static_cast<char>(c + 32) : c;
+  }
+  size_t want = HexLength(type);
+  if (slot.empty() || (want != 0 && slot.size() != want)) {
+    --used_;
+    return;
+  }
+  AddKey(type, slot, field);
+}
+
+Result<std::string> RecordBuilder::BuildObservedJson() const {
+  const auto& keys = event_->keys;
+  std::string scos, refs, file_hashes, x509;
+  std::vector<int> sco_of_key(keys.size(), -1);
+  int n = 0;
+  auto begin_sco = [&](std::string_view type) {
+    if (!scos.empty()) scos += ',';
+    scos += "{\"type\":\"";
+    scos.append(type);
+    scos += "\",\"spec_version\":\"2.1\",\"id\":";
+    AppendId(scos, type, n);
+    if (!refs.empty()) refs += ',';
+    AppendId(refs, type, n);
+    return n++;
+  };
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const match::Key& k = keys[i];
+    switch (k.type) {
+      case KeyType::kDomain:
+      case KeyType::kUrl:
+      case KeyType::kEmail: {
+        std::string_view type = k.type == KeyType::kDomain ? "domain-name" : k.type == KeyType::kUrl ? "url" : "email-addr";
+        sco_of_key[i] = begin_sco(type);
+        scos += ",\"value\":";
+        AppendJsonString(scos, k.text);
+        scos += '}';
+        break;
+      }
+      case KeyType::kIp: {
+        sco_of_key[i] = begin_sco(k.ip.IsV4() ? "ipv4-addr" : "ipv6-addr");
+        scos += ",\"value\":";
+        AppendJsonString(scos, normalize::FormatIp(k.ip));
+        scos += '}';
+        break;
+      }
+      case KeyType::kMd5:
+      case KeyType::kSha1:
+      case KeyType::kSha256:
+      case KeyType::kSha512: {
+        std::string_view name = k.type == KeyType::kMd5 ? "MD5" : k.type == KeyType::kSha1 ? "SHA-1"
+                                : k.type == KeyType::kSha256 ? "SHA-256" : "SHA-512";
+        if (file_hashes.find(std::string("\"") + std::string(name) + "\"") != std::string::npos) break;
+        if (!file_hashes.empty()) file_hashes += ',';
+        AppendJsonString(file_hashes, name);
+        file_hashes += ':';
+        AppendJsonString(file_hashes, k.text);
+        break;
+      }
+      case KeyType::kX509Sha1:
+        if (x509.find("\"hashes\"") != std::string::npos) break;
+        x509 += ",\"hashes\":{\"SHA-1\":";
+        AppendJsonString(x509, k.text);
+        x509 += '}';
+        break;
+      case KeyType::kX509Serial:
+        if (x509.find("\"serial_number\"") != std::string::npos) break;
+        x509 += ",\"serial_number\":";
+        AppendJsonString(x509, k.text);
+        break;
+      case KeyType::kJa3:
+      case KeyType::kJa3s:
+      case KeyType::kPort:
+      case KeyType::kCount: break;  // no SCO of their own (ports go into network-traffic)
+    }
+  }
+  if (!file_hashes.empty()) {
+    begin_sco("file");
+    scos += ",\"hashes\":{" + file_hashes + "}}";
+  }
+  if (!x509.empty()) {
+    begin_sco("x509-certificate");
+    scos += x509 + "}";
+  }
+  int src = src_key_ >= 0 ? sco_of_key[src_key_] : -1;
+  int dst = dst_key_ >= 0 ? sco_of_key[dst_key_] : -1;
+  if (src >= 0 || dst >= 0) {
+    auto type_of = [&](int key) { return keys[key].ip.IsV4() ? "ipv4-addr" : "ipv6-addr"; };
+    int sv = src, dv = dst;
+    begin_sco("network-traffic");
+    if (sv >= 0) {
+      scos += ",\"src_ref\":";
+      AppendId(scos, type_of(src_key_), sv);
+    }
+    if (dv >= 0) {
+      scos += ",\"dst_ref\":";
+      AppendId(scos, type_of(dst_key_), dv);
+    }
+    if (src_port_ != 0) {
+      scos += ",\"src_port\":";
+      AppendNumber(scos, src_port_);
+    }
+    if (dst_port_ != 0) {
+      scos += ",\"dst_port\":";
+      AppendNumber(scos, dst_port_);
+    }
+    scos += ",\"protocols\":[";
+    if (proto_[0] != '\0') AppendJsonString(scos, proto_);
+    scos += "]}";
+  }
+  std::string t = FormatTimestamp(event_->time, 6);
+  std::string out = "[{\"type\":\"observed-data\",\"spec_version\":\"2.1\","
+                    "\"id\":\"observed-data--00000000-0000-4000-8000-ffffffffffff\",\"created\":\"" + t +
+                    "\",\"modified\":\"" + t + "\",\"first_observed\":\"" + t + "\",\"last_observed\":\"" + t +
+                    "\",\"number_observed\":1,\"object_refs\":[" + refs + "]}";
+  if (!scos.empty()) out += "," + scos;
+  out += "]";
+  return out;
+}
+
+std::optional<Timestamp> ParseEpochSeconds(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  int64_t sec = 0;
+  size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (sec > 1'000'000'000'000) return std::nullopt;
+    sec = sec * 10 + (text[i] - '0');
+  }
+  if (i == 0) return std::nullopt;
+  Timestamp t{sec * 1'000'000'000, 0};
+  if (i == text.size()) return t;
+  if (text[i] != '.') return std::nullopt;
+  int64_t scale = 100'000'000;
+  int digits = 0;
+  for (++i; i < text.size(); ++i) {
+    char c = text[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    if (digits < 9) {
+      t.ns += (c - '0') * scale;
+      scale /= 10;
+      ++digits;
+    }
+  }
+  t.frac_digits = static_cast<int8_t>(digits);
+  return t;
+}
+
+std::optional<Timestamp> ParseIsoTime(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.f+] then Z | ±HH[:]MM | ±HH
+  if (text.size() < 20) return std::nullopt;
+  size_t end = 19;
+  if (text[end] == '.') {
+    ++end;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+  }
+  int64_t offset_min = 0;
+  std::string_view zone = text.substr(end);
+  if (zone == "Z" || zone == "z") {
+  } else if (!zone.empty() && (zone[0] == '+' || zone[0] == '-')) {
+    auto two = [](std::string_view s, size_t at) -> int {
+      if (at + 2 > s.size() || s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9') return -1;
+      return (s[at] - '0') * 10 + (s[at + 1] - '0');
+    };
+    int hh = two(zone, 1);
+    int mm = 0;
+    if (zone.size() == 3) {
+    } else if (zone.size() == 5) {
+      mm = two(zone, 3);
+    } else if (zone.size() == 6 && zone[3] == ':') {
+      mm = two(zone, 4);
+    } else {
+      return std::nullopt;
+    }
+    if (hh < 0 || mm < 0 || hh > 23 || mm > 59) return std::nullopt;
+    offset_min = (hh * 60 + mm) * (zone[0] == '-' ? -1 : 1);
+  } else {
+    return std::nullopt;
+  }
+  char buf[48];
+  if (end + 1 > sizeof buf) return std::nullopt;
+  std::memcpy(buf, text.data(), end);
+  buf[end] = 'Z';
+  auto t = ParseTimestamp(std::string_view(buf, end + 1));
+  if (!t.ok()) return std::nullopt;
+  Timestamp r = *t;
+  r.ns -= offset_min * 60 * 1'000'000'000;
+  return r;
+}
+
+}  // namespace cordon::events

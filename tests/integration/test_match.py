@@ -1,0 +1,233 @@
+"""`cordon match` end to end on the real shared logs: alerts, sightings read back
+over TAXII, re-runs that version (never double-count) sightings, and --follow with
+an indicator added while the stream runs (hot swap: no line lost or counted twice)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import CORDON, SHARED, Node, cordon, read_shared, wait_until
+
+INTEL = "7d1f7c1e-3b9a-4c4e-9d55-0a8c2c7f1a01"
+SIGHTINGS = "7d1f7c1e-3b9a-4c4e-9d55-0a8c2c7f1a02"
+LIVE_INTEL = "7d1f7c1e-3b9a-4c4e-9d55-0a8c2c7f1a03"
+SLIPS = os.path.join(SHARED, "logs/zeek/stratosphere-slips-test9-mixed")
+
+
+def ind(n, pattern, valid_from="1970-01-01T00:00:00Z"):
+    return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{n:08x}-0000-4000-8000-00000000abcd",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "pattern": pattern, "pattern_type": "stix", "valid_from": valid_from}
+
+
+def bundle(objects):
+    return {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": objects}
+
+
+def write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f)
+
+
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
+def json_lines(path_or_bytes):
+    if isinstance(path_or_bytes, bytes):
+        data = path_or_bytes
+    else:
+        with open(path_or_bytes, "rb") as f:
+            data = f.read()
+    return [json.loads(l) for l in data.decode().splitlines() if l.strip()]
+
+
+class MatchTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.node = Node()
+        cls.tmp = tempfile.mkdtemp(prefix="cordon-match-")
+        for cid, title in ((INTEL, "Partner indicators"), (SIGHTINGS, "Our sightings"), (LIVE_INTEL, "Live")):
+            cordon("collection", "add", "--data", cls.node.data, "--id", cid, "--title", title)
+        # Values that truly occur in the logs (counted below from the logs themselves) and one that does not.
+        cls.eve_path = os.path.join(cls.tmp, "eve.json")
+        with open(cls.eve_path, "wb") as f:
+            f.write(read_shared("logs/suricata/stratosphere-test6-malicious.eve.json.zst"))
+        cls.indicators = [
+            ind(1, "[domain-name:value = 'wpad.felk.cvut.cz']"),
+            ind(2, "[url:value = 'http://103.41.26.58/Mozi.m']"),
+            ind(3, "[ipv4-addr:value = '193.46.255.92']"),
+            ind(4, "[file:hashes.MD5 = 'df7c845e4eadd7bac6cbfe2087bbd482']"),
+            ind(5, "[domain-name:value = 'never-seen.invalid-tld-for-tests']"),
+            ind(6, "[network-traffic:dst_ref.value = '192.168.1.1' AND network-traffic:dst_port = 53]"),
+        ]
+        path = os.path.join(cls.tmp, "intel.json")
+        write_json(path, bundle(cls.indicators))
+        cordon("import", "--data", cls.node.data, "--collection", INTEL, path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def expected_counts(self):
+        """Records in which each planted value occurs, from the logs (not from cordon)."""
+        want = {}
+        dns = json_lines(os.path.join(SLIPS, "dns.log"))
+        want[1] = sum(1 for r in dns if r.get("query") == "wpad.felk.cvut.cz" or "wpad.felk.cvut.cz" in r.get("answers", []))
+        http = json_lines(os.path.join(SLIPS, "http.log"))
+        want[2] = sum(1 for r in http if r.get("host") == "103.41.26.58" and r.get("uri") == "/Mozi.m")
+        files = json_lines(os.path.join(SLIPS, "files.log"))
+        want[4] = sum(1 for r in files if r.get("md5") == "df7c845e4eadd7bac6cbfe2087bbd482")
+        eve = json_lines(self.eve_path)
+        want[3] = sum(1 for r in eve if "193.46.255.92" in (r.get("src_ip"), r.get("dest_ip")))
+        want[6] = sum(1 for r in eve if r.get("dest_ip") == "192.168.1.1" and r.get("dest_port") == 53)
+        want[5] = 0
+        for k in (1, 2, 3, 4, 6):
+            self.assertGreater(want[k], 0, k)
+        return want
+
+    def run_match(self, alerts):
+        logs = [os.path.join(SLIPS, n) for n in ("dns.log", "http.log", "files.log", "conn.log")]
+        p1 = cordon("match", "--data", self.node.data, "--collection", INTEL, "--format", "zeek",
+                    "--sightings-to", SIGHTINGS, "--alerts", alerts, *logs)
+        p2 = cordon("match", "--data", self.node.data, "--collection", INTEL, "--format", "eve",
+                    "--sightings-to", SIGHTINGS, "--alerts", alerts, self.eve_path)
+        return p1, p2
+
+    def sightings_over_taxii(self):
+        c = self.node.client()
+        env = c.get(f"/cordon/collections/{SIGHTINGS}/objects/?match[type]=sighting&limit=1000").json()
+        identities = c.get(f"/cordon/collections/{SIGHTINGS}/objects/?match[type]=identity").json()
+        c.close()
+        return env.get("objects", []), identities.get("objects", [])
+
+    def test_alerts_and_sightings_over_taxii_and_rerun(self):
+        want = self.expected_counts()
+        alerts_path = os.path.join(self.tmp, "alerts.jsonl")
+        p1, p2 = self.run_match(alerts_path)
+        self.assertIn("0 malformed", p1.stderr)
+        self.assertIn("5000 events, 0 malformed", p2.stderr)
+        alerts = json_lines(alerts_path)
+        got = {}
+        for a in alerts:
+            n = int(a["indicator"].split("--")[1][:8], 16)
+            got[n] = got.get(n, 0) + 1
+            # The alert names a line of its source that holds the matched value.
+            if a["value"] is not None:
+                with open(a["source"], "rb") as f:
+                    line = f.read().split(b"\n")[a["line"] - 1].decode()
+                self.assertIn(a["value"].replace("http://", "").replace("/Mozi.m", ""), line)
+        for k, v in want.items():
+            self.assertEqual(got.get(k, 0), v, f"indicator {k}")
+        self.node.start(tls=False)
+        try:
+            sightings, identities = self.sightings_over_taxii()
+            self.assertEqual(len(identities), 1)
+            identity = identities[0]["id"]
+            per_indicator = {}
+            for s in sightings:
+                self.assertEqual(s["where_sighted_refs"], [identity])
+                self.assertLessEqual(s["first_seen"], s["last_seen"])
+                n = int(s["sighting_of_ref"].split("--")[1][:8], 16)
+                per_indicator[n] = per_indicator.get(n, 0) + s["count"]
+            self.assertEqual({k: v for k, v in per_indicator.items()}, {k: v for k, v in want.items() if v})
+            first = {s["id"]: s for s in sightings}
+
+            # Same logs again: the same sightings, new versions, same counts.
+            time.sleep(0.01)
+            self.run_match(os.path.join(self.tmp, "alerts2.jsonl"))
+            again, identities = self.sightings_over_taxii()
+            self.assertEqual(len(identities), 1)
+            self.assertEqual(sorted(s["id"] for s in again), sorted(first))
+            for s in again:
+                self.assertEqual(s["count"], first[s["id"]]["count"])
+                self.assertEqual(s["created"], first[s["id"]]["created"])
+                self.assertGreater(s["modified"], first[s["id"]]["modified"])
+        finally:
+            self.node.kill()
+
+    def test_indicators_bundle_and_malformed_lines(self):
+        log = os.path.join(self.tmp, "mixed.log")
+        with open(log, "w") as f:
+            f.write("evil.example\n192.0.2.1\nnot a value!\nhttp://evil.example/x\ngood.example\n")
+        path = os.path.join(self.tmp, "lines-intel.json")
+        write_json(path, bundle([ind(20, "[domain-name:value = 'evil.example']"),
+                          ind(21, "[ipv4-addr:value ISSUBSET '192.0.2.0/24']")]))
+        p = cordon("match", "--data", self.node.data, "--indicators", path, "--format", "lines",
+                   "--alerts", "-", log)
+        alerts = [json.loads(l) for l in p.stdout.splitlines()]
+        self.assertEqual([(a["line"], a["indicator"][11:19]) for a in alerts],
+                         [(1, "00000014"), (2, "00000015"), (4, "00000014")])
+        self.assertIn("mixed.log:3: malformed record", p.stderr)
+        self.assertIn("1 malformed", p.stderr)
+
+    def test_errors(self):
+        p = cordon("match", "--data", self.node.data, "--format", "zeek", "x.log", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("no indicators", p.stderr)
+        p = cordon("match", "--data", self.node.data, "--collection", INTEL, "--format", "pcap", "x.log", check=False)
+        self.assertIn("unknown log format 'pcap'", p.stderr)
+        p = cordon("match", "--data", self.node.data, "--collection", "00000000-0000-4000-8000-000000000000",
+                   "--format", "zeek", "x.log", check=False)
+        self.assertIn("no collection", p.stderr)
+
+    def test_follow_hot_swap_and_rotation(self):
+        log = os.path.join(self.tmp, "live.log")
+        alerts_path = os.path.join(self.tmp, "live-alerts.jsonl")
+        f = open(log, "w", buffering=1)
+        proc = subprocess.Popen([CORDON, "match", "--data", self.node.data, "--collection", LIVE_INTEL,
+                                 "--format", "lines", "--follow", "--reload-seconds", "0.1",
+                                 "--alerts", alerts_path, log],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            written = []  # (file, line number) of every line naming the indicator's domain
+            n = 0
+            def write(count, fh, name):
+                nonlocal n
+                for _ in range(count):
+                    n += 1
+                    fh.write("hot.example\n")
+                    written.append((name, n))
+                    time.sleep(0.002)
+            write(200, f, log)
+            time.sleep(0.3)
+            path = os.path.join(self.tmp, "hot.json")
+            write_json(path, bundle([ind(30, "[domain-name:value = 'hot.example']")]))
+            cordon("import", "--data", self.node.data, "--collection", LIVE_INTEL, path)
+            write(800, f, log)  # the swap happens somewhere in here
+            # Rotation: rename, then a new file at the same path.
+            f.close()
+            os.rename(log, log + ".1")
+            f = open(log, "w", buffering=1)
+            n = 0
+            write(100, f, log)
+            wait_until(lambda: os.path.exists(alerts_path) and
+                       len(read_text(alerts_path).splitlines()) >= 100 and
+                       json.loads(read_text(alerts_path).splitlines()[-1])["line"] == 100, timeout=20)
+        finally:
+            f.close()
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("1 index reloads", err)
+        alerts = json_lines(alerts_path)
+        keys = [a["line"] for a in alerts]
+        # First file: the alerts form one unbroken run up to its last line
+        # (every line after the swap exactly once, none before); then the
+        # whole new file.
+        first, second = keys[:-100], keys[-100:]
+        self.assertEqual(second, list(range(1, 101)))
+        self.assertGreater(len(first), 0)
+        self.assertEqual(first, list(range(first[0], 1001)))
+        self.assertGreater(first[0], 200)  # nothing matched before the indicator existed
+        self.assertIn("1100 events", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
