@@ -51,5 +51,7 @@ void AddNodeCommands(Registrar& r);
 void AddImportCommands(Registrar& r);
 // pattern validate, pattern match
 void AddPatternCommands(Registrar& r);
+// peer add|list|show|remove, identity init|show, audit show|verify
+void AddPeerCommands(Registrar& r);
 
 }  // namespace cordon::cli
