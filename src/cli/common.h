@@ -55,5 +55,7 @@ void AddWarninglistCommands(Registrar& r);
 void AddPatternCommands(Registrar& r);
 // match
 void AddMatchCommands(Registrar& r);
+// peer add|list|show|remove, identity init|show, audit show|verify
+void AddPeerCommands(Registrar& r);
 
 }  // namespace cordon::cli
