@@ -14,6 +14,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   AddNodeCommands(r);
   AddImportCommands(r);
   AddPatternCommands(r);
+  AddWarninglistCommands(r);
 
   try {
     app.parse(argc, argv);

@@ -49,6 +49,8 @@ CLI::Option* AddDataOption(CLI::App* cmd, std::string& data);
 void AddNodeCommands(Registrar& r);
 // import
 void AddImportCommands(Registrar& r);
+// warninglist add, list, remove
+void AddWarninglistCommands(Registrar& r);
 // pattern validate, pattern match
 void AddPatternCommands(Registrar& r);
 
