@@ -122,6 +122,8 @@ class Resolver {
   const Decision* Effective(std::string_view indicator, std::string_view source,
                             std::string_view collection) const;
   bool empty() const { return decisions_.empty(); }
+  // Effective() points into this vector.
+  const std::vector<Decision>& decisions() const { return decisions_; }
   bool AnyBlock() const;
 
  private:
