@@ -17,6 +17,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   AddWarninglistCommands(r);
   AddMatchCommands(r);
   AddPeerCommands(r);
+  AddDecideCommands(r);
 
   try {
     app.parse(argc, argv);

@@ -51,6 +51,8 @@ void AddNodeCommands(Registrar& r);
 void AddImportCommands(Registrar& r);
 // warninglist add, list, remove
 void AddWarninglistCommands(Registrar& r);
+// decide block|monitor|allow|list|revoke, export FORMAT
+void AddDecideCommands(Registrar& r);
 // pattern validate, pattern match
 void AddPatternCommands(Registrar& r);
 // match

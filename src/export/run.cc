@@ -1,0 +1,152 @@
+#include "export/run.h"
+
+#include <ostream>
+#include <thread>
+
+namespace cordon::exporter {
+namespace {
+
+std::string Hex(uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) s[i] = kDigits[v & 15];
+  return s;
+}
+
+// A digest of every file of a render (content and suffix); equal renders give equal digests.
+std::string Digest(const std::vector<OutputFile>& files) {
+  uint64_t h = 1469598103934665603ull;
+  for (const auto& f : files) {
+    h = h * 31 + std::hash<std::string>{}(f.suffix);
+    h = h * 31 + std::hash<std::string>{}(f.content);
+  }
+  return Hex(h);
+}
+
+void PutSerial(std::string& content, int64_t serial) {
+  size_t pos = content.find(kSerialToken);
+  if (pos != std::string::npos) content.replace(pos, kSerialToken.size(), std::to_string(serial));
+}
+
+}  // namespace
+
+Exporter::Exporter(store::Store& store, decide::DecisionStore& decisions, RunOptions options)
+    : store_(store), decisions_(decisions), options_(std::move(options)) {}
+
+Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
+  Timestamp now = Now();
+  CORDON_ASSIGN_OR_RETURN(auto in_force, decisions_.InForce(now));
+  CORDON_ASSIGN_OR_RETURN(ExportSet set, Collect(store_, std::move(in_force), options_.warning, now));
+  RunResult result;
+  result.entries = set.entries.size();
+  result.stats = set.stats;
+  result.next_change = set.next_change;
+
+  std::filesystem::path out_path;
+  RenderOptions render;
+  if (!options_.output.empty()) {
+    out_path = std::filesystem::absolute(options_.output);
+    render.dataset_basename = out_path.filename().string();
+  }
+  std::vector<OutputFile> files = Render(options_.format, set, render);
+  if (options_.output.empty()) {
+    if (files.size() != 1) {
+      return absl::InvalidArgumentError("format " + std::string(FormatName(options_.format)) +
+                                        " writes several files: give --output");
+    }
+    // Without an output file there is no history: the serial is the time.
+    result.serial = now.ns / 1'000'000'000;
+    PutSerial(files[0].content, result.serial);
+    stdout_stream << files[0].content;
+    stdout_stream.flush();
+    result.written = true;
+    return result;
+  }
+
+  std::string digest = Digest(files);
+  const std::string key = std::string(FormatName(options_.format)) + ":" + out_path.string();
+  CORDON_ASSIGN_OR_RETURN(auto state, decisions_.GetSerial(key));
+  bool unchanged = state.serial > 0 && state.digest == digest;
+  for (const auto& f : files) unchanged = unchanged && std::filesystem::exists(out_path.string() + f.suffix);
+  if (unchanged) {
+    result.serial = state.serial;
+    return result;
+  }
+  // Never backwards: the serial only grows, and tracks the clock when it can.
+  int64_t serial = std::max(state.serial + 1, now.ns / 1'000'000'000);
+  for (auto& f : files) {
+    PutSerial(f.content, serial);
+    CORDON_RETURN_IF_ERROR(WriteFileAtomically(out_path.string() + f.suffix, f.content));
+  }
+  CORDON_RETURN_IF_ERROR(decisions_.PutSerial(key, {serial, digest}));
+  result.serial = serial;
+  result.written = true;
+  if (!options_.reload_command.empty()) CORDON_RETURN_IF_ERROR(RunCommand(options_.reload_command));
+  return result;
+}
+
+Result<Exporter::Fingerprint> Exporter::Poll(const Fingerprint& previous) {
+  Fingerprint fp;
+  CORDON_ASSIGN_OR_RETURN(fp.decisions_version, decisions_.Version());
+  CORDON_ASSIGN_OR_RETURN(auto roots, store_.ListApiRoots());
+  for (const auto& root : roots) {
+    CORDON_ASSIGN_OR_RETURN(auto collections, store_.ListCollections(root.name));
+    for (const auto& col : collections) {
+      size_t i = fp.collections.size();
+      CORDON_ASSIGN_OR_RETURN(int64_t count, store_.CountObjects(col.id));
+      Timestamp newest = i < previous.collections.size() ? previous.collections[i].second : Timestamp{};
+      // Only objects added since the last poll are read (ids only).
+      store::ObjectQuery q;
+      q.collection = col.id;
+      q.added_after = newest;
+      q.version.all = true;
+      q.limit = 1000;
+      q.with_bytes = false;
+      while (true) {
+        CORDON_ASSIGN_OR_RETURN(auto page, store_.QueryObjects(q));
+        if (!page.items.empty()) newest = std::max(newest, page.items.back().date_added);
+        if (!page.more) break;
+        q.after_cursor = page.next_cursor;
+      }
+      fp.collections.emplace_back(count, newest);
+    }
+  }
+  return fp;
+}
+
+Status Exporter::Watch(const std::atomic<bool>& stop, std::ostream& log) {
+  Fingerprint last;
+  bool pending = true;  // export at start
+  std::optional<Timestamp> next_change;
+  while (!stop.load()) {
+    auto fp = Poll(last);
+    if (!fp.ok()) {
+      log << "cordon export: poll failed: " << fp.status().message() << std::endl;
+    } else {
+      pending |= !(*fp == last);
+      last = std::move(*fp);
+    }
+    if (next_change && Now() >= *next_change) pending = true;
+    if (pending) {
+      auto r = ExportOnce(log);
+      if (!r.ok()) {
+        log << "cordon export: " << r.status().message() << std::endl;
+        next_change.reset();
+      } else {
+        pending = false;
+        next_change = r->next_change;
+        if (r->written) {
+          log << "cordon export: " << FormatName(options_.format) << " " << options_.output << ": " << r->entries
+              << " entries, serial " << r->serial << std::endl;
+        }
+      }
+    }
+    for (auto waited = std::chrono::milliseconds(0); waited < options_.poll && !stop.load();
+         waited += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cordon::exporter
