@@ -120,6 +120,16 @@ struct RegexAtom {
 struct Index::Impl {
   std::array<StringTable, kTypes> exact;
   StringTable domain_suffix;
+  // Cheap filters in front of domain_suffix, so that walking the parents of
+  // every domain key costs little when few suffixes are listed: which label
+  // counts occur (bit min(n, 63)) and a two-bit Bloom filter of their hashes.
+  uint64_t suffix_label_counts = 0;
+  std::vector<uint64_t> suffix_bloom;
+  bool MaybeSuffix(uint64_t h) const {
+    size_t bits = suffix_bloom.size() * 64;
+    size_t a = size_t(h) & (bits - 1), b = size_t(h >> 40) & (bits - 1);
+    return (suffix_bloom[a >> 6] >> (a & 63) & 1) && (suffix_bloom[b >> 6] >> (b & 63) & 1);
+  }
   // IPv4 addresses (/32) in a hash table, shorter IPv4 blocks as intervals;
   // IPv6 blocks (not IPv4-mapped): one table per length 0..128.
   FixedTable<uint32_t> v4_exact;
@@ -161,7 +171,7 @@ std::string Index::IndicatorId(uint32_t i) const {
 size_t Index::MemoryBytes() const {
   const Impl& m = *impl_;
   size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * 16 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
-             m.domain_suffix.MemoryBytes() + m.ports.MemoryBytes();
+             m.domain_suffix.MemoryBytes() + m.suffix_bloom.capacity() * 8 + m.ports.MemoryBytes();
   for (const auto& t : m.exact) n += t.MemoryBytes();
   n += m.v4_exact.MemoryBytes() + m.v4_blocks.MemoryBytes();
   for (const auto& t : m.v6) n += t.MemoryBytes();
@@ -372,6 +382,20 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     build_strings(exact[t], m.exact[t]);
   }
   build_strings(suffix, m.domain_suffix);
+  if (!m.domain_suffix.empty()) {
+    size_t words = 1;
+    while (words * 64 < m.domain_suffix.size() * 16) words *= 2;
+    m.suffix_bloom.assign(words, 0);
+    size_t bits = words * 64;
+    m.domain_suffix.ForEach([&](std::string_view key, uint32_t) {
+      uint64_t h = internal::HashBytes(key);
+      size_t a = size_t(h) & (bits - 1), b = size_t(h >> 40) & (bits - 1);
+      m.suffix_bloom[a >> 6] |= uint64_t(1) << (a & 63);
+      m.suffix_bloom[b >> 6] |= uint64_t(1) << (b & 63);
+      size_t labels = 1 + size_t(std::count(key.begin(), key.end(), '.'));
+      m.suffix_label_counts |= uint64_t(1) << std::min<size_t>(labels, 63);
+    });
+  }
 
   auto build_fixed = [&](auto& pairs, auto& table) {
     if (pairs.empty()) return;
@@ -398,6 +422,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
   build_fixed(ports, m.ports);
   m.postings.shrink_to_fit();
 
+  index->records_.shrink_to_fit();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.memory_bytes = index->MemoryBytes();
   return std::shared_ptr<const Index>(std::move(index));
@@ -588,9 +613,13 @@ size_t Matcher::Match(const Event& event, HitSink& sink) {
           Consider(m.exact[type].Find(k.text, hashes[i]), &k, AtomKind::kExact);
           if (k.type == KeyType::kDomain && !m.domain_suffix.empty()) {
             std::string_view name = k.text;
+            size_t labels = 1 + size_t(std::count(name.begin(), name.end(), '.'));
             for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
+              --labels;  // of the parent after this dot
+              if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
               std::string_view parent = name.substr(dot + 1);
-              Consider(m.domain_suffix.Find(parent, internal::HashBytes(parent)), &k, AtomKind::kDomainSuffix);
+              uint64_t h = internal::HashBytes(parent);
+              if (m.MaybeSuffix(h)) Consider(m.domain_suffix.Find(parent, h), &k, AtomKind::kDomainSuffix);
             }
           }
           if (m.regex[type] && IsValidUtf8(k.text)) {

@@ -31,6 +31,7 @@
 #include "base/time.h"
 #include "match/atoms.h"
 #include "match/event.h"
+#include "match/tables.h"
 #include "pattern/ast.h"
 
 namespace cordon::match {
@@ -101,7 +102,7 @@ class Index {
     uint32_t window;  // index into windows_
     uint32_t eval;    // kNone: an atom hit decides; else the slot of its kept pattern
   };
-  std::vector<Record> records_;
+  std::vector<Record, internal::HugePageAllocator<Record>> records_;
   std::vector<std::pair<int64_t, int64_t>> windows_;  // [from, until) in ns, deduplicated
   std::unique_ptr<Impl> impl_;
   BuildReport report_;

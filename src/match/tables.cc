@@ -18,9 +18,9 @@ void StringTable::Build(const std::vector<Entry>& entries) {
     } else {
       arena_.push_back(char(0xff));
       uint32_t len = uint32_t(e.key.size());
-      arena_.append(reinterpret_cast<const char*>(&len), 4);
+      arena_.insert(arena_.end(), reinterpret_cast<const char*>(&len), reinterpret_cast<const char*>(&len) + 4);
     }
-    arena_.append(e.key);
+    arena_.insert(arena_.end(), e.key.begin(), e.key.end());
     uint64_t h = HashBytes(e.key);
     size_t i = SlotOf(h, slots_.size());
     while (slots_[i].offset != kNone)

@@ -8,13 +8,55 @@
 // is lost rounding up to a power of two).
 #pragma once
 
+#include <sys/mman.h>
+
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace cordon::match::internal {
+
+// Allocates arrays of 2 MB and more as 2 MB-aligned anonymous mappings
+// advised for transparent huge pages: a lookup in a table of hundreds of MB
+// then costs a cache miss, not a cache miss plus a page-table walk (that
+// itself misses). Smaller arrays come from the ordinary heap.
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  static constexpr size_t kHuge = size_t(2) << 20;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  static size_t Rounded(size_t bytes) { return (bytes + kHuge - 1) / kHuge * kHuge; }
+  T* allocate(size_t n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return std::allocator<T>().allocate(n);
+    size_t len = Rounded(bytes);
+    void* p = mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    uintptr_t base = reinterpret_cast<uintptr_t>(p);
+    uintptr_t aligned = (base + kHuge - 1) & ~(kHuge - 1);
+    if (aligned > base) munmap(p, aligned - base);
+    if (base + len + kHuge > aligned + len) munmap(reinterpret_cast<void*>(aligned + len), base + kHuge - aligned);
+    madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);
+    return reinterpret_cast<T*>(aligned);
+  }
+  void deallocate(T* p, size_t n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return std::allocator<T>().deallocate(p, n);
+    munmap(p, Rounded(bytes));
+  }
+  template <typename U>
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator<U>&) {
+    return true;
+  }
+};
+template <typename T>
+using BigVector = std::vector<T, HugePageAllocator<T>>;
 
 inline constexpr uint32_t kNone = UINT32_MAX;
 inline constexpr uint32_t kPostingBit = 0x80000000u;
@@ -112,8 +154,8 @@ class StringTable {
     std::memcpy(&len, p + 1, 4);
     return {reinterpret_cast<const char*>(p + 5), len};
   }
-  std::vector<Slot> slots_;
-  std::string arena_;
+  BigVector<Slot> slots_;
+  BigVector<char> arena_;
   size_t size_ = 0;
 };
 
@@ -168,7 +210,7 @@ class FixedTable {
     K key;
     uint32_t target;
   };
-  std::vector<Slot> slots_;
+  BigVector<Slot> slots_;
   size_t size_ = 0;
 };
 
