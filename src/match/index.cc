@@ -553,6 +553,21 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   st.sink->OnHit(*st.event, hit);
 }
 
+void Matcher::Prefetch(const Event& event) const {
+  const Index::Impl& m = *index_->impl_;
+  for (const Key& k : event.keys) {
+    if (k.type == KeyType::kIp) {
+      if (k.ip.IsV4()) {
+        uint32_t v = LoadV4(k.ip);
+        m.v4_exact.Prefetch(FixedTable<uint32_t>::Hash(v));
+        m.v4_blocks.Prefetch(v);
+      }
+    } else if (k.type != KeyType::kPort) {
+      m.exact[size_t(k.type)].Prefetch(internal::HashBytes(k.text));
+    }
+  }
+}
+
 size_t Matcher::Match(const Event& event, HitSink& sink) {
   if (holder_ && holder_->generation() != generation_) Refresh();
   State& st = *state_;

@@ -153,6 +153,13 @@ class Matcher {
   // Returns the number of hits reported.
   size_t Match(const Event& event, HitSink& sink);
 
+  // Starts loading the table slots that Match(event) will probe, without
+  // waiting for them. Calling it on a batch of decoded events (say 16) before
+  // matching them lets their memory reads overlap: with millions of
+  // indicators every lookup is a cache miss, and one at a time the core
+  // mostly waits. Optional; results do not depend on it.
+  void Prefetch(const Event& event) const;
+
   const Index& index() const { return *index_; }
 
   struct Stats {
