@@ -123,7 +123,9 @@ double Measure(Matcher& m, const KeySet& s, size_t per_event, size_t batch, uint
     for (size_t i = 0; i < s.keys.size();) {
       size_t n = 0;
       for (; n < batch && i < s.keys.size(); ++n, i += per_event) {
-        events[n].keys.assign(s.keys.begin() + i, s.keys.begin() + std::min(s.keys.size(), i + per_event));
+        size_t cnt = std::min(s.keys.size(), i + per_event) - i;
+        events[n].keys.resize(cnt);
+        for (size_t k = 0; k < cnt; ++k) events[n].keys[k] = s.keys[i + k];
         if (batch > 1) m.Prefetch(events[n]);
       }
       for (size_t j = 0; j < n; ++j) m.Match(events[j], sink);
