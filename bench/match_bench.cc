@@ -143,8 +143,9 @@ int main(int argc, char** argv) {
   size_t n = 1000000, queries = 2000000;
   bool exact_only = false;
   std::string only;  // --only NAME: run one key set (profiling)  // --exact-only: no suffix and CIDR indicators (shows what those cost)
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
+    if (i + 1 >= argc) a = "--help";
     if (a == "--indicators") n = std::stoul(argv[i + 1]);
     else if (a == "--queries") queries = std::stoul(argv[i + 1]);
     else if (a == "--exact-only") exact_only = std::string(argv[i + 1]) == "1";

@@ -141,6 +141,8 @@ struct Index::Impl {
   std::vector<uint32_t> postings;
   std::array<hs_database_t*, kTypes> regex{};
   std::vector<std::unique_ptr<pattern::Pattern>> patterns;
+  // Indicator -> slot in patterns, for the indicators whose hits are confirmed.
+  absl::flat_hash_map<uint32_t, uint32_t> eval_slot;
   std::vector<uint32_t> evaluate_only;  // indicators without usable atoms
 
   ~Impl() {
@@ -148,6 +150,7 @@ struct Index::Impl {
       if (db) hs_free_database(db);
   }
 };
+
 
 Index::Index() : impl_(std::make_unique<Impl>()) {}
 Index::~Index() = default;
@@ -170,7 +173,7 @@ std::string Index::IndicatorId(uint32_t i) const {
 
 size_t Index::MemoryBytes() const {
   const Impl& m = *impl_;
-  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * 16 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
+  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * 16 + m.eval_slot.capacity() * 9 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
              m.domain_suffix.MemoryBytes() + m.suffix_bloom.capacity() * 8 + m.ports.MemoryBytes();
   for (const auto& t : m.exact) n += t.MemoryBytes();
   n += m.v4_exact.MemoryBytes() + m.v4_blocks.MemoryBytes();
@@ -256,7 +259,8 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       eval = uint32_t(m.patterns.size());
       m.patterns.push_back(std::move(parsed));
     }
-    index->records_.push_back(Record{uuid, it->second, atoms.decides ? kNone : eval});
+    index->records_.push_back(Record{uuid, it->second | (atoms.decides ? 0 : kNeedsEvaluation)});
+    if (!atoms.decides) m.eval_slot[ind] = eval;
     if (atoms.atoms.empty()) {
       m.evaluate_only.push_back(ind);
       ++report.evaluated_only;
@@ -327,8 +331,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         }
       }
       // Either way a hit is no longer a match by itself.
-      if ((!ok || (r.flags & HS_FLAG_PREFILTER)) && index->records_[r.indicator].eval == kNone) {
-        index->records_[r.indicator].eval = r.pattern_slot;
+      if ((!ok || (r.flags & HS_FLAG_PREFILTER)) && !(index->records_[r.indicator].window & kNeedsEvaluation)) {
+        index->records_[r.indicator].window |= kNeedsEvaluation;
+        m.eval_slot[r.indicator] = r.pattern_slot;
         --report.decided;
       }
       if (!ok) {
@@ -499,13 +504,14 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   State& st = *state_;
   const Index& index = *index_;
   const Index::Record& rec = index.records_[ind];
-  const auto& w = index.windows_[rec.window];
+  const auto& w = index.windows_[rec.window & ~Index::kNeedsEvaluation];
   int64_t t = st.event->time.ns;
   if (t < w.first || t >= w.second) return;
   for (uint32_t s : st.seen)
     if (s == ind) return;
   st.seen.push_back(ind);
-  uint32_t eval = rec.eval;
+  uint32_t eval = kNone;
+  if (rec.window & Index::kNeedsEvaluation) eval = index.impl_->eval_slot.find(ind)->second;
   bool evaluated = false;
   if (eval != kNone) {
     if (!st.event->observed) return;

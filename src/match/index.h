@@ -99,9 +99,12 @@ class Index {
   // What a hit needs about its indicator, in one record (one cache miss).
   struct Record {
     std::array<uint8_t, 16> uuid;
-    uint32_t window;  // index into windows_
-    uint32_t eval;    // kNone: an atom hit decides; else the slot of its kept pattern
+    // Index into windows_, plus kNeedsEvaluation when an atom hit must be
+    // confirmed (the pattern is then found in Impl::eval_slot). 20 bytes.
+    uint32_t window;
   };
+  static_assert(sizeof(Record) == 20);
+  static constexpr uint32_t kNeedsEvaluation = 0x80000000u;
   std::vector<Record, internal::HugePageAllocator<Record>> records_;
   std::vector<std::pair<int64_t, int64_t>> windows_;  // [from, until) in ns, deduplicated
   std::unique_ptr<Impl> impl_;
