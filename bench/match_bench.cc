@@ -266,6 +266,14 @@ int main(int argc, char** argv) {
     std::printf("%-26s %11.2f M/s %11.2f M/s %11.2f M/s %10.3f\n", s->name.c_str(), r1 / 1e6, r8 / 1e6, rb / 1e6,
                 double(hits1) / double(s->keys.size()));
   }
+  // The fixed cost of the harness and of Match itself: the mixed keys against
+  // an index that holds nothing.
+  {
+    Matcher empty(Index::Empty());
+    uint64_t h = 0;
+    std::printf("%-26s %11.2f M/s   (mixed keys, empty index: harness + Match overhead)\n", "no index",
+                Measure(empty, mixed, 1, 1, &h) / 1e6);
+  }
   // What freeing the index gives back to the OS = what it held (its large
   // arrays are separate mappings, so this is not blurred by heap residue of the
   // freed input specs, which an RSS delta across Build would include).
