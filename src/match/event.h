@@ -32,10 +32,10 @@ enum class KeyType : uint8_t {
   kSha1,         // file:hashes.'SHA-1'
   kSha256,       // file:hashes.'SHA-256'
   kSha512,       // file:hashes.'SHA-512'
-  kJa3,          // ja3 fingerprint (MISP ja3-fingerprint-md5; x-ja3 / network-traffic tls extension)
+  kJa3,          // ja3 fingerprint, lowercase hex (x-ja3:value, or any path ending in .ja3)
   kJa3s,         // ja3s fingerprint
   kX509Sha1,     // x509-certificate:hashes.'SHA-1'
-  kX509Serial,   // x509-certificate:serial_number
+  kX509Serial,   // x509-certificate:serial_number (ASCII-lowercased as written, e.g. "0a:ff")
   kPort,         // network-traffic:dst_port / src_port (number in `number`)
   kCount,        // number of key types
 };

@@ -120,6 +120,16 @@ struct RegexAtom {
 struct Index::Impl {
   std::array<StringTable, kTypes> exact;
   StringTable domain_suffix;
+  // Cheap filters in front of domain_suffix, so that walking the parents of
+  // every domain key costs little when few suffixes are listed: which label
+  // counts occur (bit min(n, 63)) and a two-bit Bloom filter of their hashes.
+  uint64_t suffix_label_counts = 0;
+  std::vector<uint64_t> suffix_bloom;
+  bool MaybeSuffix(uint64_t h) const {
+    size_t bits = suffix_bloom.size() * 64;
+    size_t a = size_t(h) & (bits - 1), b = size_t(h >> 40) & (bits - 1);
+    return (suffix_bloom[a >> 6] >> (a & 63) & 1) && (suffix_bloom[b >> 6] >> (b & 63) & 1);
+  }
   // IPv4 addresses (/32) in a hash table, shorter IPv4 blocks as intervals;
   // IPv6 blocks (not IPv4-mapped): one table per length 0..128.
   FixedTable<uint32_t> v4_exact;
@@ -131,6 +141,8 @@ struct Index::Impl {
   std::vector<uint32_t> postings;
   std::array<hs_database_t*, kTypes> regex{};
   std::vector<std::unique_ptr<pattern::Pattern>> patterns;
+  // Indicator -> slot in patterns, for the indicators whose hits are confirmed.
+  absl::flat_hash_map<uint32_t, uint32_t> eval_slot;
   std::vector<uint32_t> evaluate_only;  // indicators without usable atoms
 
   ~Impl() {
@@ -138,6 +150,7 @@ struct Index::Impl {
       if (db) hs_free_database(db);
   }
 };
+
 
 Index::Index() : impl_(std::make_unique<Impl>()) {}
 Index::~Index() = default;
@@ -160,8 +173,8 @@ std::string Index::IndicatorId(uint32_t i) const {
 
 size_t Index::MemoryBytes() const {
   const Impl& m = *impl_;
-  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * 16 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
-             m.domain_suffix.MemoryBytes() + m.ports.MemoryBytes();
+  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * 16 + m.eval_slot.capacity() * 9 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
+             m.domain_suffix.MemoryBytes() + m.suffix_bloom.capacity() * 8 + m.ports.MemoryBytes();
   for (const auto& t : m.exact) n += t.MemoryBytes();
   n += m.v4_exact.MemoryBytes() + m.v4_blocks.MemoryBytes();
   for (const auto& t : m.v6) n += t.MemoryBytes();
@@ -246,7 +259,8 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       eval = uint32_t(m.patterns.size());
       m.patterns.push_back(std::move(parsed));
     }
-    index->records_.push_back(Record{uuid, it->second, atoms.decides ? kNone : eval});
+    index->records_.push_back(Record{uuid, it->second | (atoms.decides ? 0 : kNeedsEvaluation)});
+    if (!atoms.decides) m.eval_slot[ind] = eval;
     if (atoms.atoms.empty()) {
       m.evaluate_only.push_back(ind);
       ++report.evaluated_only;
@@ -317,8 +331,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         }
       }
       // Either way a hit is no longer a match by itself.
-      if ((!ok || (r.flags & HS_FLAG_PREFILTER)) && index->records_[r.indicator].eval == kNone) {
-        index->records_[r.indicator].eval = r.pattern_slot;
+      if ((!ok || (r.flags & HS_FLAG_PREFILTER)) && !(index->records_[r.indicator].window & kNeedsEvaluation)) {
+        index->records_[r.indicator].window |= kNeedsEvaluation;
+        m.eval_slot[r.indicator] = r.pattern_slot;
         --report.decided;
       }
       if (!ok) {
@@ -372,6 +387,20 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     build_strings(exact[t], m.exact[t]);
   }
   build_strings(suffix, m.domain_suffix);
+  if (!m.domain_suffix.empty()) {
+    size_t words = 1;
+    while (words * 64 < m.domain_suffix.size() * 16) words *= 2;
+    m.suffix_bloom.assign(words, 0);
+    size_t bits = words * 64;
+    m.domain_suffix.ForEach([&](std::string_view key, uint32_t) {
+      uint64_t h = internal::HashBytes(key);
+      size_t a = size_t(h) & (bits - 1), b = size_t(h >> 40) & (bits - 1);
+      m.suffix_bloom[a >> 6] |= uint64_t(1) << (a & 63);
+      m.suffix_bloom[b >> 6] |= uint64_t(1) << (b & 63);
+      size_t labels = 1 + size_t(std::count(key.begin(), key.end(), '.'));
+      m.suffix_label_counts |= uint64_t(1) << std::min<size_t>(labels, 63);
+    });
+  }
 
   auto build_fixed = [&](auto& pairs, auto& table) {
     if (pairs.empty()) return;
@@ -398,6 +427,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
   build_fixed(ports, m.ports);
   m.postings.shrink_to_fit();
 
+  index->records_.shrink_to_fit();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.memory_bytes = index->MemoryBytes();
   return std::shared_ptr<const Index>(std::move(index));
@@ -474,13 +504,14 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   State& st = *state_;
   const Index& index = *index_;
   const Index::Record& rec = index.records_[ind];
-  const auto& w = index.windows_[rec.window];
+  const auto& w = index.windows_[rec.window & ~Index::kNeedsEvaluation];
   int64_t t = st.event->time.ns;
   if (t < w.first || t >= w.second) return;
   for (uint32_t s : st.seen)
     if (s == ind) return;
   st.seen.push_back(ind);
-  uint32_t eval = rec.eval;
+  uint32_t eval = kNone;
+  if (rec.window & Index::kNeedsEvaluation) eval = index.impl_->eval_slot.find(ind)->second;
   bool evaluated = false;
   if (eval != kNone) {
     if (!st.event->observed) return;
@@ -526,6 +557,21 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   hit.evaluated = evaluated;
   ++st.hits;
   st.sink->OnHit(*st.event, hit);
+}
+
+void Matcher::Prefetch(const Event& event) const {
+  const Index::Impl& m = *index_->impl_;
+  for (const Key& k : event.keys) {
+    if (k.type == KeyType::kIp) {
+      if (k.ip.IsV4()) {
+        uint32_t v = LoadV4(k.ip);
+        m.v4_exact.Prefetch(FixedTable<uint32_t>::Hash(v));
+        m.v4_blocks.Prefetch(v);
+      }
+    } else if (k.type != KeyType::kPort) {
+      m.exact[size_t(k.type)].Prefetch(internal::HashBytes(k.text));
+    }
+  }
 }
 
 size_t Matcher::Match(const Event& event, HitSink& sink) {
@@ -588,9 +634,13 @@ size_t Matcher::Match(const Event& event, HitSink& sink) {
           Consider(m.exact[type].Find(k.text, hashes[i]), &k, AtomKind::kExact);
           if (k.type == KeyType::kDomain && !m.domain_suffix.empty()) {
             std::string_view name = k.text;
+            size_t labels = 1 + size_t(std::count(name.begin(), name.end(), '.'));
             for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
+              --labels;  // of the parent after this dot
+              if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
               std::string_view parent = name.substr(dot + 1);
-              Consider(m.domain_suffix.Find(parent, internal::HashBytes(parent)), &k, AtomKind::kDomainSuffix);
+              uint64_t h = internal::HashBytes(parent);
+              if (m.MaybeSuffix(h)) Consider(m.domain_suffix.Find(parent, h), &k, AtomKind::kDomainSuffix);
             }
           }
           if (m.regex[type] && IsValidUtf8(k.text)) {

@@ -31,6 +31,7 @@
 #include "base/time.h"
 #include "match/atoms.h"
 #include "match/event.h"
+#include "match/tables.h"
 #include "pattern/ast.h"
 
 namespace cordon::match {
@@ -98,10 +99,13 @@ class Index {
   // What a hit needs about its indicator, in one record (one cache miss).
   struct Record {
     std::array<uint8_t, 16> uuid;
-    uint32_t window;  // index into windows_
-    uint32_t eval;    // kNone: an atom hit decides; else the slot of its kept pattern
+    // Index into windows_, plus kNeedsEvaluation when an atom hit must be
+    // confirmed (the pattern is then found in Impl::eval_slot). 20 bytes.
+    uint32_t window;
   };
-  std::vector<Record> records_;
+  static_assert(sizeof(Record) == 20);
+  static constexpr uint32_t kNeedsEvaluation = 0x80000000u;
+  std::vector<Record, internal::HugePageAllocator<Record>> records_;
   std::vector<std::pair<int64_t, int64_t>> windows_;  // [from, until) in ns, deduplicated
   std::unique_ptr<Impl> impl_;
   BuildReport report_;
@@ -151,6 +155,13 @@ class Matcher {
   // Reports each indicator matching `event` once (the first key that hit).
   // Returns the number of hits reported.
   size_t Match(const Event& event, HitSink& sink);
+
+  // Starts loading the table slots that Match(event) will probe, without
+  // waiting for them. Calling it on a batch of decoded events (say 16) before
+  // matching them lets their memory reads overlap: with millions of
+  // indicators every lookup is a cache miss, and one at a time the core
+  // mostly waits. Optional; results do not depend on it.
+  void Prefetch(const Event& event) const;
 
   const Index& index() const { return *index_; }
 

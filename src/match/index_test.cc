@@ -157,6 +157,13 @@ TEST(Index, DomainSuffix) {
   EXPECT_THAT(Hits(index, TestEvent().Domain("badexample.com")), IsEmpty());
   EXPECT_THAT(Hits(index, TestEvent().Domain("example.com.evil")), IsEmpty());
   EXPECT_THAT(Hits(index, TestEvent().Domain("com")), IsEmpty());
+
+  auto idn = BuildOk({Spec(3, "[domain-name:value LIKE '%.Bücher.example.']")});
+  EXPECT_THAT(Hits(idn, TestEvent().Domain("www.bücher.example")), ElementsAre("003 suffix www.xn--bcher-kva.example"));
+  EXPECT_THAT(Hits(idn, TestEvent().Domain("a.b.XN--BCHER-KVA.example.")),
+              ElementsAre("003 suffix a.b.xn--bcher-kva.example"));
+  EXPECT_THAT(Hits(idn, TestEvent().Domain("bücher.example")), IsEmpty());
+  EXPECT_THAT(Hits(idn, TestEvent().Domain("www.xbücher.example")), IsEmpty());
 }
 
 TEST(Index, IpAndCidr) {

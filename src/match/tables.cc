@@ -10,7 +10,10 @@ void StringTable::Build(const std::vector<Entry>& entries) {
   for (const Entry& e : entries) bytes += e.key.size() + (e.key.size() < 0xff ? 1 : 5);
   arena_.clear();
   arena_.reserve(bytes);
-  slots_.assign(Capacity(entries.size()), Slot{0, kNone, kNone});
+  groups_ = entries.empty() ? 0 : size_t(double(entries.size()) / kGroupLoad / 16) + 1;
+  // std::allocator and the huge-page mappings both align to at least 16 bytes.
+  ctrl_.assign(groups_ * 16, 0xff);
+  slots_.assign(groups_ * 16, Slot{0, kNone});
   for (const Entry& e : entries) {
     uint32_t offset = uint32_t(arena_.size());
     if (e.key.size() < 0xff) {
@@ -18,14 +21,36 @@ void StringTable::Build(const std::vector<Entry>& entries) {
     } else {
       arena_.push_back(char(0xff));
       uint32_t len = uint32_t(e.key.size());
-      arena_.append(reinterpret_cast<const char*>(&len), 4);
+      arena_.insert(arena_.end(), reinterpret_cast<const char*>(&len), reinterpret_cast<const char*>(&len) + 4);
     }
-    arena_.append(e.key);
+    arena_.insert(arena_.end(), e.key.begin(), e.key.end());
     uint64_t h = HashBytes(e.key);
-    size_t i = SlotOf(h, slots_.size());
-    while (slots_[i].offset != kNone)
-      if (++i == slots_.size()) i = 0;
-    slots_[i] = Slot{uint32_t(h), offset, e.target};
+    size_t g = GroupOf(h);
+    while (true) {
+      size_t i = 0;
+      while (i < 16 && ctrl_[g * 16 + i] != 0xff) ++i;
+      if (i < 16) {
+        ctrl_[g * 16 + i] = Tag(h);
+        slots_[g * 16 + i] = Slot{offset, e.target};
+        break;
+      }
+      if (++g == groups_) g = 0;
+    }
+  }
+}
+
+size_t StringTable::ProbeLength(std::string_view key, uint64_t h) const {
+  size_t g = GroupOf(h), n = 1;
+  while (true) {
+    bool empty = false;
+    for (size_t i = 0; i < 16; ++i) {
+      size_t s = g * 16 + i;
+      if (ctrl_[s] == 0xff) empty = true;
+      else if (ctrl_[s] == Tag(h) && KeyAt(slots_[s].offset) == key) return n;
+    }
+    if (empty) return n;
+    if (++g == groups_) g = 0;
+    ++n;
   }
 }
 

@@ -8,13 +8,56 @@
 // is lost rounding up to a power of two).
 #pragma once
 
+#include <emmintrin.h>
+#include <sys/mman.h>
+
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace cordon::match::internal {
+
+// Allocates arrays of 2 MB and more as 2 MB-aligned anonymous mappings
+// advised for transparent huge pages: a lookup in a table of hundreds of MB
+// then costs a cache miss, not a cache miss plus a page-table walk (that
+// itself misses). Smaller arrays come from the ordinary heap.
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  static constexpr size_t kHuge = size_t(2) << 20;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  static size_t Rounded(size_t bytes) { return (bytes + kHuge - 1) / kHuge * kHuge; }
+  T* allocate(size_t n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return std::allocator<T>().allocate(n);
+    size_t len = Rounded(bytes);
+    void* p = mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    uintptr_t base = reinterpret_cast<uintptr_t>(p);
+    uintptr_t aligned = (base + kHuge - 1) & ~(kHuge - 1);
+    if (aligned > base) munmap(p, aligned - base);
+    if (base + len + kHuge > aligned + len) munmap(reinterpret_cast<void*>(aligned + len), base + kHuge - aligned);
+    madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);
+    return reinterpret_cast<T*>(aligned);
+  }
+  void deallocate(T* p, size_t n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return std::allocator<T>().deallocate(p, n);
+    munmap(p, Rounded(bytes));
+  }
+  template <typename U>
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator<U>&) {
+    return true;
+  }
+};
+template <typename T>
+using BigVector = std::vector<T, HugePageAllocator<T>>;
 
 inline constexpr uint32_t kNone = UINT32_MAX;
 inline constexpr uint32_t kPostingBit = 0x80000000u;
@@ -64,7 +107,10 @@ inline size_t SlotOf(uint64_t h, size_t capacity) {
 }
 
 // Variable-length byte-string keys stored in one arena as [len][bytes]
-// (len: one byte, or 0xff followed by 4 bytes).
+// (len: one byte, or 0xff followed by 4 bytes). Slots are probed in groups of
+// 16 with one control byte each (0xff = empty, else 8 bits of the hash), as in
+// Abseil's Swiss tables: a miss usually reads one 16-byte control group and
+// nothing else, and an entry costs (1 + 8) / kGroupLoad bytes of table.
 class StringTable {
  public:
   struct Entry {
@@ -74,37 +120,50 @@ class StringTable {
   // `entries` must have distinct keys.
   void Build(const std::vector<Entry>& entries);
 
-  bool empty() const { return slots_.empty(); }
+  bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
-  size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot) + arena_.capacity(); }
+  size_t MemoryBytes() const { return ctrl_.capacity() + slots_.capacity() * sizeof(Slot) + arena_.capacity(); }
 
   void Prefetch(uint64_t h) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[SlotOf(h, slots_.size())]);
+    if (size_ != 0) __builtin_prefetch(&ctrl_[GroupOf(h) * 16]);
   }
   // The target of `key` (whose HashBytes is `h`), or kNone.
   uint32_t Find(std::string_view key, uint64_t h) const {
-    if (slots_.empty()) return kNone;
-    size_t i = SlotOf(h, slots_.size());
-    uint32_t tag = uint32_t(h);
+    if (size_ == 0) return kNone;
+    size_t g = GroupOf(h);
+    const __m128i tag = _mm_set1_epi8(char(Tag(h)));
+    const __m128i empty = _mm_set1_epi8(char(0xff));
     while (true) {
-      const Slot& s = slots_[i];
-      if (s.offset == kNone) return kNone;
-      if (s.tag == tag && KeyAt(s.offset) == key) return s.target;
-      if (++i == slots_.size()) i = 0;
+      __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(&ctrl_[g * 16]));
+      unsigned match = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(ctrl, tag)));
+      while (match) {
+        size_t i = g * 16 + size_t(__builtin_ctz(match));
+        if (KeyAt(slots_[i].offset) == key) return slots_[i].target;
+        match &= match - 1;
+      }
+      if (_mm_movemask_epi8(_mm_cmpeq_epi8(ctrl, empty))) return kNone;
+      if (++g == groups_) g = 0;
     }
   }
+  // Control groups Find(key) reads (for tests of the hash's spread).
+  size_t ProbeLength(std::string_view key, uint64_t h) const;
   template <typename F>
   void ForEach(F&& f) const {
-    for (const Slot& s : slots_)
-      if (s.offset != kNone) f(KeyAt(s.offset), s.target);
+    for (size_t i = 0; i < ctrl_.size(); ++i)
+      if (ctrl_[i] != 0xff) f(KeyAt(slots_[i].offset), slots_[i].target);
   }
 
  private:
+  static constexpr double kGroupLoad = 0.7;
   struct Slot {
-    uint32_t tag;
-    uint32_t offset;  // into arena_; kNone = empty slot
+    uint32_t offset;  // into arena_
     uint32_t target;
   };
+  static uint8_t Tag(uint64_t h) {
+    uint8_t t = uint8_t(h);
+    return t == 0xff ? 0xfe : t;
+  }
+  size_t GroupOf(uint64_t h) const { return SlotOf(h, groups_); }
   std::string_view KeyAt(uint32_t offset) const {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(arena_.data()) + offset;
     if (*p != 0xff) return {reinterpret_cast<const char*>(p + 1), *p};
@@ -112,8 +171,10 @@ class StringTable {
     std::memcpy(&len, p + 1, 4);
     return {reinterpret_cast<const char*>(p + 5), len};
   }
-  std::vector<Slot> slots_;
-  std::string arena_;
+  size_t groups_ = 0;
+  BigVector<uint8_t> ctrl_;  // groups_ * 16, 16-byte aligned
+  BigVector<Slot> slots_;
+  BigVector<char> arena_;
   size_t size_ = 0;
 };
 
@@ -168,7 +229,7 @@ class FixedTable {
     K key;
     uint32_t target;
   };
-  std::vector<Slot> slots_;
+  BigVector<Slot> slots_;
   size_t size_ = 0;
 };
 
