@@ -2,6 +2,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -46,13 +47,14 @@ struct MatchOptions {
 
 // --- indicators -------------------------------------------------------------
 
-Result<std::shared_ptr<const match::Index>> BuildIndex(store::Store* st, const MatchOptions& o, std::istream& in,
-                                                       std::ostream* report) {
+// `stdin_bundle`: the indicators read from standard input once (--indicators -),
+// so that a rebuild under --follow sees them again.
+Result<std::shared_ptr<const match::Index>> BuildIndex(store::Store* st, const MatchOptions& o,
+                                                       const std::string& stdin_bundle, std::ostream* report) {
   match::IndicatorLoader loader;
   for (const auto& c : o.collections) CORDON_RETURN_IF_ERROR(loader.AddCollection(*st, c));
   if (o.indicators_file == "-") {
-    CORDON_ASSIGN_OR_RETURN(std::string text, ReadAll("-", in));
-    CORDON_RETURN_IF_ERROR(loader.AddJson(text, "-"));
+    CORDON_RETURN_IF_ERROR(loader.AddJson(stdin_bundle, "-"));
   } else if (!o.indicators_file.empty()) {
     CORDON_RETURN_IF_ERROR(loader.AddFile(o.indicators_file));
   }
@@ -222,6 +224,9 @@ int Match(Context& c, const MatchOptions& o) {
   if (o.collections.empty() && o.indicators_file.empty()) {
     return c.Fail(absl::InvalidArgumentError("no indicators: give --collection ID and/or --indicators BUNDLE"));
   }
+  if (o.indicators_file == "-" && std::find(o.logs.begin(), o.logs.end(), "-") != o.logs.end()) {
+    return c.Fail(absl::InvalidArgumentError("standard input cannot hold both --indicators and a log"));
+  }
   if (o.window_seconds <= 0) return c.Fail(absl::InvalidArgumentError("--window must be > 0 seconds"));
   auto st = OpenExisting(o.data);
   if (!st.ok()) return c.Fail(st.status());
@@ -238,7 +243,13 @@ int Match(Context& c, const MatchOptions& o) {
   // Snapshot the sources before building, so a change during the build is seen by the reloader.
   SourceState sources;
   if (auto ch = SourcesChanged(store, o, &sources); !ch.ok()) return c.Fail(ch.status());
-  auto index = BuildIndex(&store, o, c.in, &c.err);
+  std::string stdin_bundle;
+  if (o.indicators_file == "-") {
+    auto text = ReadAll("-", c.in);
+    if (!text.ok()) return c.Fail(text.status());
+    stdin_bundle = std::move(*text);
+  }
+  auto index = BuildIndex(&store, o, stdin_bundle, &c.err);
   if (!index.ok()) return c.Fail(index.status());
   match::IndexHolder holder(*index);
 
@@ -284,8 +295,7 @@ int Match(Context& c, const MatchOptions& o) {
         if (done.load()) break;
         auto changed = SourcesChanged(**own, o, &state);
         if (!changed.ok() || !*changed) continue;
-        std::istringstream no_stdin;
-        auto next = BuildIndex(own->get(), o, no_stdin, nullptr);
+        auto next = BuildIndex(own->get(), o, stdin_bundle, nullptr);
         if (!next.ok()) continue;
         holder.Swap(*next);
         ++reloads;
