@@ -2,6 +2,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +13,9 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <ctime>
+
+#include "absl/strings/str_format.h"
 
 #include "base/json_writer.h"
 #include "cli/common.h"
@@ -43,13 +47,14 @@ struct MatchOptions {
 
 // --- indicators -------------------------------------------------------------
 
-Result<std::shared_ptr<const match::Index>> BuildIndex(store::Store* st, const MatchOptions& o, std::istream& in,
-                                                       std::ostream* report) {
+// `stdin_bundle`: the indicators read from standard input once (--indicators -),
+// so that a rebuild under --follow sees them again.
+Result<std::shared_ptr<const match::Index>> BuildIndex(store::Store* st, const MatchOptions& o,
+                                                       const std::string& stdin_bundle, std::ostream* report) {
   match::IndicatorLoader loader;
   for (const auto& c : o.collections) CORDON_RETURN_IF_ERROR(loader.AddCollection(*st, c));
   if (o.indicators_file == "-") {
-    CORDON_ASSIGN_OR_RETURN(std::string text, ReadAll("-", in));
-    CORDON_RETURN_IF_ERROR(loader.AddJson(text, "-"));
+    CORDON_RETURN_IF_ERROR(loader.AddJson(stdin_bundle, "-"));
   } else if (!o.indicators_file.empty()) {
     CORDON_RETURN_IF_ERROR(loader.AddFile(o.indicators_file));
   }
@@ -219,6 +224,9 @@ int Match(Context& c, const MatchOptions& o) {
   if (o.collections.empty() && o.indicators_file.empty()) {
     return c.Fail(absl::InvalidArgumentError("no indicators: give --collection ID and/or --indicators BUNDLE"));
   }
+  if (o.indicators_file == "-" && std::find(o.logs.begin(), o.logs.end(), "-") != o.logs.end()) {
+    return c.Fail(absl::InvalidArgumentError("standard input cannot hold both --indicators and a log"));
+  }
   if (o.window_seconds <= 0) return c.Fail(absl::InvalidArgumentError("--window must be > 0 seconds"));
   auto st = OpenExisting(o.data);
   if (!st.ok()) return c.Fail(st.status());
@@ -235,7 +243,13 @@ int Match(Context& c, const MatchOptions& o) {
   // Snapshot the sources before building, so a change during the build is seen by the reloader.
   SourceState sources;
   if (auto ch = SourcesChanged(store, o, &sources); !ch.ok()) return c.Fail(ch.status());
-  auto index = BuildIndex(&store, o, c.in, &c.err);
+  std::string stdin_bundle;
+  if (o.indicators_file == "-") {
+    auto text = ReadAll("-", c.in);
+    if (!text.ok()) return c.Fail(text.status());
+    stdin_bundle = std::move(*text);
+  }
+  auto index = BuildIndex(&store, o, stdin_bundle, &c.err);
   if (!index.ok()) return c.Fail(index.status());
   match::IndexHolder holder(*index);
 
@@ -281,8 +295,7 @@ int Match(Context& c, const MatchOptions& o) {
         if (done.load()) break;
         auto changed = SourcesChanged(**own, o, &state);
         if (!changed.ok() || !*changed) continue;
-        std::istringstream no_stdin;
-        auto next = BuildIndex(own->get(), o, no_stdin, nullptr);
+        auto next = BuildIndex(own->get(), o, stdin_bundle, nullptr);
         if (!next.ok()) continue;
         holder.Swap(*next);
         ++reloads;
@@ -313,9 +326,16 @@ int Match(Context& c, const MatchOptions& o) {
     maybe_flush(false);
   };
   events::DecodeStats stats;
+  uint64_t n_events = 0;
+  timespec cpu0{}, cpu1{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
   Status run = events::DecodeInputs(o.logs, *format, dopt, [&](const match::Event& e) {
     matcher.Match(e, sink);
+    // A followed stream that never idles still flushes on time.
+    if (o.follow && (++n_events & 4095) == 0) maybe_flush(false);
   }, &stats);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+  double match_cpu = static_cast<double>(cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
   if (reloader.joinable()) {
     done.store(true);
     cv.notify_all();
@@ -327,6 +347,10 @@ int Match(Context& c, const MatchOptions& o) {
         << sink.hits() << " hits";
   if (writer) c.err << ", " << writer->written() << " sighting versions written to " << o.sightings_to;
   if (reloads.load() > 0) c.err << ", " << reloads.load() << " index reloads";
+  // CPU time of the reading/decoding/matching thread alone (not the index build).
+  c.err << "; read+decode+match " << absl::StrFormat("%.3f", match_cpu) << " s CPU ("
+        << absl::StrFormat("%.0f", match_cpu > 0 ? static_cast<double>(stats.bytes) / 1048576.0 / match_cpu : 0.0)
+        << " MB/s)";
   c.err << "\n";
   if (!run.ok()) return c.Fail(run);
   if (!flush_status.ok()) return c.Fail(flush_status);

@@ -42,22 +42,30 @@ bool LooksLikeIp(std::string_view s) {
 // Strict dotted quad (decimal, no leading zeros: what normalize::Ip accepts)
 // without building a Status: the common case of every flow record.
 bool ParseV4(std::string_view s, normalize::IpAddress* out) {
-  if (s.size() < 7 || s.size() > 15) return false;
+  const size_t n = s.size();
+  if (n < 7 || n > 15) return false;
+  const char* p = s.data();
   uint8_t parts[4];
   size_t i = 0;
   for (int part = 0; part < 4; ++part) {
-    if (part > 0) {
-      if (i >= s.size() || s[i] != '.') return false;
+    unsigned d0 = static_cast<unsigned char>(p[i]) - '0';
+    if (d0 > 9) return false;
+    unsigned v = d0;
+    size_t len = 1;
+    while (++i < n) {
+      unsigned d = static_cast<unsigned char>(p[i]) - '0';
+      if (d > 9) break;
+      if (++len > 3) return false;
+      v = v * 10 + d;
+    }
+    if (v > 255 || (len > 1 && d0 == 0)) return false;
+    parts[part] = static_cast<uint8_t>(v);
+    if (part < 3) {
+      if (i >= n - 1 || p[i] != '.') return false;  // a dot, and a digit after it
       ++i;
     }
-    size_t start = i;
-    unsigned v = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + (s[i++] - '0');
-    size_t len = i - start;
-    if (len == 0 || v > 255 || (len > 1 && s[start] == '0')) return false;
-    parts[part] = static_cast<uint8_t>(v);
   }
-  if (i != s.size()) return false;
+  if (i != n) return false;
   out->bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, parts[0], parts[1], parts[2], parts[3]};
   return true;
 }
@@ -319,28 +327,33 @@ Result<std::string> RecordBuilder::BuildObservedJson() const {
 }
 
 std::optional<Timestamp> ParseEpochSeconds(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  int64_t sec = 0;
+  const size_t n = text.size();
+  const char* p = text.data();
   size_t i = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-    if (sec > 1'000'000'000'000) return std::nullopt;
-    sec = sec * 10 + (text[i] - '0');
+  int64_t sec = 0;
+  // At most 12 integer digits (year 33658): no overflow check per digit.
+  for (; i < n && i < 13; ++i) {
+    unsigned d = static_cast<unsigned char>(p[i]) - '0';
+    if (d > 9) break;
+    sec = sec * 10 + d;
   }
-  if (i == 0) return std::nullopt;
+  if (i == 0 || i > 12) return std::nullopt;
   Timestamp t{sec * 1'000'000'000, 0};
-  if (i == text.size()) return t;
-  if (text[i] != '.') return std::nullopt;
-  int64_t scale = 100'000'000;
+  if (i == n) return t;
+  if (p[i] != '.') return std::nullopt;
+  int64_t frac = 0;
   int digits = 0;
-  for (++i; i < text.size(); ++i) {
-    char c = text[i];
-    if (c < '0' || c > '9') return std::nullopt;
+  for (++i; i < n; ++i) {
+    unsigned d = static_cast<unsigned char>(p[i]) - '0';
+    if (d > 9) return std::nullopt;
     if (digits < 9) {
-      t.ns += (c - '0') * scale;
-      scale /= 10;
+      frac = frac * 10 + d;
       ++digits;
     }
   }
+  static constexpr int64_t kScale[10] = {1'000'000'000, 100'000'000, 10'000'000, 1'000'000, 100'000,
+                                         10'000,        1'000,       100,        10,        1};
+  t.ns += frac * kScale[digits];
   t.frac_digits = static_cast<int8_t>(digits);
   return t;
 }

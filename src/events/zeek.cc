@@ -181,7 +181,7 @@ class ZeekDecoder final : public Decoder {
       size_t start = column == 0 ? 0 : cuts_[column - 1] + 1;
       size_t end = column == cuts_.size() ? line.size() : cuts_[column];
       std::string_view v(line.data() + start, end - start);
-      if (v == unset_ || v == empty_) continue;
+      if (IsUnsetOrEmpty(v)) continue;
       if (role == Role::kAnswers || role == Role::kTxHosts || role == Role::kRxHosts) {
         size_t s = 0;
         while (true) {
@@ -196,6 +196,11 @@ class ZeekDecoder final : public Decoder {
       }
     }
     return Finish(event, p);
+  }
+
+  bool IsUnsetOrEmpty(std::string_view v) const {
+    if (v.size() == unset_.size() && (v.size() == 1 ? v[0] == unset_[0] : v == unset_)) return true;
+    return v.size() == empty_.size() && v == empty_;
   }
 
   // Offsets of every `sep` in `line` (16 bytes per step with SSE2): one pass,
