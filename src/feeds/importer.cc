@@ -53,6 +53,12 @@ std::string StringProp(simdjson::dom::parser& parser, const std::string& bytes, 
   return std::string(s);
 }
 
+bool IsRevoked(simdjson::dom::parser& parser, const std::string& bytes) {
+  simdjson::dom::element doc;
+  bool revoked = false;
+  return !parser.parse(bytes).get(doc) && !doc["revoked"].get_bool().get(revoked) && revoked;
+}
+
 // valid_until of an object written by this importer (it follows the fragment).
 Timestamp ValidUntilOf(simdjson::dom::parser& parser, const std::string& bytes) {
   constexpr std::string_view kKey = "\"valid_until\":\"";
@@ -306,6 +312,10 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
       bool same = v.bytes.find(fragment) != std::string::npos;
       if (same && ValidUntilOf(parser, v.bytes).ns - now.ns > renew_before) {
         ++report.unchanged;
+        wrote = false;
+      } else if (IsRevoked(parser, v.bytes)) {
+        // Revoked in the store (by an analyst or a decision): a feed does not bring it back.
+        report.skips.push_back({c.where, c.value, "revoked in the store"});
         wrote = false;
       } else {
         Timestamp modified = now;

@@ -5,6 +5,7 @@
 
 #include "feeds/misp.h"
 #include "feeds/parsers.h"
+#include "ingest/ingest.h"
 #include "simdjson.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testutil/testutil.h"
@@ -137,6 +138,26 @@ TEST_F(ImporterTest, LifetimeIsRenewedOnlyInItsSecondHalf) {
   EXPECT_EQ(Prop(v[1], "valid_from"), "\"2026-01-01T00:00:00.000000Z\"");
   o.now = At("2026-06-01T00:00:00Z");  // long expired, back in the feed: renewed
   EXPECT_EQ(Import(ParsePlain("192.0.2.1\n"), o).updated, 1);
+}
+
+TEST_F(ImporterTest, RevokedIndicatorsStayRevoked) {
+  ImportOptions o{.source = "cert", .now = At("2026-01-01T00:00:00Z")};
+  ASSERT_EQ(Import(ParsePlain("evil.example\n"), o).added, 1);
+  std::string id = IndicatorId(SourceIdentityId("cert"), "[domain-name:value = 'evil.example']");
+  // An analyst revokes it (a new version with revoked: true).
+  std::string v1 = Versions(id)[0];
+  std::string revoked = v1.substr(0, v1.size() - 1) + ",\"revoked\":true}";
+  size_t m = revoked.find("\"modified\":\"2026-01-01");
+  revoked.replace(m + 12, 10, "2026-01-02");
+  std::vector<std::string_view> objs{revoked};
+  ASSERT_EQ(ingest::IngestObjects(*store_, kCol, objs, stix::DefaultVersion::kInfer)->added, 1);
+  o.confidence = 99;  // a changed property would make a new version...
+  o.now = At("2026-01-03T00:00:00Z");
+  ImportReport r = Import(ParsePlain("evil.example\n"), o);
+  EXPECT_EQ(r.updated, 0);  // ...but not of a revoked indicator
+  ASSERT_EQ(r.skips.size(), 1u);
+  EXPECT_EQ(r.skips[0].reason, "revoked in the store");
+  EXPECT_EQ(Versions(id).size(), 2u);
 }
 
 TEST_F(ImporterTest, WarningListHitsAreReportedAndImported) {

@@ -121,6 +121,10 @@ Parsed ParseHosts(std::string_view text) {
         out.skipped.push_back({Line(n), std::string(parts[i]), "local host name"});
         continue;
       }
+      if (DetectKind(parts[i]) == ValueKind::kIp) {
+        out.skipped.push_back({Line(n), std::string(parts[i]), "an address in the name column"});
+        continue;
+      }
       Add(out, n, parts[i], FromKind(ValueKind::kDomain, parts[i]));
     }
   });

@@ -73,9 +73,9 @@ TEST(ParsersTest, RealHostsFileAndNetsets) {
   Parsed h = ParseHosts(ReadFile(SharedData("indicators/urlhaus/urlhaus-filter-hosts.txt")));
   EXPECT_GT(h.items.size(), 1000u);
   EXPECT_TRUE(h.rejected.empty()) << h.rejected[0].where << ": " << h.rejected[0].reason;
-  Parsed local = ParseHosts("127.0.0.1 localhost\n0.0.0.0 a.example b.example\nnot-an-ip x.example\n");
+  Parsed local = ParseHosts("127.0.0.1 localhost\n0.0.0.0 a.example b.example\nnot-an-ip x.example\n0.0.0.0 0.0.0.0\n");
   EXPECT_EQ(local.items.size(), 2u);
-  EXPECT_EQ(local.skipped.size(), 1u);
+  EXPECT_EQ(local.skipped.size(), 2u);
   ASSERT_EQ(local.rejected.size(), 1u);
   EXPECT_EQ(local.rejected[0].where, "line 3");
   for (const char* f : {"firehol_level1.netset", "spamhaus_drop.netset", "feodo.ipset", "firehol_level4.netset.zst"}) {
