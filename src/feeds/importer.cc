@@ -122,11 +122,11 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
   f += ",\"indicator_types\":[\"malicious-activity\"],\"pattern\":";
   AppendJsonString(f, c.pattern);
   f += ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"";
-  std::vector<std::string> labels = o.labels;
-  labels.insert(labels.end(), c.labels.begin(), c.labels.end());
-  std::sort(labels.begin(), labels.end());
-  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
-  if (!labels.empty()) {
+  if (!o.labels.empty() || !c.labels.empty()) {
+    std::vector<std::string> labels = o.labels;
+    labels.insert(labels.end(), c.labels.begin(), c.labels.end());
+    std::sort(labels.begin(), labels.end());
+    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
     f += ",\"labels\":[";
     for (size_t i = 0; i < labels.size(); ++i) {
       if (i) f += ',';
@@ -141,8 +141,10 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
   return f;
 }
 
-std::string IndicatorJson(const std::string& id, const std::string& created, Timestamp modified,
-                          const std::string& fragment, const std::string& valid_from, Timestamp valid_until) {
+// Timestamps as text (formatted once per import for the common values).
+std::string IndicatorJson(const std::string& id, const std::string& created, const std::string& modified,
+                          const std::string& fragment, const std::string& valid_from,
+                          const std::string& valid_until) {
   std::string j;
   j.reserve(fragment.size() + 220);
   j += "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"";
@@ -150,13 +152,13 @@ std::string IndicatorJson(const std::string& id, const std::string& created, Tim
   j += "\",\"created\":\"";
   j += created;
   j += "\",\"modified\":\"";
-  j += Ts(modified);
+  j += modified;
   j += '"';
   j += fragment;
   j += '"';
   j += valid_from;
   j += "\",\"valid_until\":\"";
-  j += Ts(valid_until);
+  j += valid_until;
   j += "\"}";
   return j;
 }
@@ -293,6 +295,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
     is_update.push_back(false);
   }
   const int64_t renew_before = o.valid_for_ns / 2;
+  const std::string now_text = Ts(now), valid_until_text = Ts(valid_until);
   simdjson::dom::parser parser;
   for (size_t i = 0; i < items.size(); ++i) {
     const Candidate& c = items[i];
@@ -300,12 +303,13 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
     auto it = stored.find(ids[i]);
     bool wrote = true;
     if (it == stored.end()) {
-      std::string valid_from = Ts(c.first_seen ? Timestamp{c.first_seen->ns, kFracDigits} : now);
       if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
         report.rejections.push_back({c.where, c.value, "first_seen is after the end of the lifetime"});
         continue;
       }
-      objects.push_back(IndicatorJson(ids[i], Ts(now), now, fragment, valid_from, valid_until));
+      objects.push_back(IndicatorJson(ids[i], now_text, now_text, fragment,
+                                      c.first_seen ? Ts(Timestamp{c.first_seen->ns, kFracDigits}) : now_text,
+                                      valid_until_text));
       is_update.push_back(false);
     } else {
       const StoredVersion& v = it->second;
@@ -325,7 +329,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
         if (created.empty()) created = Ts(now);
         if (valid_from.empty()) valid_from = created;
         Timestamp until{std::max(valid_until.ns, modified.ns + o.valid_for_ns), kFracDigits};
-        objects.push_back(IndicatorJson(ids[i], created, modified, fragment, valid_from, until));
+        objects.push_back(IndicatorJson(ids[i], created, Ts(modified), fragment, valid_from, Ts(until)));
         is_update.push_back(true);
       }
     }
