@@ -84,7 +84,8 @@ Result<IpPrefix> ParseCidrEntry(std::string_view text) {
   IpPrefix p{addr, 128};
   if (slash != std::string_view::npos) {
     std::string_view len_text = text.substr(slash + 1);
-    int max = addr.IsV4() ? 32 : 128;
+    const bool v4_text = text.substr(0, slash).find(':') == std::string_view::npos;
+    int max = v4_text ? 32 : 128;
     int len = 0;
     if (len_text.empty() || len_text.size() > 3) return Invalid("bad prefix length '" + std::string(len_text) + "'");
     for (char ch : len_text) {
@@ -92,7 +93,7 @@ Result<IpPrefix> ParseCidrEntry(std::string_view text) {
       len = len * 10 + (ch - '0');
     }
     if (len > max) return Invalid("prefix length " + std::to_string(len) + " exceeds " + std::to_string(max));
-    p.length = addr.IsV4() ? len + 96 : len;
+    p.length = v4_text ? len + 96 : len;
   }
   p.addr = Mask(p.addr, p.length);
   return p;
