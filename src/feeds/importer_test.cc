@@ -5,6 +5,7 @@
 
 #include "feeds/misp.h"
 #include "feeds/parsers.h"
+#include "base/json_writer.h"
 #include "ingest/ingest.h"
 #include "simdjson.h"
 #include "store/sqlite/sqlite_store.h"
@@ -205,6 +206,40 @@ TEST_F(ImporterTest, RealMispEventRoundTrip) {
   ImportReport again = Import(*ParseMispEvents(text, {}), o);
   EXPECT_EQ(again.unchanged, r.added);
   EXPECT_EQ(again.added + again.updated, 0);
+}
+
+TEST_F(ImporterTest, EveryMappedMispTypeGivesAValidIndicator) {
+  // One attribute per mapped type; the importer validates every object it writes
+  // (stix::ValidateObject parses the pattern), so a bad mapping would be a rejection.
+  const std::vector<std::pair<std::string, std::string>> attrs = {
+      {"ip-src", "198.51.100.1"}, {"ip-dst", "2001:db8::5"}, {"ip-dst", "198.51.100.0/24"},
+      {"ip-src|port", "198.51.100.2|22"}, {"ip-dst|port", "2001:db8::6|443"}, {"domain", "evil.example"},
+      {"hostname", "c2.evil.example"}, {"domain|ip", "www.evil.example|198.51.100.3"},
+      {"url", "http://evil.example/a?b=c"}, {"uri", "https://evil.example/x"}, {"link", "https://ref.example/"},
+      {"md5", std::string(32, 'a')}, {"sha1", std::string(40, 'b')}, {"sha256", std::string(64, 'c')},
+      {"sha512", std::string(128, 'd')}, {"filename|md5", "a.exe|" + std::string(32, 'e')},
+      {"filename|sha1", "b.dll|" + std::string(40, 'f')}, {"filename|sha256", "c d.exe|" + std::string(64, '1')},
+      {"email-src", "a@evil.example"}, {"email-dst", "b@evil.example"}, {"email", "c@evil.example"},
+      {"ja3-fingerprint-md5", std::string(32, '2')}, {"filename", "it's.exe"}, {"mutex", "Global\\x"},
+      {"regkey", "HKLM\\Software\\Evil"}, {"user-agent", "Evil/1.0"}, {"ssdeep", "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C"},
+      {"tlsh", "T1" + std::string(70, 'A')}, {"sha3-256", std::string(64, '3')}, {"email-subject", "Invoice"},
+      {"mac-address", "00:11:22:33:44:55"}, {"AS", "AS64500"}, {"x509-fingerprint-sha1", std::string(40, '4')}};
+  std::string event = R"({"Event":{"uuid":"e","Attribute":[)";
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    if (i) event += ',';
+    event += R"({"uuid":"a)" + std::to_string(i) + R"(","to_ids":true,"type":)";
+    AppendJsonString(event, attrs[i].first);
+    event += ",\"value\":";
+    AppendJsonString(event, attrs[i].second);
+    event += '}';
+  }
+  event += "]}}";
+  auto p = ParseMispEvents(event, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (const auto& r : p->rejected) ADD_FAILURE() << r.where << " " << r.value << ": " << r.reason;
+  ImportReport r = Import(std::move(*p), {.source = "types", .now = At("2026-01-01T00:00:00Z")});
+  for (const auto& x : r.rejections) ADD_FAILURE() << x.where << " " << x.value << ": " << x.reason;
+  EXPECT_EQ(r.added, static_cast<int>(attrs.size()));
 }
 
 TEST(ImportOptionsTest, DurationsAndTlp) {
