@@ -17,7 +17,7 @@ work=$(mktemp -d /tmp/cordon-import-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 python3 - "$shared" "$work" "$lines" <<'PY'
-import hashlib, subprocess, sys
+import hashlib, ipaddress, subprocess, sys
 shared, work, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def read(path):
     if path.endswith(".zst"):
@@ -43,17 +43,20 @@ with open(f"{work}/plain.txt", "w") as f:
 with open(f"{work}/feed.csv", "w") as f:
     f.write("value,type,first_seen,labels\n")
     for k, v in enumerate(values[:n]):
-        t = "url" if "://" in v else "sha256" if len(v) == 64 else "ip" if v[0].isdigit() and v.replace(".", "").isdigit() else "domain"
+        try:
+            ipaddress.ip_address(v)
+            t = "ip"
+        except ValueError:
+            t = "url" if "://" in v else "sha256" if len(v) == 64 and "." not in v else "domain"
         f.write(f"{v},{t},2026-01-0{k % 9 + 1}T00:00:00Z,bench;synthetic\n")
 PY
 
 run() {  # name, args...
   local name=$1; shift
-  local t0 t1 out
-  t0=$(date +%s.%N)
-  "$bin" import "$@" >"$work/out.txt" 2>"$work/err.txt" || true
-  t1=$(date +%s.%N)
-  printf '%-28s %6.2f s   %s\n' "$name" "$(echo "$t1 - $t0" | bc)" "$(head -1 "$work/out.txt")"
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$bin" import "$@" >"$work/out.txt" 2>"$work/err.txt" || true
+  read -r wall user sys rss < <(tail -1 "$work/time.txt")  # after "Command exited with non-zero status"
+  printf '%-22s %6.2f s wall, %6.2f s CPU (user+sys), %5d MB RSS   %s\n' "$name" "$wall" \
+    "$(echo "$user + $sys" | bc)" $((rss / 1024)) "$(head -1 "$work/out.txt")"
   if [ -s "$work/err.txt" ]; then sed 's/^/    /' "$work/err.txt"; fi
 }
 
@@ -64,7 +67,7 @@ col2=1c9e3f5a-8d2b-4f66-ae4c-7b3a2d1f0c82
 "$bin" collection add --data "$data" --id $col --title plain >/dev/null
 "$bin" collection add --data "$data" --id $col2 --title csv >/dev/null
 "$bin" warninglist add --data "$data" "$shared"/misp/warninglists/*.json >/dev/null
-echo "lines: $lines; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "lines: $lines; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 run "plain, first import" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
 run "plain, re-import" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
 run "csv, first import" --data "$data" --collection $col2 --format csv --source bench-csv \

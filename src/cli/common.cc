@@ -16,11 +16,11 @@ int Context::Fail(const Status& s) {
 
 fs::path DbPath(const std::string& data) { return fs::path(data) / "cordon.db"; }
 
-Result<std::unique_ptr<store::Store>> OpenExisting(const std::string& data) {
+Result<std::unique_ptr<store::Store>> OpenExisting(const std::string& data, const store::SqliteOptions& options) {
   if (!fs::exists(DbPath(data))) {
     return absl::NotFoundError("no cordon store in '" + data + "' (run: cordon init --data " + data + ")");
   }
-  return store::OpenSqliteStore(DbPath(data));
+  return store::OpenSqliteStore(DbPath(data), options);
 }
 
 std::vector<std::string> SplitIds(const std::string& s) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 namespace cordon::cli {
@@ -37,7 +38,8 @@ struct Registrar {
 // The node's object store inside a data directory.
 fs::path DbPath(const std::string& data);
 // Opens the store of an initialised data directory (NotFound with a hint otherwise).
-Result<std::unique_ptr<store::Store>> OpenExisting(const std::string& data);
+Result<std::unique_ptr<store::Store>> OpenExisting(const std::string& data,
+                                                   const store::SqliteOptions& options = {});
 // "a,b,,c" -> {"a","b","c"} (trimmed, empty parts skipped).
 std::vector<std::string> SplitIds(const std::string& s);
 // The whole of `path` ("-" = `in`).

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/uuid.h"
@@ -18,6 +19,8 @@ namespace {
 using stix::Tlp;
 
 constexpr size_t kLookupBatch = 500;  // ids per store query when reading stored versions
+constexpr int64_t kScanRatio = 8;     // scan the collection when ids >= 1/8 of its versions
+constexpr int kScanPage = 10000;
 constexpr int kFracDigits = 6;        // timestamps written with microseconds
 
 Status Invalid(const std::string& m) { return absl::InvalidArgumentError(m); }
@@ -36,18 +39,65 @@ int Rank(Tlp t) {
 
 std::string Ts(Timestamp t) { return FormatTimestamp(t, kFracDigits); }
 
-// What of a stored version the importer needs.
+// The latest stored version of an id.
 struct StoredVersion {
   std::string bytes;
-  std::string created, valid_from;
-  Timestamp modified, valid_until;
+  Timestamp modified;
 };
 
+// A string property of a stored object ("" if absent).
+std::string StringProp(simdjson::dom::parser& parser, const std::string& bytes, const char* key) {
+  simdjson::dom::element doc;
+  std::string_view s;
+  if (parser.parse(bytes).get(doc) || doc[key].get_string().get(s)) return "";
+  return std::string(s);
+}
+
+bool IsRevoked(simdjson::dom::parser& parser, const std::string& bytes) {
+  simdjson::dom::element doc;
+  bool revoked = false;
+  return !parser.parse(bytes).get(doc) && !doc["revoked"].get_bool().get(revoked) && revoked;
+}
+
+// valid_until of an object written by this importer (it follows the fragment).
+Timestamp ValidUntilOf(simdjson::dom::parser& parser, const std::string& bytes) {
+  constexpr std::string_view kKey = "\"valid_until\":\"";
+  size_t at = bytes.rfind(kKey);
+  std::string text;
+  if (at != std::string::npos) {
+    size_t end = bytes.find('"', at + kKey.size());
+    text = bytes.substr(at + kKey.size(), end == std::string::npos ? 0 : end - at - kKey.size());
+  } else {
+    text = StringProp(parser, bytes, "valid_until");
+  }
+  auto t = ParseTimestamp(text);
+  return t.ok() ? *t : Timestamp{};
+}
+
 // Reads the latest stored version of each id (absent ids are not in the map).
+// When the ids are a good part of the collection, one sequential pass over its
+// latest indicators is much cheaper than a probe per id (random reads).
 Result<absl::flat_hash_map<std::string, StoredVersion>> LookUp(store::Store& store, const std::string& collection,
-                                                              const std::vector<std::string>& ids) {
+                                                              const std::vector<std::string>& ids,
+                                                              int64_t collection_size) {
   absl::flat_hash_map<std::string, StoredVersion> out;
-  simdjson::dom::parser parser;
+  if (static_cast<int64_t>(ids.size()) * kScanRatio >= collection_size) {
+    absl::flat_hash_set<std::string_view> wanted(ids.begin(), ids.end());
+    store::ObjectQuery q;
+    q.collection = collection;
+    q.types = {"indicator", "identity"};
+    q.version.last = true;
+    q.limit = kScanPage;
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(store::Page page, store.QueryObjects(q));
+      for (auto& o : page.items) {
+        if (wanted.contains(o.id)) out.emplace(std::move(o.id), StoredVersion{std::move(o.bytes), o.version});
+      }
+      if (!page.more) break;
+      q.after_cursor = page.next_cursor;
+    }
+    return out;
+  }
   for (size_t start = 0; start < ids.size(); start += kLookupBatch) {
     store::ObjectQuery q;
     q.collection = collection;
@@ -55,20 +105,7 @@ Result<absl::flat_hash_map<std::string, StoredVersion>> LookUp(store::Store& sto
     q.version.last = true;
     q.limit = static_cast<int>(q.ids.size()) + 1;
     CORDON_ASSIGN_OR_RETURN(store::Page page, store.QueryObjects(q));
-    for (auto& o : page.items) {
-      StoredVersion v;
-      simdjson::dom::element doc;
-      if (parser.parse(o.bytes).get(doc)) continue;  // stored objects are valid JSON
-      std::string_view s;
-      if (!doc["created"].get_string().get(s)) v.created = std::string(s);
-      if (!doc["valid_from"].get_string().get(s)) v.valid_from = std::string(s);
-      if (!doc["valid_until"].get_string().get(s)) {
-        if (auto t = ParseTimestamp(s); t.ok()) v.valid_until = *t;
-      }
-      v.modified = o.version;
-      v.bytes = std::move(o.bytes);
-      out.emplace(std::move(o.id), std::move(v));
-    }
+    for (auto& o : page.items) out.emplace(std::move(o.id), StoredVersion{std::move(o.bytes), o.version});
   }
   return out;
 }
@@ -85,11 +122,11 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
   f += ",\"indicator_types\":[\"malicious-activity\"],\"pattern\":";
   AppendJsonString(f, c.pattern);
   f += ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"";
-  std::vector<std::string> labels = o.labels;
-  labels.insert(labels.end(), c.labels.begin(), c.labels.end());
-  std::sort(labels.begin(), labels.end());
-  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
-  if (!labels.empty()) {
+  if (!o.labels.empty() || !c.labels.empty()) {
+    std::vector<std::string> labels = o.labels;
+    labels.insert(labels.end(), c.labels.begin(), c.labels.end());
+    std::sort(labels.begin(), labels.end());
+    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
     f += ",\"labels\":[";
     for (size_t i = 0; i < labels.size(); ++i) {
       if (i) f += ',';
@@ -104,8 +141,10 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
   return f;
 }
 
-std::string IndicatorJson(const std::string& id, const std::string& created, Timestamp modified,
-                          const std::string& fragment, const std::string& valid_from, Timestamp valid_until) {
+// Timestamps as text (formatted once per import for the common values).
+std::string IndicatorJson(const std::string& id, const std::string& created, const std::string& modified,
+                          const std::string& fragment, const std::string& valid_from,
+                          const std::string& valid_until) {
   std::string j;
   j.reserve(fragment.size() + 220);
   j += "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"";
@@ -113,13 +152,13 @@ std::string IndicatorJson(const std::string& id, const std::string& created, Tim
   j += "\",\"created\":\"";
   j += created;
   j += "\",\"modified\":\"";
-  j += Ts(modified);
+  j += modified;
   j += '"';
   j += fragment;
   j += '"';
   j += valid_from;
   j += "\",\"valid_until\":\"";
-  j += Ts(valid_until);
+  j += valid_until;
   j += "\"}";
   return j;
 }
@@ -234,9 +273,11 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
   absl::flat_hash_map<std::string, StoredVersion> stored;
   CORDON_ASSIGN_OR_RETURN(int64_t count, store.CountObjects(collection));
   if (count > 0) {
-    std::vector<std::string> lookup = ids;
-    lookup.push_back(report.identity_id);
-    CORDON_ASSIGN_OR_RETURN(stored, LookUp(store, collection, lookup));
+    ids.push_back(report.identity_id);  // looked up with the indicators, removed again below
+    auto looked_up = LookUp(store, collection, ids, count);
+    ids.pop_back();
+    if (!looked_up.ok()) return looked_up.status();
+    stored = std::move(*looked_up);
   }
 
   timer.Mark("lookup");
@@ -254,32 +295,41 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
     is_update.push_back(false);
   }
   const int64_t renew_before = o.valid_for_ns / 2;
+  const std::string now_text = Ts(now), valid_until_text = Ts(valid_until);
+  simdjson::dom::parser parser;
   for (size_t i = 0; i < items.size(); ++i) {
     const Candidate& c = items[i];
     std::string fragment = Fragment(c, report.identity_id, o);
     auto it = stored.find(ids[i]);
     bool wrote = true;
     if (it == stored.end()) {
-      std::string valid_from = Ts(c.first_seen ? Timestamp{c.first_seen->ns, kFracDigits} : now);
       if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
         report.rejections.push_back({c.where, c.value, "first_seen is after the end of the lifetime"});
         continue;
       }
-      objects.push_back(IndicatorJson(ids[i], Ts(now), now, fragment, valid_from, valid_until));
+      objects.push_back(IndicatorJson(ids[i], now_text, now_text, fragment,
+                                      c.first_seen ? Ts(Timestamp{c.first_seen->ns, kFracDigits}) : now_text,
+                                      valid_until_text));
       is_update.push_back(false);
     } else {
       const StoredVersion& v = it->second;
       bool same = v.bytes.find(fragment) != std::string::npos;
-      if (same && v.valid_until.ns - now.ns > renew_before) {
+      if (same && ValidUntilOf(parser, v.bytes).ns - now.ns > renew_before) {
         ++report.unchanged;
+        wrote = false;
+      } else if (IsRevoked(parser, v.bytes)) {
+        // Revoked in the store (by an analyst or a decision): a feed does not bring it back.
+        report.skips.push_back({c.where, c.value, "revoked in the store"});
         wrote = false;
       } else {
         Timestamp modified = now;
         if (modified.ns <= v.modified.ns) modified.ns = v.modified.ns + 1000;  // strictly later (microseconds)
-        std::string created = v.created.empty() ? Ts(now) : v.created;
-        std::string valid_from = v.valid_from.empty() ? Ts(now) : v.valid_from;
+        std::string created = StringProp(parser, v.bytes, "created");
+        std::string valid_from = StringProp(parser, v.bytes, "valid_from");
+        if (created.empty()) created = Ts(now);
+        if (valid_from.empty()) valid_from = created;
         Timestamp until{std::max(valid_until.ns, modified.ns + o.valid_for_ns), kFracDigits};
-        objects.push_back(IndicatorJson(ids[i], created, modified, fragment, valid_from, until));
+        objects.push_back(IndicatorJson(ids[i], created, Ts(modified), fragment, valid_from, Ts(until)));
         is_update.push_back(true);
       }
     }

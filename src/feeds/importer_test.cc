@@ -5,6 +5,8 @@
 
 #include "feeds/misp.h"
 #include "feeds/parsers.h"
+#include "base/json_writer.h"
+#include "ingest/ingest.h"
 #include "simdjson.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testutil/testutil.h"
@@ -139,6 +141,26 @@ TEST_F(ImporterTest, LifetimeIsRenewedOnlyInItsSecondHalf) {
   EXPECT_EQ(Import(ParsePlain("192.0.2.1\n"), o).updated, 1);
 }
 
+TEST_F(ImporterTest, RevokedIndicatorsStayRevoked) {
+  ImportOptions o{.source = "cert", .now = At("2026-01-01T00:00:00Z")};
+  ASSERT_EQ(Import(ParsePlain("evil.example\n"), o).added, 1);
+  std::string id = IndicatorId(SourceIdentityId("cert"), "[domain-name:value = 'evil.example']");
+  // An analyst revokes it (a new version with revoked: true).
+  std::string v1 = Versions(id)[0];
+  std::string revoked = v1.substr(0, v1.size() - 1) + ",\"revoked\":true}";
+  size_t m = revoked.find("\"modified\":\"2026-01-01");
+  revoked.replace(m + 12, 10, "2026-01-02");
+  std::vector<std::string_view> objs{revoked};
+  ASSERT_EQ(ingest::IngestObjects(*store_, kCol, objs, stix::DefaultVersion::kInfer)->added, 1);
+  o.confidence = 99;  // a changed property would make a new version...
+  o.now = At("2026-01-03T00:00:00Z");
+  ImportReport r = Import(ParsePlain("evil.example\n"), o);
+  EXPECT_EQ(r.updated, 0);  // ...but not of a revoked indicator
+  ASSERT_EQ(r.skips.size(), 1u);
+  EXPECT_EQ(r.skips[0].reason, "revoked in the store");
+  EXPECT_EQ(Versions(id).size(), 2u);
+}
+
 TEST_F(ImporterTest, WarningListHitsAreReportedAndImported) {
   auto rfc = ParseWarningList(ReadFile(SharedData("misp/warninglists/rfc1918.json")));
   auto dyn = ParseWarningList(ReadFile(SharedData("misp/warninglists/dynamic-dns.json")));
@@ -184,6 +206,40 @@ TEST_F(ImporterTest, RealMispEventRoundTrip) {
   ImportReport again = Import(*ParseMispEvents(text, {}), o);
   EXPECT_EQ(again.unchanged, r.added);
   EXPECT_EQ(again.added + again.updated, 0);
+}
+
+TEST_F(ImporterTest, EveryMappedMispTypeGivesAValidIndicator) {
+  // One attribute per mapped type; the importer validates every object it writes
+  // (stix::ValidateObject parses the pattern), so a bad mapping would be a rejection.
+  const std::vector<std::pair<std::string, std::string>> attrs = {
+      {"ip-src", "198.51.100.1"}, {"ip-dst", "2001:db8::5"}, {"ip-dst", "198.51.100.0/24"},
+      {"ip-src|port", "198.51.100.2|22"}, {"ip-dst|port", "2001:db8::6|443"}, {"domain", "evil.example"},
+      {"hostname", "c2.evil.example"}, {"domain|ip", "www.evil.example|198.51.100.3"},
+      {"url", "http://evil.example/a?b=c"}, {"uri", "https://evil.example/x"}, {"link", "https://ref.example/"},
+      {"md5", std::string(32, 'a')}, {"sha1", std::string(40, 'b')}, {"sha256", std::string(64, 'c')},
+      {"sha512", std::string(128, 'd')}, {"filename|md5", "a.exe|" + std::string(32, 'e')},
+      {"filename|sha1", "b.dll|" + std::string(40, 'f')}, {"filename|sha256", "c d.exe|" + std::string(64, '1')},
+      {"email-src", "a@evil.example"}, {"email-dst", "b@evil.example"}, {"email", "c@evil.example"},
+      {"ja3-fingerprint-md5", std::string(32, '2')}, {"filename", "it's.exe"}, {"mutex", "Global\\x"},
+      {"regkey", "HKLM\\Software\\Evil"}, {"user-agent", "Evil/1.0"}, {"ssdeep", "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C"},
+      {"tlsh", "T1" + std::string(70, 'A')}, {"sha3-256", std::string(64, '3')}, {"email-subject", "Invoice"},
+      {"mac-address", "00:11:22:33:44:55"}, {"AS", "AS64500"}, {"x509-fingerprint-sha1", std::string(40, '4')}};
+  std::string event = R"({"Event":{"uuid":"e","Attribute":[)";
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    if (i) event += ',';
+    event += R"({"uuid":"a)" + std::to_string(i) + R"(","to_ids":true,"type":)";
+    AppendJsonString(event, attrs[i].first);
+    event += ",\"value\":";
+    AppendJsonString(event, attrs[i].second);
+    event += '}';
+  }
+  event += "]}}";
+  auto p = ParseMispEvents(event, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (const auto& r : p->rejected) ADD_FAILURE() << r.where << " " << r.value << ": " << r.reason;
+  ImportReport r = Import(std::move(*p), {.source = "types", .now = At("2026-01-01T00:00:00Z")});
+  for (const auto& x : r.rejections) ADD_FAILURE() << x.where << " " << x.value << ": " << x.reason;
+  EXPECT_EQ(r.added, static_cast<int>(attrs.size()));
 }
 
 TEST(ImportOptionsTest, DurationsAndTlp) {

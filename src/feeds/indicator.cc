@@ -211,6 +211,45 @@ Result<Candidate> FromTyped(std::string_view type, std::string_view raw) {
     c.checks.push_back({ip.block ? ValueKind::kCidr : ValueKind::kIp, ip.text});
     return c;
   }
+  if (t == "ssdeep" || t == "tlsh" || t == "sha3-256" || t == "sha3-512") {
+    // Fuzzy and SHA-3 hashes: STIX hash-algorithm-ov names, values kept as given
+    // (SHA-3 lowercased; fuzzy hashes are case-sensitive).
+    std::string key = t == "ssdeep" ? "SSDEEP" : t == "tlsh" ? "TLSH" : t == "sha3-256" ? "'SHA3-256'" : "'SHA3-512'";
+    std::string v = t.starts_with("sha3") ? ToLower(raw) : std::string(raw);
+    if (t.starts_with("sha3") && (v.size() != (t == "sha3-256" ? 64u : 128u) || !IsHex(v))) {
+      return Invalid(std::string(type) + " value is not " + (t == "sha3-256" ? "64" : "128") + " hex digits");
+    }
+    Candidate c = Make(v, "[file:hashes." + key + " = '" + PatternLiteral(v) + "']");
+    c.checks.push_back({ValueKind::kHash, v});
+    return c;
+  }
+  if (t == "email-subject") {
+    return Make(std::string(raw), "[email-message:subject = '" + PatternLiteral(raw) + "']");
+  }
+  if (t == "mac-address") {
+    return Make(ToLower(raw), "[mac-addr:value = '" + PatternLiteral(ToLower(raw)) + "']");
+  }
+  if (t == "as") {
+    std::string_view n = raw;
+    if (n.size() > 2 && (n[0] == 'A' || n[0] == 'a') && (n[1] == 'S' || n[1] == 's')) n.remove_prefix(2);
+    CORDON_ASSIGN_OR_RETURN(int64_t asn, [&]() -> Result<int64_t> {
+      int64_t v = 0;
+      if (n.empty() || n.size() > 10) return Invalid("AS number '" + std::string(raw) + "' is not a number");
+      for (char ch : n) {
+        if (ch < '0' || ch > '9') return Invalid("AS number '" + std::string(raw) + "' is not a number");
+        v = v * 10 + (ch - '0');
+      }
+      return v;
+    }());
+    return Make("AS" + std::to_string(asn), "[autonomous-system:number = " + std::to_string(asn) + "]");
+  }
+  if (t == "x509-fingerprint-sha1" || t == "x509-fingerprint-sha256" || t == "x509-fingerprint-md5") {
+    CORDON_ASSIGN_OR_RETURN(HashAlgo algo, normalize::ParseHashAlgo(std::string_view(t).substr(17)));
+    CORDON_ASSIGN_OR_RETURN(std::string h, normalize::Hash(raw, algo));
+    Candidate c = Make(h, "[x509-certificate:hashes." + std::string(HashKey(algo)) + " = '" + h + "']");
+    c.checks.push_back({ValueKind::kHash, h});
+    return c;
+  }
   if (t == "filename") return Make(std::string(raw), "[file:name = '" + PatternLiteral(raw) + "']");
   if (t == "mutex") return Make(std::string(raw), "[mutex:name = '" + PatternLiteral(raw) + "']");
   if (t == "regkey") {

@@ -93,8 +93,19 @@ std::vector<std::string> SplitCsv(std::string_view line, char delim) {
 Parsed ParsePlain(std::string_view text) {
   Parsed out;
   ForEachLine(text, [&](size_t n, std::string_view line) {
-    // Tab- or space-separated extras (e.g. ipsum's "IP<TAB>count") are ignored.
-    std::string_view value = line.substr(0, line.find_first_of(" \t"));
+    // Tab- or space-separated extras (e.g. ipsum's "IP<TAB>count") are ignored,
+    // but "ADDRESS NAME" is a hosts file given as a plain list: importing the
+    // sinkhole address would be wrong, so the line is rejected with a hint.
+    size_t space = line.find_first_of(" \t");
+    std::string_view value = line.substr(0, space);
+    if (space != std::string_view::npos) {
+      std::string_view rest = Trim(line.substr(space));
+      rest = rest.substr(0, rest.find_first_of(" \t"));
+      if (DetectKind(value) == ValueKind::kIp && DetectKind(rest) == ValueKind::kDomain) {
+        out.rejected.push_back({Line(n), std::string(line), "a hosts-file line (use --format hosts)"});
+        return;
+      }
+    }
     Add(out, n, value, FromKind(DetectKind(value), value));
   });
   return out;
@@ -119,6 +130,10 @@ Parsed ParseHosts(std::string_view text) {
     for (size_t i = 1; i < parts.size(); ++i) {
       if (IsLocalName(parts[i])) {
         out.skipped.push_back({Line(n), std::string(parts[i]), "local host name"});
+        continue;
+      }
+      if (DetectKind(parts[i]) == ValueKind::kIp) {
+        out.skipped.push_back({Line(n), std::string(parts[i]), "an address in the name column"});
         continue;
       }
       Add(out, n, parts[i], FromKind(ValueKind::kDomain, parts[i]));

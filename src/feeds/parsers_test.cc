@@ -57,12 +57,24 @@ TEST(ParsersTest, PlainListWithCommentsAndBadLines) {
   EXPECT_EQ(p.rejected[0].where, "line 5");
   EXPECT_THAT(p.rejected[0].reason, HasSubstr("host bits"));
   EXPECT_EQ(p.rejected[1].where, "line 7");
+  Parsed hosts = ParsePlain("0.0.0.0 evil.example\n192.0.2.1\t7\n");
+  ASSERT_EQ(hosts.rejected.size(), 1u);
+  EXPECT_EQ(hosts.rejected[0].reason, "a hosts-file line (use --format hosts)");
+  ASSERT_EQ(hosts.items.size(), 1u);
+  EXPECT_EQ(hosts.items[0].value, "192.0.2.1");
 }
 
 TEST(ParsersTest, RealBlocklistAndIpsum) {
-  Parsed p = ParsePlain(ReadFile(SharedData("indicators/blocklistproject/ransomware.txt")));
+  Parsed p = ParsePlain(ReadFile(SharedData("indicators/urlhaus/urlhaus-filter-domains.txt")));
   EXPECT_GT(p.items.size(), 1000u);
   EXPECT_LT(p.rejected.size(), p.items.size() / 100) << (p.rejected.empty() ? "" : p.rejected[0].reason);
+  // blocklistproject ships hosts files: as a plain list every line is rejected with a hint.
+  Parsed hosts = ParsePlain(ReadFile(SharedData("indicators/blocklistproject/ransomware.txt")));
+  EXPECT_TRUE(hosts.items.empty());
+  ASSERT_GT(hosts.rejected.size(), 1000u);
+  EXPECT_EQ(hosts.rejected[0].reason, "a hosts-file line (use --format hosts)");
+  Parsed as_hosts = ParseHosts(ReadFile(SharedData("indicators/blocklistproject/ransomware.txt")));
+  EXPECT_EQ(as_hosts.items.size(), hosts.rejected.size());
   Parsed ipsum = ParsePlain(ReadFile(SharedData("indicators/ipsum/ipsum.txt.zst")));
   EXPECT_GT(ipsum.items.size(), 10000u);
   EXPECT_TRUE(ipsum.rejected.empty());
@@ -73,9 +85,9 @@ TEST(ParsersTest, RealHostsFileAndNetsets) {
   Parsed h = ParseHosts(ReadFile(SharedData("indicators/urlhaus/urlhaus-filter-hosts.txt")));
   EXPECT_GT(h.items.size(), 1000u);
   EXPECT_TRUE(h.rejected.empty()) << h.rejected[0].where << ": " << h.rejected[0].reason;
-  Parsed local = ParseHosts("127.0.0.1 localhost\n0.0.0.0 a.example b.example\nnot-an-ip x.example\n");
+  Parsed local = ParseHosts("127.0.0.1 localhost\n0.0.0.0 a.example b.example\nnot-an-ip x.example\n0.0.0.0 0.0.0.0\n");
   EXPECT_EQ(local.items.size(), 2u);
-  EXPECT_EQ(local.skipped.size(), 1u);
+  EXPECT_EQ(local.skipped.size(), 2u);
   ASSERT_EQ(local.rejected.size(), 1u);
   EXPECT_EQ(local.rejected[0].where, "line 3");
   for (const char* f : {"firehol_level1.netset", "spamhaus_drop.netset", "feodo.ipset", "firehol_level4.netset.zst"}) {

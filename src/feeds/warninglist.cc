@@ -48,11 +48,21 @@ std::string HostnameKey(std::string_view entry) {
   return d.ok() ? *d : ToLower(e);
 }
 
+// kPrefixMasks[n]: the first n bits set.
+const std::array<IpAddress, 129>& PrefixMasks() {
+  static const std::array<IpAddress, 129> masks = [] {
+    std::array<IpAddress, 129> m{};
+    for (int n = 0; n <= 128; ++n) {
+      for (int bit = 0; bit < n; ++bit) m[n].bytes[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+    }
+    return m;
+  }();
+  return masks;
+}
+
 IpAddress Mask(IpAddress a, int length) {
-  for (int i = 0; i < 16; ++i) {
-    int bits = std::clamp(length - i * 8, 0, 8);
-    a.bytes[i] &= static_cast<uint8_t>(bits == 8 ? 0xff : (0xff00 >> bits) & 0xff);
-  }
+  const IpAddress& m = PrefixMasks()[length];
+  for (int i = 0; i < 16; ++i) a.bytes[i] &= m.bytes[i];
   return a;
 }
 
@@ -74,7 +84,8 @@ Result<IpPrefix> ParseCidrEntry(std::string_view text) {
   IpPrefix p{addr, 128};
   if (slash != std::string_view::npos) {
     std::string_view len_text = text.substr(slash + 1);
-    int max = addr.IsV4() ? 32 : 128;
+    const bool v4_text = text.substr(0, slash).find(':') == std::string_view::npos;
+    int max = v4_text ? 32 : 128;
     int len = 0;
     if (len_text.empty() || len_text.size() > 3) return Invalid("bad prefix length '" + std::string(len_text) + "'");
     for (char ch : len_text) {
@@ -82,7 +93,7 @@ Result<IpPrefix> ParseCidrEntry(std::string_view text) {
       len = len * 10 + (ch - '0');
     }
     if (len > max) return Invalid("prefix length " + std::to_string(len) + " exceeds " + std::to_string(max));
-    p.length = addr.IsV4() ? len + 96 : len;
+    p.length = v4_text ? len + 96 : len;
   }
   p.addr = Mask(p.addr, p.length);
   return p;
@@ -275,6 +286,9 @@ struct WarningLists::Index {
     // by address (to find blocks inside a CIDR value).
     std::array<absl::flat_hash_map<IpAddress, Ref>, 129> by_length;
     std::vector<int> lengths;  // non-empty by_length, ascending
+    // Whether a block shorter than /96 covers IPv4-mapped space (::ffff:0:0/96);
+    // if not, IPv4 values skip those lengths.
+    bool v6_blocks_cover_v4 = false;
     std::vector<std::pair<IpPrefix, Ref>> sorted;
   };
   std::vector<WarningList> lists;
@@ -285,8 +299,10 @@ struct WarningLists::Index {
   }
 
   std::optional<WarningHit> CheckCidr(const PerKind& k, const IpPrefix& p) const {
+    const bool v4 = p.IsV4();
     for (int len : k.lengths) {
       if (len > p.length) break;
+      if (v4 && len < 96 && !k.v6_blocks_cover_v4) continue;
       auto it = k.by_length[len].find(Mask(p.addr, len));
       if (it != k.by_length[len].end()) return Hit(it->second);
     }
@@ -350,9 +366,12 @@ WarningLists WarningLists::Build(std::vector<WarningList> lists) {
       }
     }
   }
+  IpAddress v4_space{};
+  v4_space.bytes[10] = v4_space.bytes[11] = 0xff;
   for (auto& pk : ix.kinds) {
     for (int len = 0; len <= 128; ++len) {
       if (!pk.by_length[len].empty()) pk.lengths.push_back(len);
+      if (len < 96 && pk.by_length[len].contains(Mask(v4_space, len))) pk.v6_blocks_cover_v4 = true;
     }
     std::stable_sort(pk.sorted.begin(), pk.sorted.end(),
                      [](const auto& a, const auto& b) { return a.first.addr.bytes < b.first.addr.bytes; });

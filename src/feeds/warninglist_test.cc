@@ -127,6 +127,18 @@ TEST(WarningListTest, HostBitsInCidrEntriesAreMasked) {
   EXPECT_EQ(HitList(w, ValueKind::kIp, "192.0.3.1"), "");
 }
 
+TEST(WarningListTest, Ipv6BlocksCoveringMappedIpv4Space) {
+  auto wl = ParseWarningList(R"({"name":"all-v4","type":"cidr","list":["::ffff:0:0/96"]})");
+  ASSERT_TRUE(wl.ok()) << wl.status();
+  WarningLists w = WarningLists::Build({*wl});
+  EXPECT_NE(HitList(w, ValueKind::kIp, "198.51.100.7"), "");
+  EXPECT_EQ(HitList(w, ValueKind::kIp, "2001:db8::7"), "");
+  auto v6 = ParseWarningList(R"({"name":"doc-v6","type":"cidr","list":["2001:db8::/32"]})");
+  w = WarningLists::Build({*v6});
+  EXPECT_EQ(HitList(w, ValueKind::kIp, "198.51.100.7"), "");
+  EXPECT_NE(HitList(w, ValueKind::kCidr, "2001:db8:1::/48"), "");
+}
+
 TEST(WarningListTest, StoredListsRoundTrip) {
   testutil::TempDir dir;
   std::string data = dir.path().string();
