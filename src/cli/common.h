@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "store/store.h"
+#include "taxii/peer_policy.h"
 
 namespace cordon::cli {
 
@@ -53,5 +54,7 @@ void AddImportCommands(Registrar& r);
 void AddPatternCommands(Registrar& r);
 // peer add|list|show|remove, identity init|show, audit show|verify
 void AddPeerCommands(Registrar& r);
+// The sharing agreements of the node in `data` (DATA/federation.db, DATA/audit.log), for serve.
+Result<std::shared_ptr<taxii::PeerPolicy>> OpenPeerPolicy(const std::string& data);
 
 }  // namespace cordon::cli
