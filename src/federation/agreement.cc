@@ -143,6 +143,15 @@ Status CheckSignature(std::string_view object_json,
                                     "', which requires signatures: " + std::string(st.message()));
 }
 
+ingest::ObjectCheck SignatureCheckFor(const std::vector<Peer>& peers) {
+  auto signers = std::make_shared<std::unordered_map<std::string, std::pair<std::string, std::string>>>();
+  for (const Peer& p : peers) {
+    if (p.require_signatures) (*signers)[p.identity_id] = {p.name, p.public_key};
+  }
+  if (signers->empty()) return nullptr;
+  return [signers](std::string_view json, const stix::ObjectInfo&) { return CheckSignature(json, *signers); };
+}
+
 struct FederationPolicy::State {
   std::unordered_map<std::string, std::shared_ptr<const Agreement>> by_user;
   std::unordered_map<std::string, std::pair<std::string, std::string>> signers;  // identity -> (peer, key)

@@ -76,4 +76,8 @@ class FederationPolicy : public taxii::PeerPolicy {
 Status CheckSignature(std::string_view object_json,
                       const std::unordered_map<std::string, std::pair<std::string, std::string>>& signers);
 
+// The same rule as an ingest check for a set of peers (nullptr if none of
+// them requires signatures): what the sync path passes to ingest::IngestObjects.
+ingest::ObjectCheck SignatureCheckFor(const std::vector<Peer>& peers);
+
 }  // namespace cordon::federation

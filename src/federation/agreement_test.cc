@@ -342,3 +342,62 @@ TEST_F(AgreementTest, EveryPartnerRequestIsAudited) {
 
 }  // namespace
 }  // namespace cordon::federation
+
+namespace cordon::federation {
+namespace {
+
+TEST(Agreement, VisibilityRules) {
+  Peer p;
+  p.name = "x";
+  p.tlp_ceiling = Tlp::kAmberStrict;
+  Agreement a(p);
+  EXPECT_TRUE(a.Visible("indicator", Indicator(1, kTlpIds[0])));  // unmarked = CLEAR
+  EXPECT_TRUE(a.Visible("indicator", Indicator(1, kTlpIds[4])));  // AMBER+STRICT at the ceiling
+  EXPECT_FALSE(a.Visible("indicator", Indicator(1, kTlpIds[5])));  // RED: never
+  EXPECT_FALSE(a.Visible("indicator", "not json"));                // unreadable: not served
+  p.tlp_ceiling = Tlp::kClear;
+  p.allowed_types = {"indicator", "email-addr"};
+  p.personal_data.drop_types = {"email-addr"};
+  Agreement b(p);
+  EXPECT_TRUE(b.Visible("indicator", Indicator(1, kTlpIds[1])));
+  EXPECT_FALSE(b.Visible("indicator", Indicator(1, kTlpIds[2])));  // GREEN above CLEAR
+  EXPECT_FALSE(b.Visible("malware", R"({"type":"malware"})"));     // type not allowed
+  EXPECT_FALSE(b.Visible("email-addr", R"({"type":"email-addr","value":"a@b.c"})"));  // dropped
+  p.read_collections = {"c1"};
+  p.write_collections = {"*"};
+  Agreement c(p);
+  EXPECT_TRUE(c.MayRead("c1"));
+  EXPECT_FALSE(c.MayRead("c2"));
+  EXPECT_TRUE(c.MayWrite("c2"));
+}
+
+TEST(Agreement, ServesBytesUnchangedWithoutRedaction) {
+  Peer p;
+  p.name = "x";
+  Agreement a(p);
+  std::string o = Indicator(3, kTlpIds[2]);
+  std::string out;
+  a.AppendServed(o, out);
+  EXPECT_EQ(out, o);
+}
+
+TEST(Agreement, SignatureCheckForPeers) {
+  KeyPair k = GenerateKeyPair();
+  Peer signing;
+  signing.name = "jp";
+  signing.identity_id = kPartnerIdentity;
+  signing.public_key = k.public_key;
+  signing.require_signatures = true;
+  Peer lax = signing;
+  lax.require_signatures = false;
+  EXPECT_EQ(SignatureCheckFor({lax}), nullptr);
+  auto check = SignatureCheckFor({lax, signing});
+  ASSERT_NE(check, nullptr);
+  std::string obj = Indicator(1, kTlpIds[2], kPartnerIdentity);
+  EXPECT_FALSE(check(obj, {}).ok());
+  EXPECT_TRUE(check(*Sign(obj, k, kPartnerIdentity), {}).ok());
+  EXPECT_TRUE(check(Indicator(1, kTlpIds[2]), {}).ok());  // claims no one
+}
+
+}  // namespace
+}  // namespace cordon::federation
