@@ -148,7 +148,9 @@ class AgreementTest : public ::testing::Test {
         for (auto o : objects) page_ids.emplace_back(std::string_view(o["id"]));
       }
       bool more = doc["more"];
-      if (more) EXPECT_EQ(page_ids.size(), static_cast<size_t>(limit)) << "a full page before the end";
+      if (more) {
+        EXPECT_EQ(page_ids.size(), static_cast<size_t>(limit)) << "a full page before the end";
+      }
       if (!page_ids.empty()) {
         EXPECT_FALSE(r.Header("X-TAXII-Date-Added-First").empty());
         EXPECT_FALSE(r.Header("X-TAXII-Date-Added-Last").empty());
