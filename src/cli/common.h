@@ -14,6 +14,7 @@
 #include "base/status.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#include "taxii/peer_policy.h"
 
 namespace cordon::cli {
 
@@ -61,5 +62,7 @@ void AddPatternCommands(Registrar& r);
 void AddMatchCommands(Registrar& r);
 // peer add|list|show|remove, identity init|show, audit show|verify
 void AddPeerCommands(Registrar& r);
+// The sharing agreements of the node in `data` (DATA/federation.db, DATA/audit.log), for serve.
+Result<std::shared_ptr<taxii::PeerPolicy>> OpenPeerPolicy(const std::string& data);
 
 }  // namespace cordon::cli

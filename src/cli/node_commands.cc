@@ -60,7 +60,11 @@ int Serve(Context& c, const std::string& data, const std::string& listen, bool i
   opt.threads = threads;
   auto st = OpenExisting(data);
   if (!st.ok()) return c.Fail(st.status());
-  taxii::Service service(**st, {});
+  taxii::ServiceOptions service_options;
+  auto policy = OpenPeerPolicy(data);
+  if (!policy.ok()) return c.Fail(policy.status());
+  service_options.peer_policy = std::move(*policy);
+  taxii::Service service(**st, service_options);
   opt.body_limit = std::max<uint64_t>(service.MaxContentLength(), 1 << 20);
 
   // Block the stop signals in every thread; the main thread waits for them.

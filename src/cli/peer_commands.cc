@@ -1,9 +1,16 @@
 // peer add|list|show|remove: sharing agreements with partner nodes.
 #include <iostream>
 
+#include "audit/audit_log.h"
+#include "base/json_writer.h"
 #include "base/strings.h"
+#include "base/uuid.h"
 #include "cli/common.h"
+#include "federation/agreement.h"
+#include "federation/identity.h"
 #include "federation/peers.h"
+#include "ingest/ingest.h"
+#include "stix/bundle.h"
 #include "taxii/auth.h"
 
 namespace cordon::cli {
@@ -140,7 +147,102 @@ int PeerRemove(Context& c, const std::string& data, const std::string& name) {
   return 0;
 }
 
+int IdentityInit(Context& c, const std::string& data, const std::string& name, const std::string& sector,
+                 const std::string& country, const std::string& collection) {
+  auto st = OpenExisting(data);
+  if (!st.ok()) return c.Fail(st.status());
+  auto id = federation::InitIdentity(data, name, sector, country);
+  if (!id.ok()) return c.Fail(id.status());
+  if (!collection.empty()) {
+    // Publish the identity and the signature extension-definition.
+    auto def = federation::SignedExtensionDefinition(*id);
+    if (!def.ok()) return c.Fail(def.status());
+    auto report = ingest::IngestObjects(**st, collection, {id->object_json, *def}, stix::DefaultVersion::kInfer);
+    if (!report.ok()) return c.Fail(report.status());
+    for (const auto& o : report->objects) {
+      if (o.outcome == ingest::ObjectOutcome::kRejected) {
+        return c.Fail(absl::InvalidArgumentError("publishing " + o.id + ": " + o.reason));
+      }
+    }
+  }
+  c.out << id->id << "\npublic key " << id->key.public_key << "\n";
+  return 0;
+}
+
+int IdentityShow(Context& c, const std::string& data, bool key_only) {
+  auto id = federation::LoadIdentity(data);
+  if (!id.ok()) return c.Fail(id.status());
+  if (key_only) {
+    c.out << id->key.public_key << "\n";
+  } else {
+    c.out << id->object_json << "\n";
+  }
+  return 0;
+}
+
+// Signs every object of a bundle/envelope with the node's key; prints a bundle.
+int IdentitySign(Context& c, const std::string& data, const std::string& path) {
+  auto id = federation::LoadIdentity(data);
+  if (!id.ok()) return c.Fail(id.status());
+  auto text = ReadAll(path, c.in);
+  if (!text.ok()) return c.Fail(text.status());
+  auto list = stix::SplitObjects(*text);
+  if (!list.ok()) return c.Fail(list.status());
+  std::string out = "{\"type\":\"bundle\",\"id\":\"bundle--" + NewUuid4() + "\",\"objects\":[";
+  for (size_t i = 0; i < list->objects.size(); ++i) {
+    auto signed_json = federation::Sign(list->objects[i], id->key, id->id);
+    if (!signed_json.ok()) {
+      return c.Fail(absl::InvalidArgumentError("object " + std::to_string(i) + ": " +
+                                               std::string(signed_json.status().message())));
+    }
+    if (i) out += ',';
+    out += *signed_json;
+  }
+  c.out << out << "]}\n";
+  return 0;
+}
+
+int AuditShow(Context& c, const std::string& data, const std::string& peer, const std::string& since) {
+  audit::ReadFilter filter{.actor = peer};
+  if (!since.empty()) {
+    auto t = ParseTimestamp(since);
+    if (!t.ok()) return c.Fail(absl::InvalidArgumentError("--since: " + std::string(t.status().message())));
+    filter.since = *t;
+  }
+  auto entries = audit::Read(audit::AuditLogPath(data), filter);
+  if (!entries.ok()) return c.Fail(entries.status());
+  for (const auto& e : *entries) {
+    c.out << e.seq << "  " << e.time << "  " << e.actor << "  " << e.action;
+    if (!e.details.empty()) c.out << "  " << e.details;
+    if (!e.ids.empty()) {
+      c.out << "  ids:";
+      for (const auto& id : e.ids) c.out << " " << id;
+    }
+    c.out << "\n";
+  }
+  return 0;
+}
+
+int AuditVerify(Context& c, const std::string& data, const std::string& expect_head) {
+  auto r = audit::Verify(audit::AuditLogPath(data), expect_head);
+  if (!r.ok()) {
+    c.err << "cordon: audit log FAILED verification: " << r.status().message() << "\n";
+    return 1;
+  }
+  c.out << "audit log OK: " << r->entries << " entries, head " << (r->head_hash.empty() ? "-" : r->head_hash)
+        << "\n";
+  return 0;
+}
+
 }  // namespace
+
+Result<std::shared_ptr<taxii::PeerPolicy>> OpenPeerPolicy(const std::string& data) {
+  CORDON_ASSIGN_OR_RETURN(std::unique_ptr<federation::PeerStore> peers,
+                          federation::PeerStore::Open(federation::FederationDbPath(data)));
+  CORDON_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log, audit::AuditLog::Open(audit::AuditLogPath(data)));
+  return std::shared_ptr<taxii::PeerPolicy>(
+      std::make_shared<federation::FederationPolicy>(std::move(peers), std::move(log)));
+}
 
 void AddPeerCommands(Registrar& r) {
   auto o = std::make_shared<PeerOptions>();
@@ -187,6 +289,45 @@ void AddPeerCommands(Registrar& r) {
   AddDataOption(remove, o->data);
   remove->add_option("name", o->name, "peer name")->required();
   remove->callback([o, &c, &action] { action = [o, &c] { return PeerRemove(c, o->data, o->name); }; });
+
+  struct IdOptions {
+    std::string data, name, sector, country, collection, file = "-", peer, since, expect_head;
+    bool key_only = false;
+  };
+  auto io = std::make_shared<IdOptions>();
+  auto* identity = r.app.add_subcommand("identity", "the node's STIX identity and signing key");
+  identity->require_subcommand(1);
+  auto* id_init = identity->add_subcommand("init", "create the node's identity and Ed25519 key pair");
+  AddDataOption(id_init, io->data);
+  id_init->add_option("--name", io->name, "organisation name")->required();
+  id_init->add_option("--sector", io->sector, "industry sector (STIX vocabulary, e.g. government)");
+  id_init->add_option("--country", io->country, "ISO 3166-1 alpha-2 country code")->required();
+  id_init->add_option("--collection", io->collection,
+                      "also publish the identity and the signature extension-definition in this collection");
+  id_init->callback([io, &c, &action] {
+    action = [io, &c] { return IdentityInit(c, io->data, io->name, io->sector, io->country, io->collection); };
+  });
+  auto* id_show = identity->add_subcommand("show", "print the node's identity object (or its public key)");
+  AddDataOption(id_show, io->data);
+  id_show->add_flag("--public-key", io->key_only, "print only the base64 public key");
+  id_show->callback([io, &c, &action] { action = [io, &c] { return IdentityShow(c, io->data, io->key_only); }; });
+  auto* id_sign = identity->add_subcommand("sign", "sign every object of a bundle/envelope; print a bundle");
+  AddDataOption(id_sign, io->data);
+  id_sign->add_option("file", io->file, "bundle or envelope ('-' = stdin)")->capture_default_str();
+  id_sign->callback([io, &c, &action] { action = [io, &c] { return IdentitySign(c, io->data, io->file); }; });
+
+  auto* audit_cmd = r.app.add_subcommand("audit", "the audit trail of partner reads and writes");
+  audit_cmd->require_subcommand(1);
+  auto* a_show = audit_cmd->add_subcommand("show", "print audit entries");
+  AddDataOption(a_show, io->data);
+  a_show->add_option("--peer", io->peer, "only this actor");
+  a_show->add_option("--since", io->since, "only entries at or after this RFC 3339 time");
+  a_show->callback([io, &c, &action] { action = [io, &c] { return AuditShow(c, io->data, io->peer, io->since); }; });
+  auto* a_verify = audit_cmd->add_subcommand(
+      "verify", "check the hash chain (exit 1 on any altered, removed, reordered or cut-off entry)");
+  AddDataOption(a_verify, io->data);
+  a_verify->add_option("--expect-head", io->expect_head, "a head hash printed earlier, kept elsewhere");
+  a_verify->callback([io, &c, &action] { action = [io, &c] { return AuditVerify(c, io->data, io->expect_head); }; });
 }
 
 }  // namespace cordon::cli
