@@ -307,6 +307,59 @@ AtomSet ExtractAtoms(const pattern::Pattern& pattern) {
   return out;
 }
 
+std::optional<AtomSet> ExtractSimpleAtoms(std::string_view text) {
+  if (text.size() < 8 || text.front() != '[' || text.substr(text.size() - 2) != "']") return std::nullopt;
+  size_t eq = text.find(" = '");
+  if (eq == std::string_view::npos) return std::nullopt;
+  std::string_view lhs = text.substr(1, eq - 1);
+  std::string_view value = text.substr(eq + 4, text.size() - 2 - (eq + 4));
+  if (value.find_first_of("'\\") != std::string_view::npos) return std::nullopt;
+  size_t colon = lhs.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  pattern::ObjectPath path;
+  path.object_type = std::string(lhs.substr(0, colon));
+  for (char c : path.object_type)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return std::nullopt;
+  std::string_view rest = lhs.substr(colon + 1);
+  while (true) {
+    std::string key;
+    if (!rest.empty() && rest[0] == '\'') {
+      size_t close = rest.find('\'', 1);
+      if (close == std::string_view::npos || close == 1) return std::nullopt;
+      key = std::string(rest.substr(1, close - 1));
+      if (key.find('\\') != std::string::npos) return std::nullopt;
+      rest = rest.substr(close + 1);
+    } else {
+      size_t end = 0;
+      while (end < rest.size() && rest[end] != '.') {
+        char c = rest[end];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+          return std::nullopt;
+        ++end;
+      }
+      if (end == 0 || (rest[0] >= '0' && rest[0] <= '9')) return std::nullopt;
+      key = std::string(rest.substr(0, end));
+      rest = rest.substr(end);
+    }
+    path.steps.push_back(PathStep::Key(std::move(key)));
+    if (rest.empty()) break;
+    if (rest[0] != '.') return std::nullopt;
+    rest.remove_prefix(1);
+  }
+  std::optional<KeyType> key = Classify(path);
+  if (!key) return std::nullopt;
+  Constant c;
+  if (*key == KeyType::kPort) return std::nullopt;  // ports compare with integers, not strings
+  c.type = Constant::Type::kString;
+  c.bytes = std::string(value);
+  std::optional<Atom> atom = EqualAtom(*key, PathText(path), c);
+  if (!atom) return std::nullopt;
+  AtomSet out;
+  out.atoms.push_back(std::move(*atom));
+  out.decides = true;
+  return out;
+}
+
 std::string LikeToRegex(std::string_view like) {
   std::string out = "(?s)^";  // % and _ also match newlines
   for (char c : like) {

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,12 @@ struct AtomSet {
 // Extracts the atoms of `pattern` (which Parse accepted). Never fails: a
 // pattern without usable atoms yields an empty set.
 AtomSet ExtractAtoms(const pattern::Pattern& pattern);
+
+// Fast path for the commonest indicator form, `[type:path = 'value']` (single
+// spaces, a value without escapes): the same atoms as Parse + ExtractAtoms
+// without building a syntax tree. nullopt for anything else, including a
+// value that does not normalise: then take the full path.
+std::optional<AtomSet> ExtractSimpleAtoms(std::string_view pattern_text);
 
 // SQL LIKE (% any run, _ one character; no escape, as STIX) as an anchored
 // PCRE expression matching UTF-8 text.

@@ -1,0 +1,264 @@
+// Matcher index benchmark (a CLI driver, not run by ctest; figures in
+// docs/BENCHMARKS.md, section "Matcher index").
+//
+//   match_bench [--indicators N] [--queries Q] [--data DIR]
+//
+// Builds N synthetic indicators derived from the shared blocklists
+// (urlhaus + blocklistproject domains, ipsum IPs, FireHOL netsets, then
+// generated names and addresses in the same proportions): 58 % exact domains,
+// 2 % domain suffixes (LIKE '%.x'), 35 % IPv4 addresses, 5 % IPv4 CIDR blocks.
+// Reports build time, index memory (own accounting and RSS delta), and
+// single-thread lookups/s of decoded keys (Matcher::Match, one key per event
+// and eight keys per event) for hit, miss and mixed key sets.
+#include <malloc.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "base/strings.h"
+#include "match/index.h"
+#include "normalize/normalize.h"
+#include "testutil/testutil.h"
+
+using namespace cordon;
+using namespace cordon::match;
+
+namespace {
+
+double Seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// CPU time of this thread: "per core" figures stay meaningful on a shared machine.
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+size_t RssBytes() {
+  std::ifstream in("/proc/self/statm");
+  size_t pages = 0, rss = 0;
+  in >> pages >> rss;
+  return rss * size_t(sysconf(_SC_PAGESIZE));
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::string_view line : Split(text, '\n', EmptyParts::kSkip)) {
+    line = Trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == '!') continue;
+    out.emplace_back(line);
+  }
+  return out;
+}
+
+std::string Ip4(uint32_t v) {
+  return absl::StrFormat("%d.%d.%d.%d", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+}
+
+struct CountSink : HitSink {
+  uint64_t hits = 0;
+  void OnHit(const Event&, const Hit&) override { ++hits; }
+};
+
+// Keys are stored once; events point into them.
+struct KeySet {
+  explicit KeySet(std::string n) : name(std::move(n)) {}
+  std::string name;
+  std::vector<std::string> texts;  // until Finish
+  std::string arena;  // key texts back to back, as in a decoder's (hot) buffer
+  std::vector<Key> keys;
+};
+
+void AddDomain(KeySet& s, const std::string& d) {
+  s.texts.push_back(*normalize::Domain(d));
+  Key k;
+  k.type = KeyType::kDomain;
+  s.keys.push_back(k);
+}
+void AddIp(KeySet& s, const std::string& ip) {
+  Key k;
+  k.type = KeyType::kIp;
+  k.ip = *normalize::Ip(ip);
+  s.texts.emplace_back();
+  s.keys.push_back(k);
+}
+void Finish(KeySet& s) {
+  size_t bytes = 0;
+  for (const std::string& t : s.texts) bytes += t.size();
+  s.arena.reserve(bytes);
+  std::vector<size_t> offsets;
+  for (const std::string& t : s.texts) {
+    offsets.push_back(s.arena.size());
+    s.arena += t;
+  }
+  for (size_t i = 0; i < s.keys.size(); ++i)
+    if (s.keys[i].type != KeyType::kIp) s.keys[i].text = std::string_view(s.arena).substr(offsets[i], s.texts[i].size());
+}
+
+// Runs every key of `s` through the matcher, `per_event` keys per event;
+// returns keys per second of thread CPU time (best of `rounds`). Like a
+// decoder, it reuses one Event and fills its keys from a sequential buffer.
+double Measure(Matcher& m, const KeySet& s, size_t per_event, uint64_t* hits, int rounds = 3) {
+  Event e;
+  e.time = *ParseTimestamp("2025-06-01T00:00:00Z");
+  e.keys.reserve(per_event);
+  double best = 0;
+  for (int r = 0; r < rounds; ++r) {
+    CountSink sink;
+    double t0 = ThreadCpuSeconds();
+    for (size_t i = 0; i < s.keys.size(); i += per_event) {
+      e.keys.assign(s.keys.begin() + i, s.keys.begin() + std::min(s.keys.size(), i + per_event));
+      m.Match(e, sink);
+    }
+    double dt = ThreadCpuSeconds() - t0;
+    best = std::max(best, double(s.keys.size()) / dt);
+    *hits = sink.hits;
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t n = 1000000, queries = 2000000;
+  bool exact_only = false;
+  std::string only;  // --only NAME: run one key set (profiling)  // --exact-only: no suffix and CIDR indicators (shows what those cost)
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--indicators") n = std::stoul(argv[i + 1]);
+    else if (a == "--queries") queries = std::stoul(argv[i + 1]);
+    else if (a == "--exact-only") exact_only = std::string(argv[i + 1]) == "1";
+    else if (a == "--only") only = argv[i + 1];
+    else if (a == "--data") setenv("CORDON_SHARED_DATA", argv[i + 1], 1);
+    else {
+      std::fprintf(stderr, "usage: match_bench [--indicators N] [--queries Q] [--data DIR]\n");
+      return 2;
+    }
+  }
+  // Real values.
+  std::vector<std::string> real_domains;
+  for (const char* f : {"indicators/urlhaus/urlhaus-filter-domains.txt", "indicators/blocklistproject/phishing-nl.txt.zst"})
+    for (std::string& d : Lines(testutil::ReadFile(testutil::SharedData(f))))
+      if (normalize::Domain(d).ok()) real_domains.push_back(std::move(d));
+  for (std::string& l : Lines(testutil::ReadFile(testutil::SharedData("indicators/blocklistproject/ransomware.txt")))) {
+    size_t sp = l.find(' ');
+    std::string d = sp == std::string::npos ? l : l.substr(sp + 1);
+    if (normalize::Domain(d).ok()) real_domains.push_back(std::move(d));
+  }
+  std::vector<std::string> real_ips;
+  for (std::string& l : Lines(testutil::ReadFile(testutil::SharedData("indicators/ipsum/ipsum.txt.zst"))))
+    real_ips.push_back(l.substr(0, l.find_first_of(" \t")));
+  std::vector<std::string> real_nets;
+  for (const char* f : {"firehol_level1.netset", "firehol_level2.netset", "firehol_level4.netset.zst",
+                        "spamhaus_drop.netset", "spamhaus_edrop.netset", "dshield.netset"})
+    for (std::string& l : Lines(testutil::ReadFile(testutil::SharedData(std::string("indicators/firehol/") + f))))
+      if (l.find('/') != std::string::npos && normalize::Cidr(l).ok()) real_nets.push_back(std::move(l));
+  std::printf("real values: %zu domains, %zu IPs, %zu CIDR blocks\n", real_domains.size(), real_ips.size(),
+              real_nets.size());
+
+  size_t rss0 = RssBytes();
+  size_t n_domains = n * 58 / 100, n_suffix = n * 2 / 100, n_ips = n * 35 / 100;
+  if (exact_only) n_suffix = 0;
+  size_t n_nets = exact_only ? 0 : n - n_domains - n_suffix - n_ips;
+  if (exact_only) n_ips = n - n_domains;
+  std::vector<IndicatorSpec> specs;
+  specs.reserve(n);
+  std::vector<std::string> ind_domains, ind_suffixes, ind_ips;
+  auto id = [](size_t i) { return absl::StrFormat("indicator--%08x-0000-4000-8000-%012x", uint32_t(i >> 20), i); };
+  auto add = [&](std::string pattern) {
+    IndicatorSpec s;
+    s.id = id(specs.size());
+    s.pattern = std::move(pattern);
+    s.valid_from = *ParseTimestamp("2025-01-01T00:00:00Z");
+    specs.push_back(std::move(s));
+  };
+  size_t rd = real_domains.size();
+  for (size_t i = 0; i < n_domains; ++i) {
+    std::string d = i < rd ? real_domains[i] : absl::StrFormat("%06x.%s", (i * 0x9e3779b1u) & 0xffffff, real_domains[i % rd]);
+    if (d.size() > 200) d = d.substr(d.size() - 200);
+    if (d[0] == '.' || d[0] == '-') d = "x" + d;
+    add("[domain-name:value = '" + d + "']");
+    if (i % 4 == 0 && ind_domains.size() < queries) ind_domains.push_back(d);
+  }
+  for (size_t i = 0; i < n_suffix; ++i) {
+    std::string d = absl::StrFormat("s%x.%s", i, real_domains[(i * 7919) % rd]);
+    if (d.size() > 200) d = d.substr(d.size() - 200);
+    add("[domain-name:value LIKE '%." + d + "']");
+    if (ind_suffixes.size() < queries) ind_suffixes.push_back(d);
+  }
+  for (size_t i = 0; i < n_ips; ++i) {
+    std::string ip = i < real_ips.size() ? real_ips[i] : Ip4(uint32_t(i * 2654435761u));
+    add("[ipv4-addr:value = '" + ip + "']");
+    if (i % 4 == 0 && ind_ips.size() < queries) ind_ips.push_back(ip);
+  }
+  for (size_t i = 0; i < n_nets; ++i) {
+    std::string net = i < real_nets.size() ? real_nets[i]
+                                           : (i % 8 == 0 ? Ip4(uint32_t(i * 40503u) << 16) + "/16"
+                                                         : Ip4(uint32_t(i * 2246822519u) << 8) + "/24");
+    add("[ipv4-addr:value ISSUBSET '" + net + "']");
+  }
+  double t0 = Seconds(), c0 = ThreadCpuSeconds();
+  auto built = Index::Build(std::move(specs));
+  double build_s = Seconds() - t0, build_cpu = ThreadCpuSeconds() - c0;
+  if (!built.ok()) {
+    std::fprintf(stderr, "build failed: %s\n", std::string(built.status().message()).c_str());
+    return 1;
+  }
+  std::shared_ptr<const Index> index = *built;
+  specs = {};
+  malloc_trim(0);
+  size_t rss1 = RssBytes();
+  // The query lists above are part of the RSS delta; subtract their heap size.
+  size_t query_bytes = 0;
+  for (auto* v : {&ind_domains, &ind_suffixes, &ind_ips})
+    for (const std::string& s : *v) query_bytes += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() + 1 : 0);
+  std::printf("%s\n", index->report().Summary().c_str());
+  std::printf("build: %.2f s wall, %.2f s CPU for %zu indicators\n", build_s, build_cpu, n);
+  std::printf("memory: own accounting %.1f MB = %.1f B/indicator; RSS delta %.1f MB = %.1f B/indicator\n",
+              index->MemoryBytes() / 1e6, double(index->MemoryBytes()) / double(n),
+              double(rss1 - rss0 - query_bytes) / 1e6, double(rss1 - rss0 - query_bytes) / double(n));
+
+  std::mt19937_64 rng(42);
+  auto pick = [&](const std::vector<std::string>& v, size_t i) { return v[rng() % v.size()]; };
+  KeySet domain_hit("domain exact hit"), domain_miss("domain miss"), suffix_hit("domain suffix hit"),
+      ip_hit("ipv4 exact hit"), ip_random("ipv4 random (CIDR/miss)"), mixed("mixed");
+  for (size_t i = 0; i < queries; ++i) {
+    AddDomain(domain_hit, pick(ind_domains, i));
+    AddDomain(domain_miss, absl::StrFormat("q%x.%s", i, real_domains[i % rd]));
+    AddDomain(suffix_hit, "www." + (ind_suffixes.empty() ? real_domains[i % rd] : pick(ind_suffixes, i)));
+    AddIp(ip_hit, pick(ind_ips, i));
+    AddIp(ip_random, Ip4(uint32_t(rng())));
+  }
+  // mixed: 30 % domain hits, 40 % domain misses, 5 % suffix hits, 10 % IP hits, 15 % random IPs
+  for (size_t i = 0; i < queries; ++i) {
+    size_t r = rng() % 100;
+    const KeySet& from = r < 30 ? domain_hit : r < 70 ? domain_miss : r < 75 ? suffix_hit : r < 85 ? ip_hit : ip_random;
+    size_t j = rng() % from.keys.size();
+    mixed.texts.push_back(from.texts[j]);
+    mixed.keys.push_back(from.keys[j]);
+  }
+  for (KeySet* s : {&domain_hit, &domain_miss, &suffix_hit, &ip_hit, &ip_random, &mixed}) Finish(*s);
+  for (KeySet* s : {&domain_hit, &domain_miss, &suffix_hit, &ip_hit, &ip_random, &mixed}) s->texts = {};
+
+  Matcher m(index);
+  std::printf("\n%-26s %14s %14s %10s\n", "keys", "1 key/event", "8 keys/event", "hits/key");
+  for (const KeySet* s : {&domain_hit, &domain_miss, &suffix_hit, &ip_hit, &ip_random, &mixed}) {
+    if (!only.empty() && s->name != only) continue;
+    uint64_t hits1 = 0, hits8 = 0;
+    double r1 = Measure(m, *s, 1, &hits1);
+    double r8 = Measure(m, *s, 8, &hits8);
+    std::printf("%-26s %11.2f M/s %11.2f M/s %10.3f\n", s->name.c_str(), r1 / 1e6, r8 / 1e6,
+                double(hits1) / double(s->keys.size()));
+  }
+  return 0;
+}

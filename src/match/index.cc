@@ -1,0 +1,624 @@
+#include "match/index.h"
+
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "base/uuid.h"
+#include "match/tables.h"
+#include "pattern/evaluator.h"
+#include "pattern/pattern.h"
+
+namespace cordon::match {
+
+using internal::FixedTable;
+using internal::kNone;
+using internal::kPostingBit;
+using internal::StringTable;
+using V6 = std::array<uint8_t, 16>;
+
+namespace {
+
+constexpr size_t kTypes = size_t(KeyType::kCount);
+constexpr std::string_view kIdPrefix = "indicator--";
+
+
+uint32_t LoadV4(const IpAddress& a) {
+  return uint32_t(a.bytes[12]) << 24 | uint32_t(a.bytes[13]) << 16 | uint32_t(a.bytes[14]) << 8 | a.bytes[15];
+}
+V6 MaskV6(const V6& a, int len) {
+  V6 out = a;
+  for (int bit = len; bit < 128; ++bit) out[bit / 8] &= uint8_t(~(0x80 >> (bit % 8)));
+  return out;
+}
+
+bool ParseUuidBytes(std::string_view s, std::array<uint8_t, 16>* out) {
+  if (!IsUuid(s)) return false;
+  int n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '-') continue;
+    auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    int v = hex(s[i]);
+    if (n % 2 == 0) (*out)[n / 2] = uint8_t(v << 4);
+    else (*out)[n / 2] |= uint8_t(v);
+    ++n;
+  }
+  return n == 32;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) { ++i; continue; }
+    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || i + len > n || (len == 2 && c < 0xc2) || c > 0xf4) return false;
+    for (int k = 1; k < len; ++k)
+      if ((uint8_t(s[i + k]) & 0xc0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
+// (key, indicator) pairs sorted and grouped into (key, target) entries; keys
+// listed by several indicators get a posting list.
+template <typename Pair, typename Same>
+void Group(std::vector<Pair>& pairs, Same same, std::vector<uint32_t>* postings) {
+  size_t out = 0;
+  for (size_t i = 0; i < pairs.size();) {
+    size_t j = i + 1;
+    while (j < pairs.size() && same(pairs[i], pairs[j])) ++j;
+    Pair first = pairs[i];
+    // indicators of a run are sorted: drop repeats of one indicator
+    std::vector<uint32_t> inds;
+    if (j - i > 1) {
+      for (size_t k = i; k < j; ++k)
+        if (inds.empty() || inds.back() != pairs[k].target) inds.push_back(pairs[k].target);
+    }
+    if (inds.size() > 1) {
+      first.target = kPostingBit | uint32_t(postings->size());
+      postings->push_back(uint32_t(inds.size()));
+      postings->insert(postings->end(), inds.begin(), inds.end());
+    }
+    pairs[out++] = first;
+    i = j;
+  }
+  pairs.resize(out);
+  pairs.shrink_to_fit();
+}
+
+struct StrAtom {
+  uint64_t hash;
+  uint32_t offset;  // into the collector's arena
+  uint32_t len;
+  uint32_t target;  // indicator (after Group: target)
+};
+
+struct StrCollector {
+  std::string arena;
+  std::vector<StrAtom> atoms;
+  void Add(std::string_view key, uint32_t ind) {
+    atoms.push_back(StrAtom{internal::HashBytes(key), uint32_t(arena.size()), uint32_t(key.size()), ind});
+    arena.append(key);
+  }
+  std::string_view Key(const StrAtom& a) const { return std::string_view(arena).substr(a.offset, a.len); }
+};
+
+struct RegexAtom {
+  std::string expression;
+  unsigned flags;
+  uint32_t indicator;
+  uint32_t pattern_slot;  // every indicator with a regex atom keeps its pattern
+};
+
+}  // namespace
+
+struct Index::Impl {
+  std::array<StringTable, kTypes> exact;
+  StringTable domain_suffix;
+  // IPv4 addresses (/32) in a hash table, shorter IPv4 blocks as intervals;
+  // IPv6 blocks (not IPv4-mapped): one table per length 0..128.
+  FixedTable<uint32_t> v4_exact;
+  internal::RangeMap4 v4_blocks;
+  std::array<FixedTable<V6>, 129> v6;
+  std::vector<int> v6_lengths;        // present, longest first
+  std::vector<int> v6_lengths_for_v4;  // present and < 96 (blocks that hold IPv4-mapped space)
+  FixedTable<uint32_t> ports;
+  std::vector<uint32_t> postings;
+  std::array<hs_database_t*, kTypes> regex{};
+  std::vector<std::unique_ptr<pattern::Pattern>> patterns;
+  std::vector<uint32_t> evaluate_only;  // indicators without usable atoms
+
+  ~Impl() {
+    for (hs_database_t* db : regex)
+      if (db) hs_free_database(db);
+  }
+};
+
+Index::Index() : impl_(std::make_unique<Impl>()) {}
+Index::~Index() = default;
+
+std::shared_ptr<const Index> Index::Empty() {
+  static const std::shared_ptr<const Index> empty = std::shared_ptr<const Index>(new Index());
+  return empty;
+}
+
+std::string Index::IndicatorId(uint32_t i) const {
+  std::string out(kIdPrefix);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int b = 0; b < 16; ++b) {
+    if (b == 4 || b == 6 || b == 8 || b == 10) out += '-';
+    out += kHex[records_[i].uuid[b] >> 4];
+    out += kHex[records_[i].uuid[b] & 15];
+  }
+  return out;
+}
+
+size_t Index::MemoryBytes() const {
+  const Impl& m = *impl_;
+  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * 16 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
+             m.domain_suffix.MemoryBytes() + m.ports.MemoryBytes();
+  for (const auto& t : m.exact) n += t.MemoryBytes();
+  n += m.v4_exact.MemoryBytes() + m.v4_blocks.MemoryBytes();
+  for (const auto& t : m.v6) n += t.MemoryBytes();
+  for (hs_database_t* db : m.regex) {
+    size_t size = 0;
+    if (db && hs_database_size(db, &size) == HS_SUCCESS) n += size;
+  }
+  n += m.patterns.size() * (sizeof(pattern::Pattern) + 256);  // rough: small trees
+  return n;
+}
+
+std::string BuildReport::Summary() const {
+  return absl::StrFormat(
+      "%d indicators: %d compiled (%d decided by the index), %d evaluate-only, %d revoked, %d rejected; "
+      "%d atoms (%d exact, %d suffix, %d cidr, %d regex, %d regex prefilter-only); %.2f s, %.1f MB",
+      indicators, compiled, decided, evaluated_only, revoked, rejected.size(), atoms, atoms_by_kind[0],
+      atoms_by_kind[1], atoms_by_kind[2], atoms_by_kind[3], regex_prefilter, seconds,
+      double(memory_bytes) / 1e6);
+}
+
+Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> specs) {
+  auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<Index> index(new Index());
+  Impl& m = *index->impl_;
+  BuildReport& report = index->report_;
+  report.indicators = specs.size();
+  if (specs.size() >= kPostingBit) return absl::ResourceExhaustedError("more than 2^31 indicators");
+
+  std::array<StrCollector, kTypes> exact;
+  StrCollector suffix;
+  struct V4Pair { uint32_t key; uint32_t target; };
+  struct V6Pair { V6 key; uint32_t target; };
+  std::vector<V4Pair> v4_exact;
+  std::vector<internal::RangeMap4::Block> v4_blocks;
+  std::array<std::vector<V6Pair>, 129> v6;
+  std::vector<V4Pair> ports;
+  std::array<std::vector<RegexAtom>, kTypes> regex;
+  absl::flat_hash_map<std::pair<int64_t, int64_t>, uint32_t> window_ids;
+
+  index->records_.reserve(specs.size());
+
+  for (IndicatorSpec& spec : specs) {
+    auto reject = [&](std::string reason) { report.rejected.push_back({spec.id, std::move(reason)}); };
+    std::array<uint8_t, 16> uuid;
+    if (spec.id.compare(0, kIdPrefix.size(), kIdPrefix) != 0 ||
+        !ParseUuidBytes(std::string_view(spec.id).substr(kIdPrefix.size()), &uuid)) {
+      reject("id is not indicator--<uuid>");
+      continue;
+    }
+    if (spec.revoked) {
+      ++report.revoked;
+      continue;
+    }
+    int64_t from = spec.valid_from.ns;
+    int64_t until = spec.valid_until ? spec.valid_until->ns : INT64_MAX;
+    if (until <= from) {
+      reject(absl::StrFormat("valid_until %s is not after valid_from %s", FormatTimestamp(*spec.valid_until),
+                             FormatTimestamp(spec.valid_from)));
+      continue;
+    }
+    AtomSet atoms;
+    std::unique_ptr<pattern::Pattern> parsed;
+    if (std::optional<AtomSet> simple = ExtractSimpleAtoms(spec.pattern)) {
+      atoms = std::move(*simple);
+    } else {
+      auto p = pattern::Parse(spec.pattern, spec.version);
+      if (!p.ok()) {
+        reject(absl::StrFormat("pattern: %s", p.status().message()));
+        continue;
+      }
+      atoms = ExtractAtoms(*p);
+      bool has_regex = false;
+      for (const Atom& a : atoms.atoms) has_regex |= a.kind == AtomKind::kRegex;
+      if (!atoms.decides || atoms.atoms.empty() || has_regex)
+        parsed = std::make_unique<pattern::Pattern>(*std::move(p));
+    }
+    uint32_t ind = uint32_t(index->records_.size());
+    auto [it, inserted] = window_ids.try_emplace(std::make_pair(from, until), uint32_t(index->windows_.size()));
+    if (inserted) index->windows_.push_back({from, until});
+    uint32_t eval = kNone;
+    if (parsed) {
+      eval = uint32_t(m.patterns.size());
+      m.patterns.push_back(std::move(parsed));
+    }
+    index->records_.push_back(Record{uuid, it->second, atoms.decides ? kNone : eval});
+    if (atoms.atoms.empty()) {
+      m.evaluate_only.push_back(ind);
+      ++report.evaluated_only;
+      continue;
+    }
+    ++report.compiled;
+    if (atoms.decides) ++report.decided;
+    for (const Atom& a : atoms.atoms) {
+      ++report.atoms;
+      ++report.atoms_by_kind[int(a.kind)];
+      switch (a.kind) {
+        case AtomKind::kExact:
+        case AtomKind::kCidr:
+          if (a.key == KeyType::kPort) {
+            ports.push_back({a.number, ind});
+          } else if (a.key == KeyType::kIp) {
+            if (a.prefix.IsV4() && a.prefix.length == 128) {
+              v4_exact.push_back({LoadV4(a.prefix.addr), ind});
+            } else if (a.prefix.IsV4()) {
+              uint32_t first = LoadV4(a.prefix.addr);
+              int host_bits = 128 - a.prefix.length;
+              uint32_t last = host_bits == 32 ? 0xffffffffu : first | ((1u << host_bits) - 1);
+              v4_blocks.push_back({first, last, ind});
+            }
+            else v6[a.prefix.length].push_back({a.prefix.addr.bytes, ind});
+          } else {
+            exact[size_t(a.key)].Add(a.value, ind);
+          }
+          break;
+        case AtomKind::kDomainSuffix:
+          suffix.Add(a.value, ind);
+          break;
+        case AtomKind::kRegex: {
+          unsigned flags = HS_FLAG_UTF8 | HS_FLAG_ALLOWEMPTY | HS_FLAG_SINGLEMATCH;
+          if (a.caseless) flags |= HS_FLAG_CASELESS;
+          regex[size_t(a.key)].push_back({a.value, flags, ind, eval});
+          break;
+        }
+      }
+    }
+  }
+  specs.clear();
+  specs.shrink_to_fit();
+
+  // Hyperscan first: an expression it cannot take changes how its indicator
+  // is treated (prefilter => confirmed by evaluation; neither => evaluate-only).
+  for (size_t t = 0; t < kTypes; ++t) {
+    std::vector<RegexAtom>& list = regex[t];
+    if (list.empty()) continue;
+    std::vector<RegexAtom> usable;
+    for (RegexAtom& r : list) {
+      hs_expr_info_t* info = nullptr;
+      hs_compile_error_t* err = nullptr;
+      bool ok = hs_expression_info(r.expression.c_str(), r.flags, &info, &err) == HS_SUCCESS;
+      if (err) hs_free_compile_error(err);
+      if (info) free(info);
+      err = nullptr;
+      if (!ok) {
+        // A prefilter is a superset of the expression: still a necessary condition.
+        unsigned pre = r.flags | HS_FLAG_PREFILTER;
+        info = nullptr;
+        ok = hs_expression_info(r.expression.c_str(), pre, &info, &err) == HS_SUCCESS;
+        if (err) hs_free_compile_error(err);
+        if (info) free(info);
+        if (ok) {
+          r.flags = pre;
+          ++report.regex_prefilter;
+        }
+      }
+      // Either way a hit is no longer a match by itself.
+      if ((!ok || (r.flags & HS_FLAG_PREFILTER)) && index->records_[r.indicator].eval == kNone) {
+        index->records_[r.indicator].eval = r.pattern_slot;
+        --report.decided;
+      }
+      if (!ok) {
+        ++report.regex_unsupported;
+        report.warnings.push_back({index->IndicatorId(r.indicator),
+                                   absl::StrFormat("regex /%s/ is not supported by Hyperscan: the pattern is "
+                                                   "evaluated against every event instead", r.expression)});
+        m.evaluate_only.push_back(r.indicator);
+        continue;
+      }
+      usable.push_back(std::move(r));
+    }
+    list = std::move(usable);
+    if (list.empty()) continue;
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags, ids;
+    for (const RegexAtom& r : list) {
+      exprs.push_back(r.expression.c_str());
+      flags.push_back(r.flags);
+      ids.push_back(r.indicator);
+    }
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), unsigned(exprs.size()), HS_MODE_BLOCK, nullptr,
+                         &m.regex[t], &err) != HS_SUCCESS) {
+      std::string msg = err ? err->message : "unknown error";
+      int which = err ? err->expression : -1;
+      if (err) hs_free_compile_error(err);
+      return absl::InternalError(absl::StrFormat("Hyperscan compile of %d %s expressions failed at %d: %s",
+                                                 exprs.size(), KeyTypeName(KeyType(t)), which, msg));
+    }
+  }
+  // Exact and suffix tables.
+  auto build_strings = [&](StrCollector& c, StringTable& table) {
+    if (c.atoms.empty()) return;
+    std::sort(c.atoms.begin(), c.atoms.end(), [&](const StrAtom& a, const StrAtom& b) {
+      if (a.hash != b.hash) return a.hash < b.hash;
+      int cmp = c.Key(a).compare(c.Key(b));
+      if (cmp != 0) return cmp < 0;
+      return a.target < b.target;
+    });
+    Group(c.atoms, [&](const StrAtom& a, const StrAtom& b) { return a.hash == b.hash && c.Key(a) == c.Key(b); },
+          &m.postings);
+    std::vector<StringTable::Entry> entries;
+    entries.reserve(c.atoms.size());
+    for (const StrAtom& a : c.atoms) entries.push_back({c.Key(a), a.target});
+    table.Build(entries);
+    c = StrCollector();
+  };
+  for (size_t t = 0; t < kTypes; ++t) {
+    if (exact[t].arena.size() >= kNone) return absl::ResourceExhaustedError("more than 4 GB of keys of one type");
+    build_strings(exact[t], m.exact[t]);
+  }
+  build_strings(suffix, m.domain_suffix);
+
+  auto build_fixed = [&](auto& pairs, auto& table) {
+    if (pairs.empty()) return;
+    std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) {
+      return a.key != b.key ? a.key < b.key : a.target < b.target;
+    });
+    Group(pairs, [](const auto& a, const auto& b) { return a.key == b.key; }, &m.postings);
+    using Entry = typename std::remove_reference_t<decltype(table)>::Entry;
+    std::vector<Entry> entries;
+    entries.reserve(pairs.size());
+    for (const auto& p : pairs) entries.push_back(Entry{p.key, p.target});
+    table.Build(entries);
+    pairs.clear();
+    pairs.shrink_to_fit();
+  };
+  build_fixed(v4_exact, m.v4_exact);
+  m.v4_blocks.Build(std::move(v4_blocks), &m.postings);
+  for (int len = 128; len >= 0; --len) {
+    if (v6[len].empty()) continue;
+    build_fixed(v6[len], m.v6[len]);
+    m.v6_lengths.push_back(len);
+    if (len < 96) m.v6_lengths_for_v4.push_back(len);
+  }
+  build_fixed(ports, m.ports);
+  m.postings.shrink_to_fit();
+
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.memory_bytes = index->MemoryBytes();
+  return std::shared_ptr<const Index>(std::move(index));
+}
+
+// ---------------------------------------------------------------- IndexHolder
+
+IndexHolder::IndexHolder(std::shared_ptr<const Index> initial) : current_(std::move(initial)) {}
+
+void IndexHolder::Swap(std::shared_ptr<const Index> next) {
+  current_.store(std::move(next), std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+// ---------------------------------------------------------------- Matcher
+
+struct Matcher::State {
+  hs_scratch_t* scratch = nullptr;
+  const Event* event = nullptr;
+  HitSink* sink = nullptr;
+  size_t hits = 0;
+  std::vector<uint32_t> seen;  // indicators considered for the current event
+  // Observed data of the current event, loaded on first need, per pattern version.
+  bool observed_tried[2] = {false, false};
+  std::optional<pattern::ObservationSet> observed[2];
+  std::string observed_json;
+  bool observed_json_tried = false;
+  bool observed_json_ok = false;
+  std::string id;  // "indicator--..." of the hit being reported
+  const Key* regex_key = nullptr;  // the key a Hyperscan scan runs on
+
+  ~State() {
+    if (scratch) hs_free_scratch(scratch);
+  }
+};
+
+Matcher::Matcher(const IndexHolder& holder) : holder_(&holder), state_(std::make_unique<State>()) {
+  state_->seen.reserve(64);
+  state_->id.reserve(48);
+  Refresh();
+}
+
+Matcher::Matcher(std::shared_ptr<const Index> index)
+    : index_(std::move(index)), state_(std::make_unique<State>()) {
+  state_->seen.reserve(64);
+  state_->id.reserve(48);
+  Refresh();
+}
+
+Matcher::~Matcher() = default;
+
+void Matcher::Refresh() {
+  if (holder_) {
+    generation_ = holder_->generation();  // before Current(): see IndexHolder::Swap
+    index_ = holder_->Current();
+  }
+  for (hs_database_t* db : index_->impl_->regex)
+    if (db) hs_alloc_scratch(db, &state_->scratch);
+}
+
+void Matcher::Consider(uint32_t target, const Key* key, AtomKind kind) {
+  if (target == kNone) return;
+  if (!(target & kPostingBit)) {
+    ConsiderOne(target, key, kind);
+    return;
+  }
+  const std::vector<uint32_t>& postings = index_->impl_->postings;
+  uint32_t at = target & ~kPostingBit;
+  uint32_t n = postings[at];
+  for (uint32_t i = 1; i <= n; ++i) ConsiderOne(postings[at + i], key, kind);
+}
+
+void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
+  State& st = *state_;
+  const Index& index = *index_;
+  const Index::Record& rec = index.records_[ind];
+  const auto& w = index.windows_[rec.window];
+  int64_t t = st.event->time.ns;
+  if (t < w.first || t >= w.second) return;
+  for (uint32_t s : st.seen)
+    if (s == ind) return;
+  st.seen.push_back(ind);
+  uint32_t eval = rec.eval;
+  bool evaluated = false;
+  if (eval != kNone) {
+    if (!st.event->observed) return;
+    const pattern::Pattern& pat = *index.impl_->patterns[eval];
+    int v = pat.version == pattern::Version::k20 ? 0 : 1;
+    if (!st.observed_tried[v]) {
+      st.observed_tried[v] = true;
+      if (!st.observed_json_tried) {
+        st.observed_json_tried = true;
+        auto json = st.event->observed->BuildObservedJson();
+        st.observed_json_ok = json.ok();
+        if (json.ok()) st.observed_json = *std::move(json);
+      }
+      if (st.observed_json_ok) {
+        auto set = pattern::LoadObserved(st.observed_json, pat.version);
+        if (set.ok()) st.observed[v] = *std::move(set);
+      }
+      if (!st.observed[v]) ++stats_.observed_errors;
+    }
+    if (!st.observed[v]) return;
+    ++stats_.evaluations;
+    auto r = pattern::Evaluate(pat, *st.observed[v]);
+    if (!r.ok()) {
+      ++stats_.evaluation_errors;
+      return;
+    }
+    if (!r->matched) return;
+    evaluated = true;
+  }
+  st.id.assign(kIdPrefix);
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto& u = rec.uuid;
+  for (int b = 0; b < 16; ++b) {
+    if (b == 4 || b == 6 || b == 8 || b == 10) st.id += '-';
+    st.id += kHex[u[b] >> 4];
+    st.id += kHex[u[b] & 15];
+  }
+  Hit hit;
+  hit.indicator = ind;
+  hit.indicator_id = st.id;
+  hit.key = key;
+  hit.kind = kind;
+  hit.evaluated = evaluated;
+  ++st.hits;
+  st.sink->OnHit(*st.event, hit);
+}
+
+size_t Matcher::Match(const Event& event, HitSink& sink) {
+  if (holder_ && holder_->generation() != generation_) Refresh();
+  State& st = *state_;
+  st.event = &event;
+  st.sink = &sink;
+  st.hits = 0;
+  st.seen.clear();
+  st.observed_tried[0] = st.observed_tried[1] = false;
+  st.observed[0].reset();
+  st.observed[1].reset();
+  st.observed_json_tried = false;
+  const Index::Impl& m = *index_->impl_;
+
+  // Hash every key first and prefetch its slot, so that the table reads of
+  // one event overlap instead of waiting for memory one after another.
+  constexpr size_t kBatch = 32;
+  uint64_t hashes[kBatch];
+  const size_t nkeys = event.keys.size();
+  for (size_t base = 0; base < nkeys; base += kBatch) {
+    size_t n = std::min(kBatch, nkeys - base);
+    for (size_t i = 0; i < n; ++i) {
+      const Key& k = event.keys[base + i];
+      if (k.type == KeyType::kIp) {
+        if (k.ip.IsV4()) {
+          uint32_t v = LoadV4(k.ip);
+          hashes[i] = FixedTable<uint32_t>::Hash(v);
+          m.v4_exact.Prefetch(hashes[i]);
+          m.v4_blocks.Prefetch(v);
+        }
+      } else if (k.type == KeyType::kPort) {
+        hashes[i] = 0;
+      } else {
+        hashes[i] = internal::HashBytes(k.text);
+        m.exact[size_t(k.type)].Prefetch(hashes[i]);
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const Key& k = event.keys[base + i];
+      switch (k.type) {
+        case KeyType::kIp: {
+          if (k.ip.IsV4()) {
+            uint32_t v = LoadV4(k.ip);
+            Consider(m.v4_exact.Find(v, hashes[i]), &k, AtomKind::kExact);
+            Consider(m.v4_blocks.Find(v), &k, AtomKind::kCidr);
+            for (int len : m.v6_lengths_for_v4) Consider(m.v6[len].Find(MaskV6(k.ip.bytes, len)), &k, AtomKind::kCidr);
+          } else {
+            for (int len : m.v6_lengths)
+              Consider(m.v6[len].Find(len == 128 ? k.ip.bytes : MaskV6(k.ip.bytes, len)), &k,
+                       len == 128 ? AtomKind::kExact : AtomKind::kCidr);
+          }
+          break;
+        }
+        case KeyType::kPort:
+          if (!m.ports.empty()) Consider(m.ports.Find(k.number), &k, AtomKind::kExact);
+          break;
+        default: {
+          size_t type = size_t(k.type);
+          Consider(m.exact[type].Find(k.text, hashes[i]), &k, AtomKind::kExact);
+          if (k.type == KeyType::kDomain && !m.domain_suffix.empty()) {
+            std::string_view name = k.text;
+            for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
+              std::string_view parent = name.substr(dot + 1);
+              Consider(m.domain_suffix.Find(parent, internal::HashBytes(parent)), &k, AtomKind::kDomainSuffix);
+            }
+          }
+          if (m.regex[type] && IsValidUtf8(k.text)) {
+            st.regex_key = &k;
+            hs_scan(m.regex[type], k.text.data(), unsigned(k.text.size()), 0, st.scratch, &Matcher::OnRegexMatch,
+                    this);
+          }
+        }
+      }
+    }
+  }
+  if (!m.evaluate_only.empty() && event.observed) {
+    size_t atom_hits = st.seen.size();
+    for (uint32_t ind : m.evaluate_only) {
+      bool dup = false;
+      for (size_t s = 0; s < atom_hits && !dup; ++s) dup = st.seen[s] == ind;
+      if (!dup) ConsiderOne(ind, nullptr, AtomKind::kExact);
+    }
+  }
+  ++stats_.events;
+  stats_.hits += st.hits;
+  return st.hits;
+}
+
+int Matcher::OnRegexMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+  auto* self = static_cast<Matcher*>(ctx);
+  self->ConsiderOne(id, self->state_->regex_key, AtomKind::kRegex);
+  return 0;  // continue: other expressions may match too
+}
+
+}  // namespace cordon::match

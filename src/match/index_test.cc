@@ -1,0 +1,414 @@
+#include "match/index.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <sstream>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "base/strings.h"
+#include "normalize/normalize.h"
+#include "testutil/testutil.h"
+
+namespace cordon::match {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+std::string Id(int n) { return absl::StrFormat("indicator--00000000-0000-4000-8000-%012d", n); }
+
+IndicatorSpec Spec(int n, std::string pattern) {
+  IndicatorSpec s;
+  s.id = Id(n);
+  s.pattern = std::move(pattern);
+  return s;
+}
+
+std::shared_ptr<const Index> BuildOk(std::vector<IndicatorSpec> specs) {
+  auto r = Index::Build(std::move(specs));
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : Index::Empty();
+}
+
+Timestamp T(std::string_view s) { return *ParseTimestamp(s); }
+
+// An event built from raw values, normalised as a decoder would.
+class TestEvent {
+ public:
+  TestEvent& Domain(std::string_view v) { return Text(KeyType::kDomain, *normalize::Domain(v)); }
+  TestEvent& Url(std::string_view v) { return Text(KeyType::kUrl, *normalize::Url(v)); }
+  TestEvent& Ip(std::string_view v) {
+    Key k;
+    k.type = KeyType::kIp;
+    k.ip = *normalize::Ip(v);
+    event_.keys.push_back(k);
+    return *this;
+  }
+  TestEvent& Port(uint32_t p) {
+    Key k;
+    k.type = KeyType::kPort;
+    k.number = p;
+    event_.keys.push_back(k);
+    return *this;
+  }
+  TestEvent& Text(KeyType t, std::string v) {
+    texts_.push_back(std::make_unique<std::string>(std::move(v)));
+    Key k;
+    k.type = t;
+    k.text = *texts_.back();
+    event_.keys.push_back(k);
+    return *this;
+  }
+  TestEvent& At(std::string_view ts) {
+    event_.time = T(ts);
+    return *this;
+  }
+  TestEvent& Observed(std::string json) {
+    builder_.json = std::move(json);
+    event_.observed = &builder_;
+    return *this;
+  }
+  const Event& event() const { return event_; }
+
+ private:
+  struct Builder : ObservedBuilder {
+    std::string json;
+    Result<std::string> BuildObservedJson() const override { return json; }
+  };
+  Event event_ = MakeEvent();
+  static Event MakeEvent() {
+    Event e;
+    e.time = T("2025-01-01T00:00:00Z");
+    return e;
+  }
+  std::vector<std::unique_ptr<std::string>> texts_;
+  Builder builder_;
+};
+
+struct Collect : HitSink {
+  std::vector<std::string> hits;  // "id kind key-text evaluated?"
+  void OnHit(const Event&, const Hit& h) override {
+    std::string key = !h.key ? "-" : h.key->type == KeyType::kIp ? normalize::FormatIp(h.key->ip)
+                                   : h.key->type == KeyType::kPort ? std::to_string(h.key->number)
+                                                                   : std::string(h.key->text);
+    hits.push_back(absl::StrFormat("%s %s %s%s", h.indicator_id.substr(h.indicator_id.size() - 3),
+                                   AtomKindName(h.kind), key, h.evaluated ? " evaluated" : ""));
+  }
+};
+
+std::vector<std::string> Hits(const std::shared_ptr<const Index>& index, const TestEvent& e) {
+  Matcher m(index);
+  Collect sink;
+  m.Match(e.event(), sink);
+  return sink.hits;
+}
+
+TEST(Index, ExactDomainsUrlsHashesPorts) {
+  auto index = BuildOk({
+      Spec(1, "[domain-name:value = 'Evil.Example.COM']"),
+      Spec(2, "[domain-name:value = 'bücher.example.']"),
+      Spec(3, "[url:value = 'http://evil.example.com:80/gate.php?a=%7e']"),
+      Spec(4, "[file:hashes.'SHA-256' = '" + std::string(64, 'A') + "']"),
+      Spec(5, "[network-traffic:dst_port = 4444]"),
+      Spec(6, "[email-addr:value = 'bad@evil.example.com']"),
+  });
+  EXPECT_EQ(index->report().compiled, 6u);
+  EXPECT_EQ(index->report().decided, 6u);
+  EXPECT_THAT(Hits(index, TestEvent().Domain("evil.example.com.")), ElementsAre("001 exact evil.example.com"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("EVIL.example.com")), ElementsAre("001 exact evil.example.com"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("www.evil.example.com")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("xn--bcher-kva.example")), ElementsAre("002 exact xn--bcher-kva.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("BÜCHER.example")), ElementsAre("002 exact xn--bcher-kva.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Url("HTTP://Evil.Example.com/gate.php?a=~")),
+              ElementsAre("003 exact http://evil.example.com/gate.php?a=~"));
+  EXPECT_THAT(Hits(index, TestEvent().Url("http://evil.example.com/gate.php?a=~b")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kSha256, std::string(64, 'a'))),
+              ElementsAre("004 exact " + std::string(64, 'a')));
+  EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kSha1, std::string(64, 'a'))), IsEmpty());  // other type
+  EXPECT_THAT(Hits(index, TestEvent().Port(4444)), ElementsAre("005 exact 4444"));
+  EXPECT_THAT(Hits(index, TestEvent().Port(4445)), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kEmail, "bad@evil.example.com")),
+              ElementsAre("006 exact bad@evil.example.com"));
+  // One event, several keys: every indicator once.
+  EXPECT_THAT(Hits(index, TestEvent().Domain("evil.example.com").Port(4444).Domain("evil.example.com")),
+              UnorderedElementsAre("001 exact evil.example.com", "005 exact 4444"));
+}
+
+TEST(Index, SharedKeysPostings) {
+  auto index = BuildOk({Spec(1, "[domain-name:value = 'a.example']"), Spec(2, "[domain-name:value = 'A.example.']"),
+                        Spec(3, "[domain-name:value IN ('a.example', 'b.example')]")});
+  EXPECT_THAT(Hits(index, TestEvent().Domain("a.example")),
+              UnorderedElementsAre("001 exact a.example", "002 exact a.example", "003 exact a.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("b.example")), ElementsAre("003 exact b.example"));
+}
+
+TEST(Index, DomainSuffix) {
+  auto index = BuildOk({Spec(1, "[domain-name:value LIKE '%.example.com']"),
+                        Spec(2, "[domain-name:value = 'example.com']")});
+  EXPECT_EQ(index->report().atoms_by_kind[int(AtomKind::kDomainSuffix)], 1u);
+  EXPECT_THAT(Hits(index, TestEvent().Domain("a.example.com")), ElementsAre("001 suffix a.example.com"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("x.y.Example.COM.")), ElementsAre("001 suffix x.y.example.com"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("example.com")), ElementsAre("002 exact example.com"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("badexample.com")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("example.com.evil")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("com")), IsEmpty());
+}
+
+TEST(Index, IpAndCidr) {
+  auto index = BuildOk({
+      Spec(1, "[ipv4-addr:value = '198.51.100.7']"),
+      Spec(2, "[ipv4-addr:value ISSUBSET '10.0.0.0/8']"),
+      Spec(3, "[ipv4-addr:value = '0.0.0.0/0']"),
+      Spec(4, "[ipv6-addr:value = '2001:db8::1']"),
+      Spec(5, "[ipv6-addr:value ISSUBSET '2001:db8::/32']"),
+      Spec(6, "[ipv4-addr:value = '203.0.113.9/32']"),
+      Spec(7, "[ipv6-addr:value ISSUBSET '::ffff:192.0.2.0/120']"),
+  });
+  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.7")),
+              UnorderedElementsAre("001 exact 198.51.100.7", "003 cidr 198.51.100.7"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("::ffff:198.51.100.7")),
+              UnorderedElementsAre("001 exact 198.51.100.7", "003 cidr 198.51.100.7"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("10.20.30.40")),
+              UnorderedElementsAre("002 cidr 10.20.30.40", "003 cidr 10.20.30.40"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("203.0.113.9")),
+              UnorderedElementsAre("006 exact 203.0.113.9", "003 cidr 203.0.113.9"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("203.0.113.10")), ElementsAre("003 cidr 203.0.113.10"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("192.0.2.200")),
+              UnorderedElementsAre("007 cidr 192.0.2.200", "003 cidr 192.0.2.200"));
+  // IPv4 /0 holds no IPv6 address.
+  EXPECT_THAT(Hits(index, TestEvent().Ip("2001:db8::1")),
+              UnorderedElementsAre("004 exact 2001:db8::1", "005 cidr 2001:db8::1"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("2001:db8:ffff::2")), ElementsAre("005 cidr 2001:db8:ffff::2"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("2001:db9::1")), IsEmpty());
+
+  auto all6 = BuildOk({Spec(1, "[ipv6-addr:value ISSUBSET '::/0']"), Spec(2, "[ipv6-addr:value = '::1/128']")});
+  EXPECT_THAT(Hits(all6, TestEvent().Ip("1.2.3.4")), ElementsAre("001 cidr 1.2.3.4"));  // ::/0 holds mapped IPv4
+  EXPECT_THAT(Hits(all6, TestEvent().Ip("::1")), UnorderedElementsAre("001 cidr ::1", "002 exact ::1"));
+}
+
+TEST(Index, ValidityAndRevoked) {
+  std::vector<IndicatorSpec> specs;
+  specs.push_back(Spec(1, "[domain-name:value = 'a.example']"));
+  specs.back().valid_from = T("2025-01-01T00:00:00Z");
+  specs.back().valid_until = T("2025-02-01T00:00:00Z");
+  specs.push_back(Spec(2, "[domain-name:value = 'a.example']"));
+  specs.back().revoked = true;
+  specs.push_back(Spec(3, "[domain-name:value = 'a.example']"));
+  specs.back().valid_from = T("2025-01-15T00:00:00Z");
+  auto index = BuildOk(std::move(specs));
+  EXPECT_EQ(index->report().revoked, 1u);
+  EXPECT_EQ(index->size(), 2u);
+  EXPECT_THAT(Hits(index, TestEvent().Domain("a.example").At("2024-12-31T23:59:59.999Z")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("a.example").At("2025-01-01T00:00:00Z")),
+              ElementsAre("001 exact a.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("a.example").At("2025-01-20T00:00:00Z")),
+              UnorderedElementsAre("001 exact a.example", "003 exact a.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("a.example").At("2025-02-01T00:00:00Z")),  // valid_until exclusive
+              ElementsAre("003 exact a.example"));
+}
+
+TEST(Index, Rejected) {
+  std::vector<IndicatorSpec> specs;
+  specs.push_back(Spec(1, "[domain-name:value = 'a.example'"));
+  IndicatorSpec bad_id = Spec(2, "[domain-name:value = 'a.example']");
+  bad_id.id = "indicator--nope";
+  specs.push_back(bad_id);
+  specs.push_back(Spec(3, "[domain-name:value = 'a.example']"));
+  specs.back().valid_from = T("2025-02-01T00:00:00Z");
+  specs.back().valid_until = T("2025-01-01T00:00:00Z");
+  auto index = BuildOk(std::move(specs));
+  ASSERT_EQ(index->report().rejected.size(), 3u);
+  EXPECT_THAT(index->report().rejected[0].reason, ::testing::StartsWith("pattern: column"));
+  EXPECT_EQ(index->report().rejected[1].reason, "id is not indicator--<uuid>");
+  EXPECT_THAT(index->report().rejected[2].reason, ::testing::HasSubstr("not after valid_from"));
+  EXPECT_EQ(index->size(), 0u);
+}
+
+TEST(Index, HyperscanLike) {
+  auto index = BuildOk({
+      Spec(1, "[url:value LIKE 'http://evil.example/%.exe']"),
+      Spec(2, "[domain-name:value LIKE 'ev_l.example']"),
+      Spec(3, "[domain-name:value MATCHES '^c2-[0-9]+\\\\.']"),
+      Spec(4, "[domain-name:value LIKE '%bad%']"),
+  });
+  EXPECT_EQ(index->report().atoms_by_kind[int(AtomKind::kRegex)], 4u);
+  EXPECT_THAT(Hits(index, TestEvent().Url("http://evil.example/a/b.exe")),
+              ElementsAre("001 regex http://evil.example/a/b.exe"));
+  EXPECT_THAT(Hits(index, TestEvent().Url("http://evil.example/.exe")), ElementsAre("001 regex http://evil.example/.exe"));
+  EXPECT_THAT(Hits(index, TestEvent().Url("http://evil.example/a.exe.txt")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Url("http://xevil.example/a.exe")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("evil.example")), ElementsAre("002 regex evil.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("eval.example")), ElementsAre("002 regex eval.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("evl.example")), IsEmpty());      // _ is exactly one character
+  EXPECT_THAT(Hits(index, TestEvent().Domain("eviil.example")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("c2-17.example")), ElementsAre("003 regex c2-17.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("x.c2-17.example")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("verybad.example")), ElementsAre("004 regex verybad.example"));
+}
+
+TEST(Index, CandidatesConfirmedByEvaluation) {
+  auto index = BuildOk({
+      // AND: the domain is only a candidate; the port decides.
+      Spec(1, "[network-traffic:dst_port = 443 AND network-traffic:dst_ref.value = '192.0.2.1']"),
+      // No usable atom at all: evaluated on every event with observed data.
+      Spec(2, "[file:name = 'evil.exe']"),
+      // A back-reference: Hyperscan only prefilters it, hits are confirmed.
+      Spec(3, "[domain-name:value MATCHES '^(a+)\\\\1\\\\.example$']"),
+      // \\G: Hyperscan cannot take it at all: evaluate-only.
+      Spec(4, "[domain-name:value MATCHES '\\\\Ga{3}b{3}\\\\.example$']"),
+  });
+  EXPECT_EQ(index->report().compiled, 3u);
+  EXPECT_EQ(index->report().decided, 0u);
+  EXPECT_EQ(index->report().evaluated_only, 1u);
+  EXPECT_EQ(index->report().regex_prefilter, 1u);
+  EXPECT_EQ(index->report().regex_unsupported, 1u);
+  std::string nt443 = R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":"192.0.2.1"},
+    {"type":"network-traffic","id":"network-traffic--1","dst_ref":"ipv4-addr--1","dst_port":443,"protocols":["tcp"]}])";
+  std::string nt80 = R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":"192.0.2.1"},
+    {"type":"network-traffic","id":"network-traffic--1","dst_ref":"ipv4-addr--1","dst_port":80,"protocols":["tcp"]}])";
+  EXPECT_THAT(Hits(index, TestEvent().Ip("192.0.2.1").Port(443).Observed(nt443)),
+              ElementsAre("001 exact 443 evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("192.0.2.1").Port(80).Observed(nt80)), IsEmpty());
+  // Without observed data a candidate cannot be confirmed.
+  EXPECT_THAT(Hits(index, TestEvent().Ip("192.0.2.1").Port(443)), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Observed(R"([{"type":"file","id":"file--1","name":"evil.exe"}])")),
+              ElementsAre("002 exact - evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("aaaa.example").Observed(
+                             R"([{"type":"domain-name","id":"domain-name--1","value":"aaaa.example"}])")),
+              ElementsAre("003 regex aaaa.example evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("aaabbb.example").Observed(
+                             R"([{"type":"domain-name","id":"domain-name--1","value":"aaabbb.example"}])")),
+              ElementsAre("004 exact - evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("aaabb.example").Observed(
+                             R"([{"type":"domain-name","id":"domain-name--1","value":"aaabb.example"}])")),
+              IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("aaa.example").Observed(
+                             R"([{"type":"domain-name","id":"domain-name--1","value":"aaa.example"}])")),
+              IsEmpty());
+  Matcher m(index);
+  Collect sink;
+  m.Match(TestEvent().Observed("not json").event(), sink);
+  EXPECT_EQ(m.stats().observed_errors, 1u);
+}
+
+// Indicators from the shared blocklists: values from the list hit, their
+// subdomains and neighbours do not (exact semantics, unlike grep -F).
+TEST(Index, RealBlocklists) {
+  std::vector<IndicatorSpec> specs;
+  std::vector<std::string> domains, nets;
+  std::istringstream d(testutil::ReadFile(testutil::SharedData("indicators/urlhaus/urlhaus-filter-domains.txt")));
+  for (std::string line; std::getline(d, line);)
+    if (!line.empty() && line[0] != '#' && normalize::Domain(line).ok()) domains.push_back(line);
+  std::istringstream n(testutil::ReadFile(testutil::SharedData("indicators/firehol/firehol_level1.netset")));
+  for (std::string line; std::getline(n, line);)
+    if (!line.empty() && line[0] != '#') nets.push_back(line);
+  ASSERT_GT(domains.size(), 10000u);
+  ASSERT_GT(nets.size(), 1000u);
+  int id = 0;
+  for (const std::string& dom : domains) specs.push_back(Spec(++id, "[domain-name:value = '" + dom + "']"));
+  for (const std::string& net : nets) specs.push_back(Spec(++id, "[ipv4-addr:value = '" + net + "']"));
+  auto index = BuildOk(std::move(specs));
+  EXPECT_THAT(index->report().rejected, IsEmpty());
+  EXPECT_EQ(index->report().decided, domains.size() + nets.size());
+
+  Matcher m(index);
+  struct Count : HitSink {
+    int n = 0;
+    void OnHit(const Event&, const Hit&) override { ++n; }
+  } count;
+  for (size_t i = 0; i < domains.size(); i += 97) {
+    count.n = 0;
+    m.Match(TestEvent().Domain(domains[i]).event(), count);
+    EXPECT_GE(count.n, 1) << domains[i];
+    count.n = 0;
+    m.Match(TestEvent().Domain("not-listed-" + std::to_string(i) + "." + domains[i]).event(), count);
+    EXPECT_EQ(count.n, 0) << domains[i];
+  }
+  for (size_t i = 0; i < nets.size(); i += 13) {
+    auto prefix = *normalize::Cidr(nets[i]);
+    auto last = prefix.addr;
+    for (int bit = prefix.length; bit < 128; ++bit) last.bytes[bit / 8] |= uint8_t(0x80 >> (bit % 8));
+    for (const auto& addr : {prefix.addr, last}) {
+      count.n = 0;
+      m.Match(TestEvent().Ip(normalize::FormatIp(addr)).event(), count);
+      EXPECT_GE(count.n, 1) << nets[i];
+    }
+  }
+  // Addresses in and out of the lists: the index agrees with a linear scan.
+  std::vector<normalize::IpPrefix> prefixes;
+  for (const std::string& net : nets) prefixes.push_back(*normalize::Cidr(net));
+  int inside = 0;
+  for (uint32_t i = 0; i < 2000; ++i) {
+    uint32_t v = i * 2654435761u;
+    std::string ip = absl::StrFormat("%d.%d.%d.%d", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+    int expected = 0;
+    for (const auto& p : prefixes) expected += p.Contains(*normalize::Ip(ip));
+    count.n = 0;
+    m.Match(TestEvent().Ip(ip).event(), count);
+    EXPECT_EQ(count.n, expected) << ip;
+    inside += expected > 0;
+  }
+  EXPECT_GT(inside, 10);
+  EXPECT_LT(inside, 1990);
+}
+
+// A matcher thread runs events while the main thread swaps indexes. Each
+// event carries two keys; index generation g lists both under indicators of
+// that generation only, so an event that saw half of one index and half of
+// another would report a mixed pair. Every event must report exactly two hits
+// from one generation.
+TEST(Index, HotSwapUnderRunningMatcher) {
+  constexpr int kGenerations = 40;
+  std::vector<std::shared_ptr<const Index>> indexes;
+  for (int g = 0; g < kGenerations; ++g) {
+    std::vector<IndicatorSpec> specs;
+    for (int i = 0; i < 200; ++i) specs.push_back(Spec(g * 1000 + i, absl::StrFormat("[domain-name:value = 'filler%d.g%d.example']", i, g)));
+    specs.push_back(Spec(g * 1000 + 998, "[domain-name:value = 'a.example']"));
+    specs.push_back(Spec(g * 1000 + 999, "[ipv4-addr:value = '192.0.2.0/24']"));
+    indexes.push_back(BuildOk(std::move(specs)));
+  }
+  IndexHolder holder(indexes[0]);
+  std::atomic<bool> stop{false};
+  struct Check : HitSink {
+    std::vector<uint32_t> generations;
+    std::string first;
+    void OnHit(const Event&, const Hit& h) override {
+      generations.push_back(uint32_t(std::stoul(std::string(h.indicator_id.substr(h.indicator_id.size() - 12)))) / 1000);
+    }
+  };
+  uint64_t events = 0, hits = 0, mixed = 0, wrong_count = 0;
+  std::set<uint32_t> seen_generations;
+  std::thread matcher_thread([&] {
+    Matcher m(holder);
+    Check sink;
+    TestEvent e;
+    e.Domain("a.example").Ip("192.0.2.77");
+    while (!stop.load() || events < 1000) {
+      sink.generations.clear();
+      size_t n = m.Match(e.event(), sink);
+      ++events;
+      hits += n;
+      if (n != 2) ++wrong_count;
+      else if (sink.generations[0] != sink.generations[1]) ++mixed;
+      else seen_generations.insert(sink.generations[0]);
+    }
+  });
+  for (int round = 0; round < 200; ++round) {
+    holder.Swap(indexes[round % kGenerations]);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  stop = true;
+  matcher_thread.join();
+  EXPECT_EQ(wrong_count, 0u);
+  EXPECT_EQ(mixed, 0u);
+  EXPECT_EQ(hits, 2 * events);
+  EXPECT_GT(seen_generations.size(), 5u) << "the matcher should have seen several swaps";
+}
+
+}  // namespace
+}  // namespace cordon::match

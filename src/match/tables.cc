@@ -1,0 +1,109 @@
+#include "match/tables.h"
+
+#include <algorithm>
+
+namespace cordon::match::internal {
+
+void StringTable::Build(const std::vector<Entry>& entries) {
+  size_ = entries.size();
+  size_t bytes = 0;
+  for (const Entry& e : entries) bytes += e.key.size() + (e.key.size() < 0xff ? 1 : 5);
+  arena_.clear();
+  arena_.reserve(bytes);
+  slots_.assign(Capacity(entries.size()), Slot{0, kNone, kNone});
+  for (const Entry& e : entries) {
+    uint32_t offset = uint32_t(arena_.size());
+    if (e.key.size() < 0xff) {
+      arena_.push_back(char(e.key.size()));
+    } else {
+      arena_.push_back(char(0xff));
+      uint32_t len = uint32_t(e.key.size());
+      arena_.append(reinterpret_cast<const char*>(&len), 4);
+    }
+    arena_.append(e.key);
+    uint64_t h = HashBytes(e.key);
+    size_t i = SlotOf(h, slots_.size());
+    while (slots_[i].offset != kNone)
+      if (++i == slots_.size()) i = 0;
+    slots_[i] = Slot{uint32_t(h), offset, e.target};
+  }
+}
+
+void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings) {
+  starts_.clear();
+  targets_.clear();
+  directory_.clear();
+  if (blocks.empty()) return;
+  std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
+    if (a.first != b.first) return a.first < b.first;
+    if (a.last != b.last) return a.last > b.last;  // enclosing block first
+    return a.indicator < b.indicator;
+  });
+  struct Open {
+    uint64_t last;
+    size_t begin, end;  // its indicators: blocks[begin, end)
+  };
+  std::vector<Open> stack;
+  uint32_t stack_target = kNone;  // the target of the current stack, kNone if not yet made
+  bool stack_target_valid = true;
+  auto target = [&]() -> uint32_t {
+    if (stack_target_valid) return stack_target;
+    std::vector<uint32_t> inds;
+    for (const Open& o : stack)
+      for (size_t i = o.begin; i < o.end; ++i)
+        if (inds.empty() || std::find(inds.begin(), inds.end(), blocks[i].indicator) == inds.end())
+          inds.push_back(blocks[i].indicator);
+    if (inds.empty()) stack_target = kNone;
+    else if (inds.size() == 1) stack_target = inds[0];
+    else {
+      stack_target = kPostingBit | uint32_t(postings->size());
+      postings->push_back(uint32_t(inds.size()));
+      postings->insert(postings->end(), inds.begin(), inds.end());
+    }
+    stack_target_valid = true;
+    return stack_target;
+  };
+  auto emit = [&](uint64_t from) {  // an interval starting at `from` with the current stack
+    uint32_t t = target();
+    if (!targets_.empty() && targets_.back() == t) return;  // continues the previous interval
+    if (!starts_.empty() && starts_.back() == from) {
+      targets_.back() = t;
+      return;
+    }
+    starts_.push_back(uint32_t(from));
+    targets_.push_back(t);
+  };
+  uint64_t cur = 0;
+  auto close_until = [&](uint64_t pos) {  // pop blocks ending before pos
+    while (!stack.empty() && stack.back().last < pos) {
+      uint64_t end = stack.back().last + 1;
+      stack.pop_back();
+      stack_target_valid = false;
+      if (end <= 0xffffffffull) emit(end);
+      cur = end;
+    }
+  };
+  emit(0);
+  for (size_t i = 0; i < blocks.size();) {
+    size_t j = i + 1;
+    while (j < blocks.size() && blocks[j].first == blocks[i].first && blocks[j].last == blocks[i].last) ++j;
+    close_until(blocks[i].first);
+    stack.push_back(Open{blocks[i].last, i, j});
+    stack_target_valid = false;
+    emit(blocks[i].first);
+    i = j;
+  }
+  close_until(uint64_t(1) << 32);
+  (void)cur;
+  directory_.resize(65537);
+  size_t k = 0;
+  for (uint64_t hi = 0; hi <= 65536; ++hi) {
+    uint64_t addr = std::min<uint64_t>(hi << 16, 0xffffffffull);
+    while (k + 1 < starts_.size() && starts_[k + 1] <= addr) ++k;
+    directory_[hi] = uint32_t(k);
+  }
+  starts_.shrink_to_fit();
+  targets_.shrink_to_fit();
+}
+
+}  // namespace cordon::match::internal

@@ -1,0 +1,210 @@
+// Compact open-addressing hash tables of the matcher's index (internal).
+//
+// Immutable once built; lookups never allocate. Values are 32-bit "targets":
+// an indicator number, or (kPostingBit set) an offset into the index's
+// posting array when several indicators share a key. Linear probing at a load
+// factor of at most kMaxLoad; a slot is addressed by the high bits of a 64-bit
+// hash (multiply-shift range reduction, so any capacity works and no memory
+// is lost rounding up to a power of two).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cordon::match::internal {
+
+inline constexpr uint32_t kNone = UINT32_MAX;
+inline constexpr uint32_t kPostingBit = 0x80000000u;
+inline constexpr double kMaxLoad = 0.75;
+
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  unsigned __int128 r = (unsigned __int128)(a ^ 0xa0761d6478bd642full) * (b ^ 0xe7037ed1a0b428dbull);
+  return uint64_t(r) ^ uint64_t(r >> 64);
+}
+
+// A fast, well-mixed 64-bit hash of a byte string (wyhash-style).
+inline uint64_t HashBytes(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = 0x8bb84b93962eacc9ull ^ n;
+  while (n >= 16) {
+    uint64_t a, b;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + 8, 8);
+    h = Mix(a ^ h, b ^ 0x4b33a62ed433d4a3ull);
+    p += 16;
+    n -= 16;
+  }
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + n - 8, 8);
+  } else if (n > 0) {
+    uint32_t lo = 0, hi = 0;
+    if (n >= 4) {
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+    } else {
+      lo = uint32_t(uint8_t(p[0])) << 16 | uint32_t(uint8_t(p[n >> 1])) << 8 | uint8_t(p[n - 1]);
+    }
+    a = lo;
+    b = hi;
+  }
+  return Mix(Mix(a ^ h, b ^ 0x4b33a62ed433d4a3ull), h ^ 0x1d8e4e27c47d124full);
+}
+
+inline uint64_t HashU64(uint64_t v) { return Mix(v, 0x9e3779b97f4a7c15ull); }
+
+inline size_t Capacity(size_t n) { return n == 0 ? 0 : size_t(double(n) / kMaxLoad) + 1; }
+inline size_t SlotOf(uint64_t h, size_t capacity) {
+  return size_t(((unsigned __int128)h * capacity) >> 64);
+}
+
+// Variable-length byte-string keys stored in one arena as [len][bytes]
+// (len: one byte, or 0xff followed by 4 bytes).
+class StringTable {
+ public:
+  struct Entry {
+    std::string_view key;
+    uint32_t target;
+  };
+  // `entries` must have distinct keys.
+  void Build(const std::vector<Entry>& entries);
+
+  bool empty() const { return slots_.empty(); }
+  size_t size() const { return size_; }
+  size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot) + arena_.capacity(); }
+
+  void Prefetch(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[SlotOf(h, slots_.size())]);
+  }
+  // The target of `key` (whose HashBytes is `h`), or kNone.
+  uint32_t Find(std::string_view key, uint64_t h) const {
+    if (slots_.empty()) return kNone;
+    size_t i = SlotOf(h, slots_.size());
+    uint32_t tag = uint32_t(h);
+    while (true) {
+      const Slot& s = slots_[i];
+      if (s.offset == kNone) return kNone;
+      if (s.tag == tag && KeyAt(s.offset) == key) return s.target;
+      if (++i == slots_.size()) i = 0;
+    }
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.offset != kNone) f(KeyAt(s.offset), s.target);
+  }
+
+ private:
+  struct Slot {
+    uint32_t tag;
+    uint32_t offset;  // into arena_; kNone = empty slot
+    uint32_t target;
+  };
+  std::string_view KeyAt(uint32_t offset) const {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(arena_.data()) + offset;
+    if (*p != 0xff) return {reinterpret_cast<const char*>(p + 1), *p};
+    uint32_t len;
+    std::memcpy(&len, p + 1, 4);
+    return {reinterpret_cast<const char*>(p + 5), len};
+  }
+  std::vector<Slot> slots_;
+  std::string arena_;
+  size_t size_ = 0;
+};
+
+// Fixed-size keys: uint32_t (IPv4 address, port) or a 16-byte IPv6 address.
+template <typename K>
+class FixedTable {
+ public:
+  struct Entry {
+    K key;
+    uint32_t target;
+  };
+  void Build(const std::vector<Entry>& entries) {
+    size_ = entries.size();
+    slots_.assign(Capacity(entries.size()), Slot{K{}, kNone});
+    for (const Entry& e : entries) {
+      size_t i = SlotOf(Hash(e.key), slots_.size());
+      while (slots_[i].target != kNone)
+        if (++i == slots_.size()) i = 0;
+      slots_[i] = Slot{e.key, e.target};
+    }
+  }
+  bool empty() const { return slots_.empty(); }
+  size_t size() const { return size_; }
+  size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot); }
+  static uint64_t Hash(const K& k) {
+    if constexpr (sizeof(K) == 4) {
+      return HashU64(k);
+    } else {
+      uint64_t a, b;
+      std::memcpy(&a, &k, 8);
+      std::memcpy(&b, reinterpret_cast<const char*>(&k) + 8, 8);
+      return Mix(a ^ 0x9e3779b97f4a7c15ull, b);
+    }
+  }
+  void Prefetch(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[SlotOf(h, slots_.size())]);
+  }
+  uint32_t Find(const K& key, uint64_t h) const {
+    if (slots_.empty()) return kNone;
+    size_t i = SlotOf(h, slots_.size());
+    while (true) {
+      const Slot& s = slots_[i];
+      if (s.target == kNone) return kNone;
+      if (s.key == key) return s.target;
+      if (++i == slots_.size()) i = 0;
+    }
+  }
+  uint32_t Find(const K& key) const { return Find(key, Hash(key)); }
+
+ private:
+  struct Slot {
+    K key;
+    uint32_t target;
+  };
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+// IPv4 CIDR blocks (any lengths) as disjoint elementary intervals: a lookup is
+// one read of a 2^16-entry directory plus a short binary search, whatever the
+// number of distinct prefix lengths. Blocks are laminar (nested or disjoint),
+// so each interval's target lists every block that covers it.
+class RangeMap4 {
+ public:
+  struct Block {
+    uint32_t first, last;  // inclusive
+    uint32_t indicator;
+  };
+  // `postings` receives the lists of intervals covered by several indicators.
+  void Build(std::vector<Block> blocks, std::vector<uint32_t>* postings);
+  bool empty() const { return starts_.empty(); }
+  size_t MemoryBytes() const { return (starts_.capacity() + targets_.capacity() + directory_.capacity()) * 4; }
+  void Prefetch(uint32_t addr) const {
+    if (!starts_.empty()) __builtin_prefetch(&directory_[addr >> 16]);
+  }
+  uint32_t Find(uint32_t addr) const {
+    if (starts_.empty()) return kNone;
+    uint32_t lo = directory_[addr >> 16], hi = directory_[(addr >> 16) + 1];
+    // The last interval starting at or before addr, within [lo, hi].
+    while (lo < hi) {
+      uint32_t mid = (lo + hi + 1) / 2;
+      if (starts_[mid] <= addr) lo = mid;
+      else hi = mid - 1;
+    }
+    return targets_[lo];
+  }
+
+ private:
+  std::vector<uint32_t> starts_;     // ascending; starts_[0] == 0
+  std::vector<uint32_t> targets_;    // per interval; kNone = no block
+  std::vector<uint32_t> directory_;  // 65537: interval holding (i << 16), last entry = last interval
+};
+
+}  // namespace cordon::match::internal
