@@ -36,7 +36,8 @@ Exporter::Exporter(store::Store& store, decide::DecisionStore& decisions, RunOpt
 Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
   Timestamp now = Now();
   CORDON_ASSIGN_OR_RETURN(auto in_force, decisions_.InForce(now));
-  CORDON_ASSIGN_OR_RETURN(ExportSet set, Collect(store_, std::move(in_force), options_.warning, now));
+  CORDON_ASSIGN_OR_RETURN(ExportSet set, Collect(store_, std::move(in_force), options_.warning, now,
+                                                   /*keep_bytes=*/options_.format == Format::kStix));
   RunResult result;
   result.entries = set.entries.size();
   result.stats = set.stats;
