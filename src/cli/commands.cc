@@ -16,6 +16,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   AddPatternCommands(r);
   AddWarninglistCommands(r);
   AddDecideCommands(r);
+  AddPeerCommands(r);
 
   try {
     app.parse(argc, argv);

@@ -55,5 +55,7 @@ void AddWarninglistCommands(Registrar& r);
 void AddDecideCommands(Registrar& r);
 // pattern validate, pattern match
 void AddPatternCommands(Registrar& r);
+// peer add|list|show|remove, identity init|show, audit show|verify
+void AddPeerCommands(Registrar& r);
 
 }  // namespace cordon::cli

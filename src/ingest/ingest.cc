@@ -24,7 +24,7 @@ std::string JoinProblems(const std::vector<stix::Problem>& problems) {
 
 Result<Report> IngestObjects(store::Store& store, const std::string& collection,
                              const std::vector<std::string_view>& objects,
-                             stix::DefaultVersion default_version) {
+                             stix::DefaultVersion default_version, const ObjectCheck& check) {
   Report report;
   report.objects.resize(objects.size());
   std::vector<store::NewObject> valid;
@@ -39,6 +39,13 @@ Result<Report> IngestObjects(store::Store& store, const std::string& collection,
       r.outcome = ObjectOutcome::kRejected;
       r.reason = JoinProblems(v.problems);
       continue;
+    }
+    if (check) {
+      if (Status st = check(objects[i], v.info); !st.ok()) {
+        r.outcome = ObjectOutcome::kRejected;
+        r.reason = std::string(st.message());
+        continue;
+      }
     }
     valid_index.push_back(i);
     valid.push_back(store::NewObject{objects[i], std::move(v.info)});
@@ -68,11 +75,11 @@ Result<Report> IngestObjects(store::Store& store, const std::string& collection,
 }
 
 Result<Report> IngestDocument(store::Store& store, const std::string& collection,
-                              std::string_view json) {
+                              std::string_view json, const ObjectCheck& check) {
   CORDON_ASSIGN_OR_RETURN(stix::ObjectList list, stix::SplitObjects(json));
   auto default_version =
       list.spec_version == "2.0" ? stix::DefaultVersion::k20 : stix::DefaultVersion::kInfer;
-  return IngestObjects(store, collection, list.objects, default_version);
+  return IngestObjects(store, collection, list.objects, default_version, check);
 }
 
 }  // namespace cordon::ingest

@@ -6,6 +6,7 @@
 // if the store fails, none. An invalid object is never written.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,17 +30,22 @@ struct Report {
   int added = 0, unchanged = 0, rejected = 0;
 };
 
+// An extra per-object admission rule run after validation (e.g. federation's
+// "objects claiming to come from this partner must carry its signature"): a
+// non-OK status rejects that object alone, its message becoming the reason.
+using ObjectCheck = std::function<Status(std::string_view json, const stix::ObjectInfo& info)>;
+
 // Validates and stores every object of `objects` (raw JSON texts) in
 // `collection`. `default_version` applies to objects without spec_version.
 // Errors (store failures) mean nothing was stored.
 Result<Report> IngestObjects(store::Store& store, const std::string& collection,
                              const std::vector<std::string_view>& objects,
-                             stix::DefaultVersion default_version);
+                             stix::DefaultVersion default_version, const ObjectCheck& check = nullptr);
 
 // Splits a STIX bundle or TAXII envelope and ingests its objects. A bundle
 // whose top-level spec_version is "2.0" makes its objects 2.0.
 // InvalidArgument when the document itself is malformed (nothing stored).
 Result<Report> IngestDocument(store::Store& store, const std::string& collection,
-                              std::string_view json);
+                              std::string_view json, const ObjectCheck& check = nullptr);
 
 }  // namespace cordon::ingest

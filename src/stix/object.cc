@@ -1409,6 +1409,11 @@ void Validator::Run(dom::element json) {
 
 }  // namespace
 
+Tlp TlpOfMarking(std::string_view marking_definition_id) {
+  const TlpId* t = FindTlp(marking_definition_id);
+  return t ? t->level : Tlp::kNone;
+}
+
 Validated ValidateObject(std::string_view json, DefaultVersion default_version) {
   thread_local dom::parser parser;
   thread_local std::string buffer;

@@ -34,6 +34,10 @@ struct Problem {
 // TLP 2.0 (and TLP 1.0 marking-definition ids, mapped to their 2.0 levels).
 enum class Tlp { kNone, kClear, kGreen, kAmber, kAmberStrict, kRed };
 
+// The TLP level a marking-definition id stands for (TLP 2.0 and the STIX 2.x
+// predefined TLP 1.0 ids); kNone for any other id.
+Tlp TlpOfMarking(std::string_view marking_definition_id);
+
 // Facts about a valid object that the store keeps beside its bytes.
 struct ObjectInfo {
   std::string id;    // "<type>--<uuid>"

@@ -149,7 +149,7 @@ std::string StatusJson(const store::StatusResource& s) {
   return b;
 }
 
-std::string CollectionJson(const store::Collection& c, const store::User& user) {
+std::string CollectionJson(const store::Collection& c, bool can_read, bool can_write) {
   std::string b = "{\"id\":";
   AppendJsonString(b, c.id);
   b += ",\"title\":";
@@ -162,8 +162,8 @@ std::string CollectionJson(const store::Collection& c, const store::User& user) 
     b += ",\"alias\":";
     AppendJsonString(b, c.alias);
   }
-  b += user.CanRead(c.id) ? ",\"can_read\":true" : ",\"can_read\":false";
-  b += user.CanWrite(c.id) ? ",\"can_write\":true" : ",\"can_write\":false";
+  b += can_read ? ",\"can_read\":true" : ",\"can_read\":false";
+  b += can_write ? ",\"can_write\":true" : ",\"can_write\":false";
   b += ",\"media_types\":[\"";
   b += kStix21;
   b += "\",\"";
@@ -171,13 +171,6 @@ std::string CollectionJson(const store::Collection& c, const store::User& user) 
   b += "\"]}";
   return b;
 }
-
-// Everything a handler needs about one authenticated request.
-struct Call {
-  const net::Request& req;
-  const Target& target;
-  const store::User& user;
-};
 
 // The store query for a collection's objects under the request's filters.
 store::ObjectQuery QueryFor(const std::string& collection, const Filters& f, int default_limit, int max_limit,
@@ -193,14 +186,25 @@ store::ObjectQuery QueryFor(const std::string& collection, const Filters& f, int
                             .with_bytes = with_bytes};
 }
 
-// An envelope of stored objects: their bytes concatenated, as they arrived.
-net::Response EnvelopeResponse(const store::Page& page) {
+// An envelope of stored objects: their bytes concatenated, as they arrived
+// (or as a partner's agreement serves them).
+net::Response EnvelopeResponse(const store::Page& page, const PeerView* view) {
   size_t bytes = 0;
   for (const auto& o : page.items) bytes += o.bytes.size() + 1;
-  net::Response r = Json(200, PageJson(page, "objects", bytes,
-                                       [](std::string& b, const store::StoredObject& o) { b += o.bytes; }));
+  net::Response r = Json(200, view ? PageJson(page, "objects", bytes,
+                                              [view](std::string& b, const store::StoredObject& o) {
+                                                view->AppendServed(o.bytes, b);
+                                              })
+                                   : PageJson(page, "objects", bytes,
+                                              [](std::string& b, const store::StoredObject& o) { b += o.bytes; }));
   AddDateAddedHeaders(page, r);
   return r;
+}
+
+void AddIds(const store::Page& page, std::vector<std::string>& ids) {
+  for (const auto& o : page.items) {
+    if (ids.empty() || ids.back() != o.id) ids.push_back(o.id);
+  }
 }
 
 }  // namespace
@@ -217,6 +221,48 @@ uint64_t Service::MaxContentLength() {
   return max;
 }
 
+struct Service::Trace {
+  std::string_view endpoint = "unknown";
+  std::vector<std::string> ids;
+};
+
+Result<store::Page> Service::Query(store::ObjectQuery q, const PeerView* view) {
+  if (view == nullptr) return store_.QueryObjects(q);
+  // Visibility depends on the bytes (markings), so read them even for manifests.
+  q.with_bytes = true;
+  const size_t limit = static_cast<size_t>(q.limit);
+  store::Page out;
+  while (true) {
+    // Ask for exactly what is still missing, so a page is always consumed
+    // whole and its cursor is the right place to continue from.
+    q.limit = static_cast<int>(limit - out.items.size());
+    CORDON_ASSIGN_OR_RETURN(store::Page page, store_.QueryObjects(q));
+    for (auto& o : page.items) {
+      if (view->Visible(o.type, o.bytes)) out.items.push_back(std::move(o));
+    }
+    out.more = page.more;
+    out.next_cursor = page.next_cursor;
+    if (!page.more || out.items.size() >= limit) break;
+    q.after_cursor = page.next_cursor;
+  }
+  // `more` must mean "a further page has something to show": look past the
+  // cursor (without moving it) for one visible row.
+  q.after_cursor = out.next_cursor;
+  q.limit = 16;
+  while (out.more) {
+    CORDON_ASSIGN_OR_RETURN(store::Page ahead, store_.QueryObjects(q));
+    bool any = false;
+    for (const auto& o : ahead.items) {
+      if ((any = view->Visible(o.type, o.bytes))) break;
+    }
+    if (any) break;
+    out.more = ahead.more;
+    q.after_cursor = ahead.next_cursor;
+  }
+  if (!out.more) out.next_cursor = 0;
+  return out;
+}
+
 net::Response Service::Handle(const net::Request& req) {
   if (req.body_too_large) {
     return Error(413, "Payload Too Large", "the request body exceeds max_content_length");
@@ -229,15 +275,34 @@ net::Response Service::Handle(const net::Request& req) {
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"cordon\", Bearer");
     return r;
   }
+  std::shared_ptr<const PeerView> view;
+  if (options_.peer_policy) view = options_.peer_policy->ViewFor(*user);
+  Trace trace;
+  net::Response response = Route(req, *target, *user, view.get(), trace);
+  if (view) {
+    std::string_view path = req.target.substr(0, req.target.find('?'));
+    options_.peer_policy->Record(
+        PeerAccess{user->name, req.method, trace.endpoint, path, response.status, std::move(trace.ids)});
+  }
+  return response;
+}
+
+net::Response Service::Route(const net::Request& req, const Target& target_ref, const store::User& user_ref,
+                             const PeerView* view, Trace& trace) {
+  const Target* target = &target_ref;
+  const store::User* user = &user_ref;
   if (!AcceptsTaxii(req.accept)) {
     return Error(406, "Not Acceptable",
                  "this server produces " + std::string(kTaxiiMediaType) + "; the Accept header admits none of it");
   }
+  auto may_read = [&](const std::string& cid) { return user->CanRead(cid) && (!view || view->MayRead(cid)); };
+  auto may_write = [&](const std::string& cid) { return user->CanWrite(cid) && (!view || view->MayWrite(cid)); };
   const auto& seg = target->segments;
   const std::string_view method = req.method;
 
   // GET /taxii2/ : discovery
   if (seg.size() == 1 && seg[0] == "taxii2") {
+    trace.endpoint = "discovery";
     if (method != "GET") return MethodNotAllowed("GET");
     auto roots = store_.ListApiRoots();
     if (!roots.ok()) return FromStatus(roots.status());
@@ -275,6 +340,7 @@ net::Response Service::Handle(const net::Request& req) {
 
   // GET /{root}/
   if (seg.size() == 1) {
+    trace.endpoint = "api-root";
     if (method != "GET") return MethodNotAllowed("GET");
     std::string b = "{\"title\":";
     AppendJsonString(b, root->title);
@@ -289,6 +355,7 @@ net::Response Service::Handle(const net::Request& req) {
 
   // GET /{root}/status/{id}/
   if (seg[1] == "status" && seg.size() == 3) {
+    trace.endpoint = "status";
     if (method != "GET") return MethodNotAllowed("GET");
     auto st = store_.GetStatus(seg[2]);
     if (!st.ok() || st->api_root != root->name || st->user != user->name) {
@@ -306,16 +373,18 @@ net::Response Service::Handle(const net::Request& req) {
 
   // GET /{root}/collections/
   if (seg.size() == 2) {
+    trace.endpoint = "collections";
     if (method != "GET") return MethodNotAllowed("GET");
     auto cols = store_.ListCollections(root->name);
     if (!cols.ok()) return FromStatus(cols.status());
     std::string b = "{";
     bool first = true;
     for (const auto& c : *cols) {
-      if (!user->CanRead(c.id) && !user->CanWrite(c.id)) continue;  // invisible
+      bool r = may_read(c.id), w = may_write(c.id);
+      if (!r && !w) continue;  // invisible
       b += first ? "\"collections\":[" : ",";
       first = false;
-      b += CollectionJson(c, *user);
+      b += CollectionJson(c, r, w);
     }
     b += first ? "}" : "]}";
     return Json(200, std::move(b));
@@ -323,12 +392,13 @@ net::Response Service::Handle(const net::Request& req) {
 
   const std::string& cid = seg[2];
   auto col = store_.GetCollection(root->name, cid);
-  bool visible = col.ok() && (user->CanRead(cid) || user->CanWrite(cid));
+  trace.endpoint = "collection";
+  bool visible = col.ok() && (may_read(cid) || may_write(cid));
   if (!visible) {
     if (!col.ok() && !absl::IsNotFound(col.status())) return FromStatus(col.status());
     return Error(404, "Not Found", "no collection '" + cid + "' in API root '" + root->name + "'");
   }
-  const bool can_read = user->CanRead(cid);
+  const bool can_read = may_read(cid);
   auto need_read = [&]() {
     return Error(403, "Forbidden", "no read access to collection '" + cid + "'");
   };
@@ -336,19 +406,21 @@ net::Response Service::Handle(const net::Request& req) {
   // GET /{root}/collections/{id}/
   if (seg.size() == 3) {
     if (method != "GET") return MethodNotAllowed("GET");
-    return Json(200, CollectionJson(*col, *user));
+    return Json(200, CollectionJson(*col, can_read, may_write(cid)));
   }
 
   const std::string& leaf = seg[3];
   // GET /{root}/collections/{id}/manifest/
   if (leaf == "manifest" && seg.size() == 4) {
+    trace.endpoint = "manifest";
     if (method != "GET") return MethodNotAllowed("GET");
     if (!can_read) return need_read();
     auto f = ParseFilters(target->query, {});
     if (!f.ok()) return FromStatus(f.status());
-    auto page = store_.QueryObjects(
-        QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/false));
+    auto page = Query(
+        QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/false), view);
     if (!page.ok()) return FromStatus(page.status());
+    if (view) AddIds(*page, trace.ids);
     std::string body = PageJson(*page, "objects", page->items.size() * 160,
                                 [](std::string& b, const store::StoredObject& o) {
                                   b += "{\"id\":";
@@ -370,17 +442,19 @@ net::Response Service::Handle(const net::Request& req) {
 
   // /{root}/collections/{id}/objects/
   if (seg.size() == 4) {
+    trace.endpoint = "objects";
     if (method == "GET") {
       if (!can_read) return need_read();
       auto f = ParseFilters(target->query, {});
       if (!f.ok()) return FromStatus(f.status());
-      auto page = store_.QueryObjects(
-          QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true));
+      auto page = Query(
+          QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true), view);
       if (!page.ok()) return FromStatus(page.status());
-      return EnvelopeResponse(*page);
+      if (view) AddIds(*page, trace.ids);
+      return EnvelopeResponse(*page, view);
     }
     if (method == "POST") {
-      if (!user->CanWrite(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");
+      if (!may_write(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");
       if (!IsTaxiiContentType(req.content_type)) {
         return Error(415, "Unsupported Media Type",
                      "Content-Type must be " + std::string(kTaxiiMediaType) + ", got '" +
@@ -393,7 +467,8 @@ net::Response Service::Handle(const net::Request& req) {
       }
       store::StatusResource st;
       st.request_timestamp = Now();
-      auto report = ingest::IngestDocument(store_, cid, req.body);
+      auto report = ingest::IngestDocument(store_, cid, req.body,
+                                           options_.peer_policy ? options_.peer_policy->IngestCheck() : nullptr);
       if (!report.ok()) return FromStatus(report.status());
       st.id = NewUuid4();
       st.api_root = root->name;
@@ -404,6 +479,7 @@ net::Response Service::Handle(const net::Request& req) {
           st.failures.push_back({o.id, o.version, o.reason});
         } else {
           st.successes.push_back({o.id, o.version, ""});
+          if (view) trace.ids.push_back(o.id);
         }
       }
       auto put = store_.PutStatus(st);
@@ -416,6 +492,7 @@ net::Response Service::Handle(const net::Request& req) {
   const std::string& oid = seg[4];
   // GET /{root}/collections/{id}/objects/{object-id}/versions/
   if (seg.size() == 6) {
+    trace.endpoint = "versions";
     if (seg[5] != "versions") return Error(404, "Not Found", "no such endpoint under object '" + oid + "'");
     if (method != "GET") return MethodNotAllowed("GET");
     if (!can_read) return need_read();
@@ -426,8 +503,9 @@ net::Response Service::Handle(const net::Request& req) {
     all_versions.version.all = true;
     store::ObjectQuery q =
         QueryFor(cid, all_versions, options_.max_page_size, options_.max_page_size, /*with_bytes=*/false);
-    auto page = store_.QueryObjects(q);
+    auto page = Query(q, view);
     if (!page.ok()) return FromStatus(page.status());
+    if (view) AddIds(*page, trace.ids);
     if (page->items.empty() && f->next == 0 && !f->added_after) {
       return Error(404, "Not Found", "no object '" + oid + "' in collection '" + cid + "'");
     }
@@ -444,22 +522,31 @@ net::Response Service::Handle(const net::Request& req) {
   }
 
   // /{root}/collections/{id}/objects/{object-id}/
+  trace.endpoint = "object";
   if (method == "GET") {
     if (!can_read) return need_read();
     auto f = ParseFilters(target->query, {.id = false, .type = false});
     if (!f.ok()) return FromStatus(f.status());
     Filters one = *f;
     one.ids = {oid};
-    auto page = store_.QueryObjects(
-        QueryFor(cid, one, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true));
+    auto page = Query(
+        QueryFor(cid, one, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true), view);
     if (!page.ok()) return FromStatus(page.status());
+    // An object the agreement hides answers exactly as one that does not exist.
     if (page->items.empty() && f->next == 0) {
       return Error(404, "Not Found", "no object '" + oid + "' in collection '" + cid + "' matches");
     }
-    return EnvelopeResponse(*page);
+    if (view) AddIds(*page, trace.ids);
+    return EnvelopeResponse(*page, view);
   }
   if (method == "DELETE") {
-    if (!user->CanWrite(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");
+    if (view) {
+      // Deleting could reveal (by 200 vs 404) objects the agreement hides,
+      // and a partner has no business removing our data: never allowed.
+      trace.ids.push_back(oid);
+      return Error(403, "Forbidden", "partner nodes cannot delete objects");
+    }
+    if (!may_write(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");
     if (!can_read) return need_read();
     auto f = ParseFilters(target->query, {.id = false, .type = false});
     if (!f.ok()) return FromStatus(f.status());

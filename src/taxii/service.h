@@ -18,6 +18,7 @@
 #include "net/http_server.h"
 #include "store/store.h"
 #include "taxii/auth.h"
+#include "taxii/peer_policy.h"
 
 namespace cordon::taxii {
 
@@ -28,7 +29,11 @@ struct ServiceOptions {
   std::string default_api_root;  // "" => the first API root, if any
   int default_page_size = 100;
   int max_page_size = 1000;
+  // Sharing agreements of partner users (federation); nullptr = none.
+  std::shared_ptr<PeerPolicy> peer_policy;
 };
+
+struct Target;
 
 class Service {
  public:
@@ -38,6 +43,13 @@ class Service {
   uint64_t MaxContentLength();
 
  private:
+  struct Trace;  // what a partner's request touched, for PeerPolicy::Record
+  net::Response Route(const net::Request& req, const Target& target, const store::User& user, const PeerView* view,
+                      Trace& trace);
+  // QueryObjects, keeping only what `view` lets through (all if null) while
+  // still returning up to query.limit objects with a correct cursor.
+  Result<store::Page> Query(store::ObjectQuery query, const PeerView* view);
+
   store::Store& store_;
   ServiceOptions options_;
   Authenticator auth_;

@@ -1,0 +1,199 @@
+#include "federation/agreement.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "base/json_writer.h"
+#include "base/strings.h"
+#include "federation/signature.h"
+
+namespace cordon::federation {
+namespace {
+
+namespace dom = simdjson::dom;
+
+// One parser per thread; the bytes need simdjson's padding, hence the copy.
+Result<dom::element> ParseObject(std::string_view json) {
+  thread_local std::unique_ptr<dom::parser> parser;
+  thread_local std::string buffer;
+  if (!parser) parser = std::make_unique<dom::parser>();
+  buffer.assign(json.data(), json.size());
+  buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  dom::element e;
+  if (parser->parse(buffer.data(), json.size(), false).get(e) || !e.is_object()) {
+    return absl::InvalidArgumentError("not a JSON object");
+  }
+  return e;
+}
+
+Tlp MaxTlp(dom::element object) {
+  Tlp max = Tlp::kNone;
+  dom::array refs;
+  if (object["object_marking_refs"].get(refs)) return max;
+  for (auto ref : refs) {
+    std::string_view id;
+    if (ref.get(id)) continue;
+    max = std::max(max, stix::TlpOfMarking(id));
+  }
+  return max;
+}
+
+bool HasAll(const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), "*") != v.end(); }
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+Tlp ObjectTlp(std::string_view object_json) {
+  auto e = ParseObject(object_json);
+  return e.ok() ? MaxTlp(*e) : Tlp::kNone;
+}
+
+Agreement::Agreement(Peer peer)
+    : peer_(std::move(peer)),
+      allowed_types_(peer_.allowed_types.begin(), peer_.allowed_types.end()),
+      drop_types_(peer_.personal_data.drop_types.begin(), peer_.personal_data.drop_types.end()),
+      redact_(peer_.personal_data.redact_properties.begin(), peer_.personal_data.redact_properties.end()),
+      read_all_(HasAll(peer_.read_collections)),
+      write_all_(HasAll(peer_.write_collections)) {
+  if (peer_.personal_data.redact_free_text) {
+    for (const char* p : kFreeTextProperties) redact_.insert(p);
+  }
+}
+
+bool Agreement::MayRead(const std::string& c) const { return read_all_ || Has(peer_.read_collections, c); }
+bool Agreement::MayWrite(const std::string& c) const { return write_all_ || Has(peer_.write_collections, c); }
+
+bool Agreement::Visible(std::string_view type, std::string_view bytes) const {
+  std::string t(type);
+  if (!allowed_types_.empty() && !allowed_types_.count(t)) return false;
+  if (drop_types_.count(t)) return false;
+  auto e = ParseObject(bytes);
+  if (!e.ok()) return false;  // cannot tell its markings: not served
+  Tlp tlp = MaxTlp(*e);
+  if (tlp == Tlp::kNone) tlp = Tlp::kClear;
+  return tlp != Tlp::kRed && tlp <= peer_.tlp_ceiling;
+}
+
+void Agreement::AppendServed(std::string_view bytes, std::string& out) const {
+  if (redact_.empty()) {
+    out += bytes;
+    return;
+  }
+  auto e = ParseObject(bytes);
+  if (!e.ok()) {
+    out += bytes;  // Visible() already refused such bytes; kept for completeness
+    return;
+  }
+  dom::object obj = e->get_object().value_unsafe();
+  bool removed = false;
+  for (auto [key, value] : obj) {
+    (void)value;
+    if (redact_.count(std::string(key))) removed = true;
+  }
+  if (!removed) {
+    out += bytes;
+    return;
+  }
+  out += '{';
+  bool first = true;
+  for (auto [key, value] : obj) {
+    if (redact_.count(std::string(key))) continue;
+    std::string text;
+    if (key == "extensions" && value.is_object()) {
+      // Our signature no longer covers the redacted object: leave it out.
+      std::string ext = "{";
+      dom::object exts = value.get_object().value_unsafe();
+      for (auto [k, v] : exts) {
+        if (k == kSignatureExtension) continue;
+        if (ext.size() > 1) ext += ',';
+        AppendJsonString(ext, k);
+        ext += ':';
+        ext += simdjson::to_string(v);
+      }
+      if (ext.size() == 1) continue;
+      text = ext + "}";
+    } else {
+      text = simdjson::to_string(value);
+    }
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, key);
+    out += ':';
+    out += text;
+  }
+  out += '}';
+}
+
+Status CheckSignature(std::string_view object_json,
+                      const std::unordered_map<std::string, std::pair<std::string, std::string>>& signers) {
+  if (signers.empty()) return absl::OkStatus();
+  auto e = ParseObject(object_json);
+  if (!e.ok()) return absl::OkStatus();  // validation reports malformed objects
+  std::string_view creator;
+  if ((*e)["created_by_ref"].get(creator)) return absl::OkStatus();
+  auto it = signers.find(std::string(creator));
+  if (it == signers.end()) return absl::OkStatus();
+  Status st = Verify(object_json, it->second.second);
+  if (st.ok()) return st;
+  return absl::UnauthenticatedError("created_by_ref " + std::string(creator) + " is partner '" + it->second.first +
+                                    "', which requires signatures: " + std::string(st.message()));
+}
+
+struct FederationPolicy::State {
+  std::unordered_map<std::string, std::shared_ptr<const Agreement>> by_user;
+  std::unordered_map<std::string, std::pair<std::string, std::string>> signers;  // identity -> (peer, key)
+};
+
+FederationPolicy::FederationPolicy(std::shared_ptr<PeerStore> peers, std::shared_ptr<audit::AuditLog> audit)
+    : peers_(std::move(peers)), audit_(std::move(audit)), state_(std::make_shared<State>()) {}
+
+std::shared_ptr<const FederationPolicy::State> FederationPolicy::Current() {
+  std::lock_guard lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (state_source_ != nullptr && now - checked_ < kRefresh) return state_;
+  checked_ = now;
+  auto snapshot = peers_->Snapshot();
+  if (!snapshot.ok()) {
+    std::cerr << "cordon: federation: cannot read peers (keeping the previous agreements): "
+              << snapshot.status().message() << std::endl;
+    return state_;
+  }
+  if (snapshot->get() == state_source_) return state_;
+  auto state = std::make_shared<State>();
+  for (const Peer& p : **snapshot) {
+    state->by_user[p.name] = std::make_shared<const Agreement>(p);
+    if (p.require_signatures) state->signers[p.identity_id] = {p.name, p.public_key};
+  }
+  state_ = std::move(state);
+  state_source_ = snapshot->get();
+  return state_;
+}
+
+std::shared_ptr<const taxii::PeerView> FederationPolicy::ViewFor(const store::User& user) {
+  auto state = Current();
+  auto it = state->by_user.find(user.name);
+  if (it == state->by_user.end()) return nullptr;
+  return it->second;
+}
+
+ingest::ObjectCheck FederationPolicy::IngestCheck() {
+  auto state = Current();
+  if (state->signers.empty()) return nullptr;
+  return [state](std::string_view json, const stix::ObjectInfo&) { return CheckSignature(json, state->signers); };
+}
+
+void FederationPolicy::Record(const taxii::PeerAccess& a) {
+  if (!audit_) return;
+  std::string action = "taxii." + ToLower(a.method) + "." + std::string(a.endpoint);
+  std::string details = "{\"path\":";
+  AppendJsonString(details, a.path);
+  details += ",\"http_status\":" + std::to_string(a.http_status) + "}";
+  Status st = audit_->Append(a.user, action, a.ids, details);
+  if (!st.ok()) std::cerr << "cordon: audit: " << st.message() << std::endl;
+}
+
+}  // namespace cordon::federation

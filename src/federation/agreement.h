@@ -1,0 +1,79 @@
+// Sharing agreements applied: the federation side of taxii::PeerPolicy.
+//
+// Rules for what a partner is served (Agreement::Visible):
+//  - only types in allowed_types (if any), never types in personal_data.drop_types;
+//  - TLP: the most restrictive TLP marking in object_marking_refs must be at or
+//    below tlp_ceiling, and TLP:RED is never served whatever the ceiling.
+//    An object WITHOUT a TLP marking counts as TLP:CLEAR (STIX: no marking
+//    states no restriction; mark what must not leave). Granular markings are
+//    not considered.
+// What is served (Agreement::AppendServed): the stored bytes, or, when the
+// agreement redacts properties / free text, the object without them — and then
+// without our signature too (it would no longer verify).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "audit/audit_log.h"
+#include "federation/peers.h"
+#include "taxii/peer_policy.h"
+
+namespace cordon::federation {
+
+// The most restrictive TLP among an object's object_marking_refs (kNone if
+// none is a TLP marking, or the bytes are not a JSON object).
+Tlp ObjectTlp(std::string_view object_json);
+
+class Agreement : public taxii::PeerView {
+ public:
+  explicit Agreement(Peer peer);
+  bool MayRead(const std::string& collection) const override;
+  bool MayWrite(const std::string& collection) const override;
+  bool Visible(std::string_view type, std::string_view bytes) const override;
+  void AppendServed(std::string_view bytes, std::string& out) const override;
+  const Peer& peer() const { return peer_; }
+
+ private:
+  Peer peer_;
+  std::unordered_set<std::string> allowed_types_, drop_types_, redact_;
+  bool read_all_, write_all_;
+};
+
+// taxii::PeerPolicy over the peer store and the audit log. Agreements are
+// re-read at most every kRefresh (changes by `cordon peer add` reach a
+// running server within that time).
+class FederationPolicy : public taxii::PeerPolicy {
+ public:
+  static constexpr std::chrono::milliseconds kRefresh{500};
+  // `audit` may be null (nothing recorded).
+  FederationPolicy(std::shared_ptr<PeerStore> peers, std::shared_ptr<audit::AuditLog> audit);
+
+  std::shared_ptr<const taxii::PeerView> ViewFor(const store::User& user) override;
+  ingest::ObjectCheck IngestCheck() override;
+  void Record(const taxii::PeerAccess& access) override;
+
+ private:
+  struct State;
+  std::shared_ptr<const State> Current();
+
+  std::shared_ptr<PeerStore> peers_;
+  std::shared_ptr<audit::AuditLog> audit_;
+  std::mutex mu_;
+  std::shared_ptr<const State> state_;
+  const void* state_source_ = nullptr;  // the snapshot state_ was built from
+  std::chrono::steady_clock::time_point checked_{};
+};
+
+// The admission rule for partners requiring signatures, usable outside TAXII
+// (sync, import): an object whose created_by_ref is the identity of a peer
+// with require_signatures must verify with that peer's key.
+// `signers`: identity id -> (peer name, public key).
+Status CheckSignature(std::string_view object_json,
+                      const std::unordered_map<std::string, std::pair<std::string, std::string>>& signers);
+
+}  // namespace cordon::federation
