@@ -3,6 +3,8 @@
 #include <csignal>
 #include <iostream>
 
+#include "audit/audit_log.h"
+#include "base/json_writer.h"
 #include "cli/common.h"
 #include "decide/decide.h"
 #include "export/run.h"
@@ -16,6 +18,30 @@ Result<std::unique_ptr<decide::DecisionStore>> OpenDecisions(const std::string& 
     return absl::NotFoundError("no cordon store in '" + data + "' (run: cordon init --data " + data + ")");
   }
   return decide::DecisionStore::Open((fs::path(data) / "decisions.db").string());
+}
+
+// Records a decision event in the node's audit trail (DATA/audit.log), beside
+// the decision store's own history.
+Status AuditDecision(const std::string& data, const std::string& actor, const std::string& event,
+                     const decide::Decision& d) {
+  auto log = audit::AuditLog::Open(audit::AuditLogPath(data), {.sync_interval_ms = 0});
+  if (!log.ok()) return log.status();
+  std::string details = "{\"decision\":" + std::to_string(d.id) + ",\"action\":";
+  AppendJsonString(details, decide::ActionName(d.action));
+  details += ",\"scope\":";
+  AppendJsonString(details, decide::ScopeName(d.scope));
+  details += ",\"policy\":";
+  AppendJsonString(details, decide::FormatPolicy(d.policy));
+  details += ",\"subdomains\":";
+  details += d.subdomains ? "true" : "false";
+  details += ",\"reason\":";
+  AppendJsonString(details, event == "decision.revoke" ? d.revoke_reason : d.reason);
+  if (d.expires) {
+    details += ",\"expires\":";
+    AppendJsonString(details, FormatTimestamp(*d.expires, 0));
+  }
+  details += "}";
+  return (*log)->Append(actor, event, {d.target}, details);
 }
 
 struct DecideOptions {
@@ -71,6 +97,11 @@ int Decide(Context& c, decide::Action action, const DecideOptions& o) {
   if (!store.ok()) return c.Fail(store.status());
   auto added = (*store)->Add(d);
   if (!added.ok()) return c.Fail(added.status());
+  if (auto s = AuditDecision(o.data, added->author, "decision." + std::string(decide::ActionName(d.action)), *added);
+      !s.ok()) {
+    return c.Fail(absl::Status(s.code(), "decision " + std::to_string(added->id) +
+                                             " stored, but not in the audit trail: " + std::string(s.message())));
+  }
   c.out << "decision ";
   PrintDecision(c, *added, Now());
   return 0;
@@ -93,6 +124,10 @@ int Revoke(Context& c, const DecideOptions& o) {
   if (!store.ok()) return c.Fail(store.status());
   auto d = (*store)->Revoke(o.id, o.author, o.reason);
   if (!d.ok()) return c.Fail(d.status());
+  if (auto s = AuditDecision(o.data, o.author, "decision.revoke", *d); !s.ok()) {
+    return c.Fail(absl::Status(s.code(), "decision " + std::to_string(d->id) +
+                                             " revoked, but not in the audit trail: " + std::string(s.message())));
+  }
   c.out << "revoked ";
   PrintDecision(c, *d, Now());
   return 0;

@@ -272,6 +272,12 @@ zone "rpz.local" {{ type primary; file "{cls.rpz}"; }};
         listing = cordon("decide", "list", "--data", self.data).stdout
         self.assertNotIn(IDS["expiring"], listing)
         self.assertIn("EXPIRED", cordon("decide", "list", "--data", self.data, "--all").stdout)
+        # Every decision is in the node's audit trail too.
+        with open(os.path.join(self.data, "audit.log")) as f:
+            entries = [json.loads(line) for line in f]
+        self.assertEqual([e["action"] for e in entries].count("decision.block"), 5)
+        self.assertIn({"actor": "tests", "action": "decision.allow", "ids": [IDS["good"]]},
+                      [{k: e[k] for k in ("actor", "action", "ids")} for e in entries])
 
     def test_3_watch_brings_a_new_decision_to_the_resolver(self):
         reload = f"unbound-control -c {self.res_conf} auth_zone_reload rpz.local"
