@@ -149,7 +149,6 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
   simdjson::ondemand::parser parser;
   // Values of allowed indicators; values that must never be blocked.
   std::vector<Entry> allowed_entries;
-  std::vector<Entry> blocked;
   std::vector<std::string> allowed_ids;
 
   CORDON_ASSIGN_OR_RETURN(auto roots, store.ListApiRoots());
@@ -189,7 +188,7 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
           }
           uint32_t index = static_cast<uint32_t>(set.indicators.size());
           bool allow = d->action == decide::Action::kAllow;
-          if (!AppendValuesOf(f.pattern, f.spec_version == "2.0", index, allow ? allowed_entries : blocked).ok()) {
+          if (!AppendValuesOf(f.pattern, f.spec_version == "2.0", index, allow ? allowed_entries : set.entries).ok()) {
             if (!allow) ++set.stats.not_reducible;
             continue;
           }
@@ -209,10 +208,13 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
 
   absl::flat_hash_set<EntryKey, EntryKeyHash> excluded;
   for (const auto& e : allowed_entries) excluded.insert({e.kind, e.value});
-  absl::flat_hash_set<EntryKey, EntryKeyHash> seen;
-  seen.reserve(blocked.size());
-  set.entries.reserve(blocked.size());
-  for (auto& e : blocked) {
+  // Compact set.entries in place: drop excluded and repeated values, keep order.
+  std::vector<Entry>& entries = set.entries;
+  absl::flat_hash_set<EntryKey, EntryKeyHash> seen;  // views into entries[0, kept)
+  seen.reserve(entries.size());
+  size_t kept = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Entry& e = entries[i];
     EntryKey key{e.kind, e.value};
     if (!excluded.empty() && excluded.contains(key)) {
       ++set.stats.allowed;
@@ -223,9 +225,11 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
       continue;
     }
     if (seen.contains(key)) continue;
-    set.entries.push_back(std::move(e));  // reserved: no reallocation, views into values stay valid
-    seen.insert({set.entries.back().kind, set.entries.back().value});
+    if (kept != i) entries[kept] = std::move(e);
+    seen.insert({entries[kept].kind, entries[kept].value});
+    ++kept;
   }
+  entries.resize(kept);
   return set;
 }
 

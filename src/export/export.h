@@ -47,7 +47,7 @@ struct Entry {
   Kind kind = Kind::kDomain;
   bool ipv6 = false;  // kIp / kCidr
   std::string value;
-  std::string hash_algo;
+  const char* hash_algo = "";  // kHash: a static name
   uint32_t indicator = 0;  // index into ExportSet::indicators
 };
 std::string_view KindName(Entry::Kind k);
