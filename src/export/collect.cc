@@ -22,10 +22,13 @@ struct IndicatorFields {
   bool revoked = false;
 };
 
-Status ReadFields(simdjson::ondemand::parser& parser, std::string& bytes, IndicatorFields& f) {
-  bytes.reserve(bytes.size() + simdjson::SIMDJSON_PADDING);
+// `f` points into `buffer` (reused across calls: no allocation per object).
+Status ReadFields(simdjson::ondemand::parser& parser, std::string_view bytes, std::string& buffer,
+                  IndicatorFields& f) {
+  buffer.assign(bytes);
+  buffer.reserve(bytes.size() + simdjson::SIMDJSON_PADDING);
   simdjson::ondemand::document doc;
-  if (parser.iterate(bytes.data(), bytes.size(), bytes.capacity()).get(doc) != simdjson::SUCCESS) {
+  if (parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc) != simdjson::SUCCESS) {
     return absl::InternalError("stored indicator is not JSON");
   }
   simdjson::ondemand::object obj;
@@ -147,6 +150,7 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
   if (!resolver.AnyBlock()) return set;  // nothing can be exported: skip reading the store
 
   simdjson::ondemand::parser parser;
+  std::string buffer;
   // Values of allowed indicators; values that must never be blocked.
   std::vector<Entry> allowed_entries;
   std::vector<std::string> allowed_ids;
@@ -164,7 +168,7 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
         for (auto& obj : page->items) {
           ++set.stats.indicators;
           IndicatorFields f;
-          if (Status st = ReadFields(parser, obj.bytes, f); !st.ok()) {
+          if (Status st = ReadFields(parser, obj.bytes, buffer, f); !st.ok()) {
             return absl::InternalError("collection " + col.id + ", object " + obj.id + ": " +
                                        std::string(st.message()));
           }
