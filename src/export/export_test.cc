@@ -239,6 +239,29 @@ TEST_F(ExportTest, SerialMovesOnlyOnChangeAndNeverBackwards) {
   }
 }
 
+TEST_F(ExportTest, FailedReloadIsRetriedByTheNextExport) {
+  Import({Indicator(1, "[domain-name:value = 'evil.example']")});
+  auto decisions = decide::DecisionStore::Open((dir_.path() / "decisions.db").string());
+  ASSERT_TRUE(decisions.ok());
+  ASSERT_TRUE((*decisions)->Add(Block(decide::Scope::kIndicator, Id(1), 0)).ok());
+  std::string out = (dir_.path() / "rpz.zone").string();
+  std::string flag = (dir_.path() / "reloaded").string();
+  // Fails the first time, succeeds (and leaves a mark) the second.
+  std::string cmd = "if [ -e " + flag + ".try ]; then touch " + flag + "; else touch " + flag + ".try; exit 1; fi";
+  Exporter ex(*store_, **decisions, {.format = Format::kRpz, .output = out, .reload_command = cmd});
+  std::ostringstream ignored;
+  auto first = ex.ExportOnce(ignored);
+  EXPECT_FALSE(first.ok());
+  EXPECT_TRUE(std::filesystem::exists(out));
+  auto second = ex.ExportOnce(ignored);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->written);
+  EXPECT_TRUE(std::filesystem::exists(flag));
+  auto third = ex.ExportOnce(ignored);
+  ASSERT_TRUE(third.ok());
+  EXPECT_FALSE(third->written);  // reloaded and unchanged: nothing more to do
+}
+
 TEST(WriteFileAtomicallyTest, ReplacesAndReportsErrors) {
   testutil::TempDir dir;
   auto path = dir.path() / "f.txt";
