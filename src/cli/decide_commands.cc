@@ -2,6 +2,9 @@
 // enforcement exports that follow from them.
 #include <csignal>
 #include <iostream>
+#include <unordered_set>
+
+#include "base/strings.h"
 
 #include "audit/audit_log.h"
 #include "base/json_writer.h"
@@ -147,12 +150,30 @@ int Export(Context& c, const DecideOptions& o) {
   auto lists = feeds::WarningLists::Load(o.data);
   if (!lists.ok()) return c.Fail(lists.status());
   auto shared_lists = std::make_shared<feeds::WarningLists>(std::move(*lists));
+  // Every proper ancestor of a listed host name: blocking the subtree of one
+  // of these would block a known-good name below it.
+  auto ancestors = std::make_shared<std::unordered_set<std::string>>();
+  auto stored = feeds::ListStored(o.data);
+  if (!stored.ok()) return c.Fail(stored.status());
+  for (const auto& sl : *stored) {
+    const auto& wl = sl.list;
+    bool domains = wl.kinds & (1u << static_cast<int>(feeds::ValueKind::kDomain));
+    if (!domains || (wl.type != feeds::ListType::kHostname && wl.type != feeds::ListType::kString)) continue;
+    for (const auto& entry : wl.entries) {
+      std::string name = ToLower(Trim(entry));
+      while (!name.empty() && name.front() == '.') name.erase(0, 1);
+      for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) {
+        ancestors->insert(name.substr(dot + 1));
+      }
+    }
+  }
   exporter::RunOptions ro;
   ro.format = *format;
   ro.output = o.output;
   ro.reload_command = o.reload;
   if (!shared_lists->empty()) {
-    ro.warning = [shared_lists](exporter::Entry::Kind kind, std::string_view value) -> std::optional<std::string> {
+    ro.warning = [shared_lists, ancestors](exporter::Entry::Kind kind, std::string_view value,
+                                           bool subtree) -> std::optional<std::string> {
       feeds::ValueKind k = feeds::ValueKind::kDomain;
       switch (kind) {
         case exporter::Entry::Kind::kDomain:
@@ -163,9 +184,9 @@ int Export(Context& c, const DecideOptions& o) {
         case exporter::Entry::Kind::kEmail: k = feeds::ValueKind::kEmail; break;
         case exporter::Entry::Kind::kHash: k = feeds::ValueKind::kHash; break;
       }
-      auto hit = shared_lists->Check(k, value);
-      if (!hit) return std::nullopt;
-      return hit->list;
+      if (auto hit = shared_lists->Check(k, value)) return hit->list;
+      if (subtree && ancestors->contains(std::string(value))) return std::string("a listed name below it");
+      return std::nullopt;
     };
   }
   exporter::Exporter ex(**st, **decisions, ro);

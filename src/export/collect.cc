@@ -224,7 +224,9 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
       ++set.stats.allowed;
       continue;
     }
-    if (warning && warning(e.kind, e.value)) {
+    bool subtree = e.kind == Entry::Kind::kDomainSuffix ||
+                   (e.kind == Entry::Kind::kDomain && set.indicators[e.indicator].decision->subdomains);
+    if (warning && warning(e.kind, e.value, subtree)) {
       ++set.stats.warning_listed;
       continue;
     }

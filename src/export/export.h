@@ -53,7 +53,11 @@ struct Entry {
 std::string_view KindName(Entry::Kind k);
 
 // A warning-list check: the name of the list `value` is on, or nullopt.
-using WarningCheck = std::function<std::optional<std::string>(Entry::Kind kind, std::string_view value)>;
+// `subtree`: the export would block every name below the domain `value` too
+// (a domain suffix, or a decision with --subdomains), so a listed name below
+// it is a hit as well.
+using WarningCheck =
+    std::function<std::optional<std::string>(Entry::Kind kind, std::string_view value, bool subtree)>;
 
 struct ExportedIndicator {
   std::string id;

@@ -90,7 +90,7 @@ TEST_F(ExportTest, CollectAppliesTheResolutionRuleAndExclusions) {
   auto expiring = Block(decide::Scope::kCollection, kCol, 4);
   expiring.expires = Timestamp{Now().ns + 3'600'000'000'000LL};
   ds.push_back(expiring);
-  WarningCheck warning = [](Entry::Kind, std::string_view v) -> std::optional<std::string> {
+  WarningCheck warning = [](Entry::Kind, std::string_view v, bool) -> std::optional<std::string> {
     if (v == "known-good.example") return "top sites";
     return std::nullopt;
   };
