@@ -2,7 +2,12 @@
 // enforcement exports that follow from them.
 #include <csignal>
 #include <iostream>
+#include <unordered_set>
 
+#include "base/strings.h"
+
+#include "audit/audit_log.h"
+#include "base/json_writer.h"
 #include "cli/common.h"
 #include "decide/decide.h"
 #include "export/run.h"
@@ -16,6 +21,30 @@ Result<std::unique_ptr<decide::DecisionStore>> OpenDecisions(const std::string& 
     return absl::NotFoundError("no cordon store in '" + data + "' (run: cordon init --data " + data + ")");
   }
   return decide::DecisionStore::Open((fs::path(data) / "decisions.db").string());
+}
+
+// Records a decision event in the node's audit trail (DATA/audit.log), beside
+// the decision store's own history.
+Status AuditDecision(const std::string& data, const std::string& actor, const std::string& event,
+                     const decide::Decision& d) {
+  auto log = audit::AuditLog::Open(audit::AuditLogPath(data), {.sync_interval_ms = 0});
+  if (!log.ok()) return log.status();
+  std::string details = "{\"decision\":" + std::to_string(d.id) + ",\"action\":";
+  AppendJsonString(details, decide::ActionName(d.action));
+  details += ",\"scope\":";
+  AppendJsonString(details, decide::ScopeName(d.scope));
+  details += ",\"policy\":";
+  AppendJsonString(details, decide::FormatPolicy(d.policy));
+  details += ",\"subdomains\":";
+  details += d.subdomains ? "true" : "false";
+  details += ",\"reason\":";
+  AppendJsonString(details, event == "decision.revoke" ? d.revoke_reason : d.reason);
+  if (d.expires) {
+    details += ",\"expires\":";
+    AppendJsonString(details, FormatTimestamp(*d.expires, 0));
+  }
+  details += "}";
+  return (*log)->Append(actor, event, {d.target}, details);
 }
 
 struct DecideOptions {
@@ -71,6 +100,11 @@ int Decide(Context& c, decide::Action action, const DecideOptions& o) {
   if (!store.ok()) return c.Fail(store.status());
   auto added = (*store)->Add(d);
   if (!added.ok()) return c.Fail(added.status());
+  if (auto s = AuditDecision(o.data, added->author, "decision." + std::string(decide::ActionName(d.action)), *added);
+      !s.ok()) {
+    return c.Fail(absl::Status(s.code(), "decision " + std::to_string(added->id) +
+                                             " stored, but not in the audit trail: " + std::string(s.message())));
+  }
   c.out << "decision ";
   PrintDecision(c, *added, Now());
   return 0;
@@ -93,6 +127,10 @@ int Revoke(Context& c, const DecideOptions& o) {
   if (!store.ok()) return c.Fail(store.status());
   auto d = (*store)->Revoke(o.id, o.author, o.reason);
   if (!d.ok()) return c.Fail(d.status());
+  if (auto s = AuditDecision(o.data, o.author, "decision.revoke", *d); !s.ok()) {
+    return c.Fail(absl::Status(s.code(), "decision " + std::to_string(d->id) +
+                                             " revoked, but not in the audit trail: " + std::string(s.message())));
+  }
   c.out << "revoked ";
   PrintDecision(c, *d, Now());
   return 0;
@@ -112,12 +150,30 @@ int Export(Context& c, const DecideOptions& o) {
   auto lists = feeds::WarningLists::Load(o.data);
   if (!lists.ok()) return c.Fail(lists.status());
   auto shared_lists = std::make_shared<feeds::WarningLists>(std::move(*lists));
+  // Every proper ancestor of a listed host name: blocking the subtree of one
+  // of these would block a known-good name below it.
+  auto ancestors = std::make_shared<std::unordered_set<std::string>>();
+  auto stored = feeds::ListStored(o.data);
+  if (!stored.ok()) return c.Fail(stored.status());
+  for (const auto& sl : *stored) {
+    const auto& wl = sl.list;
+    bool domains = wl.kinds & (1u << static_cast<int>(feeds::ValueKind::kDomain));
+    if (!domains || (wl.type != feeds::ListType::kHostname && wl.type != feeds::ListType::kString)) continue;
+    for (const auto& entry : wl.entries) {
+      std::string name = ToLower(Trim(entry));
+      while (!name.empty() && name.front() == '.') name.erase(0, 1);
+      for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) {
+        ancestors->insert(name.substr(dot + 1));
+      }
+    }
+  }
   exporter::RunOptions ro;
   ro.format = *format;
   ro.output = o.output;
   ro.reload_command = o.reload;
   if (!shared_lists->empty()) {
-    ro.warning = [shared_lists](exporter::Entry::Kind kind, std::string_view value) -> std::optional<std::string> {
+    ro.warning = [shared_lists, ancestors](exporter::Entry::Kind kind, std::string_view value,
+                                           bool subtree) -> std::optional<std::string> {
       feeds::ValueKind k = feeds::ValueKind::kDomain;
       switch (kind) {
         case exporter::Entry::Kind::kDomain:
@@ -128,9 +184,9 @@ int Export(Context& c, const DecideOptions& o) {
         case exporter::Entry::Kind::kEmail: k = feeds::ValueKind::kEmail; break;
         case exporter::Entry::Kind::kHash: k = feeds::ValueKind::kHash; break;
       }
-      auto hit = shared_lists->Check(k, value);
-      if (!hit) return std::nullopt;
-      return hit->list;
+      if (auto hit = shared_lists->Check(k, value)) return hit->list;
+      if (subtree && ancestors->contains(std::string(value))) return std::string("a listed name below it");
+      return std::nullopt;
     };
   }
   exporter::Exporter ex(**st, **decisions, ro);

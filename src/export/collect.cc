@@ -1,7 +1,12 @@
 // Collect(): from the store and the decisions in force to the exported values.
 #include <simdjson.h>
 
-#include <unordered_set>
+#include <absl/container/flat_hash_set.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "export/export.h"
 #include "export/values.h"
@@ -17,10 +22,13 @@ struct IndicatorFields {
   bool revoked = false;
 };
 
-Status ReadFields(simdjson::ondemand::parser& parser, std::string& bytes, IndicatorFields& f) {
-  bytes.reserve(bytes.size() + simdjson::SIMDJSON_PADDING);
+// `f` points into `buffer` (reused across calls: no allocation per object).
+Status ReadFields(simdjson::ondemand::parser& parser, std::string_view bytes, std::string& buffer,
+                  IndicatorFields& f) {
+  buffer.assign(bytes);
+  buffer.reserve(bytes.size() + simdjson::SIMDJSON_PADDING);
   simdjson::ondemand::document doc;
-  if (parser.iterate(bytes.data(), bytes.size(), bytes.capacity()).get(doc) != simdjson::SUCCESS) {
+  if (parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc) != simdjson::SUCCESS) {
     return absl::InternalError("stored indicator is not JSON");
   }
   simdjson::ondemand::object obj;
@@ -58,10 +66,78 @@ struct EntryKeyHash {
   }
 };
 
+// Reads a collection's indicators (last versions) page by page on a thread of
+// its own, a few pages ahead of the caller: reading the store (SQLite, copies)
+// and parsing patterns then share the two cores.
+class PageReader {
+ public:
+  PageReader(store::Store& store, const std::string& collection) {
+    thread_ = std::thread([this, &store, collection] { Run(store, collection); });
+  }
+  ~PageReader() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // The next page; nullopt at the end.
+  Result<std::optional<store::Page>> Next() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (queue_.empty()) {
+      if (!status_.ok()) return status_;
+      return std::optional<store::Page>();
+    }
+    store::Page page = std::move(queue_.front());
+    queue_.pop_front();
+    cv_.notify_all();
+    return std::optional<store::Page>(std::move(page));
+  }
+
+ private:
+  static constexpr size_t kAhead = 3;
+  void Run(store::Store& store, const std::string& collection) {
+    store::ObjectQuery q;
+    q.collection = collection;
+    q.types = {"indicator"};
+    q.version.last = true;
+    q.limit = kPage;
+    Status status;
+    while (true) {
+      auto page = store.QueryObjects(q);
+      std::unique_lock lock(mu_);
+      if (!page.ok()) {
+        status = page.status();
+        break;
+      }
+      bool more = page->more;
+      q.after_cursor = page->next_cursor;
+      cv_.wait(lock, [&] { return queue_.size() < kAhead || stop_; });
+      if (stop_) break;
+      queue_.push_back(std::move(*page));
+      cv_.notify_all();
+      if (!more) break;
+    }
+    std::lock_guard lock(mu_);
+    status_ = status;
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<store::Page> queue_;
+  bool done_ = false, stop_ = false;
+  Status status_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_force, const WarningCheck& warning,
-                          Timestamp now) {
+                          Timestamp now, bool keep_bytes) {
   ExportSet set;
   set.decisions = std::move(in_force);
   auto note_change = [&](Timestamp t) {
@@ -74,26 +150,25 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
   if (!resolver.AnyBlock()) return set;  // nothing can be exported: skip reading the store
 
   simdjson::ondemand::parser parser;
+  std::string buffer;
   // Values of allowed indicators; values that must never be blocked.
   std::vector<Entry> allowed_entries;
-  std::vector<Entry> blocked;
   std::vector<std::string> allowed_ids;
 
   CORDON_ASSIGN_OR_RETURN(auto roots, store.ListApiRoots());
   for (const auto& root : roots) {
     CORDON_ASSIGN_OR_RETURN(auto collections, store.ListCollections(root.name));
     for (const auto& col : collections) {
-      store::ObjectQuery q;
-      q.collection = col.id;
-      q.types = {"indicator"};
-      q.version.last = true;
-      q.limit = kPage;
+      std::string_view collection = set.names.emplace_back(col.id);
+      std::string_view last_source;  // feeds come from few sources: intern the last one seen
+      PageReader reader(store, col.id);
       while (true) {
-        CORDON_ASSIGN_OR_RETURN(auto page, store.QueryObjects(q));
-        for (auto& obj : page.items) {
+        CORDON_ASSIGN_OR_RETURN(auto page, reader.Next());
+        if (!page) break;
+        for (auto& obj : page->items) {
           ++set.stats.indicators;
           IndicatorFields f;
-          if (Status st = ReadFields(parser, obj.bytes, f); !st.ok()) {
+          if (Status st = ReadFields(parser, obj.bytes, buffer, f); !st.ok()) {
             return absl::InternalError("collection " + col.id + ", object " + obj.id + ": " +
                                        std::string(st.message()));
           }
@@ -116,46 +191,51 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
             continue;
           }
           uint32_t index = static_cast<uint32_t>(set.indicators.size());
-          auto values = ValuesOf(f.pattern, f.spec_version == "2.0", index);
-          if (!values.ok()) {
-            if (d->action == decide::Action::kBlock) ++set.stats.not_reducible;
+          bool allow = d->action == decide::Action::kAllow;
+          if (!AppendValuesOf(f.pattern, f.spec_version == "2.0", index, allow ? allowed_entries : set.entries).ok()) {
+            if (!allow) ++set.stats.not_reducible;
             continue;
           }
-          if (d->action == decide::Action::kAllow) {
-            for (auto& e : *values) allowed_entries.push_back(std::move(e));
-            continue;
-          }
+          if (allow) continue;
           ++set.stats.blocked;
+          if (f.source != last_source) {
+            last_source = f.source.empty() ? std::string_view() : std::string_view(set.names.emplace_back(f.source));
+          }
           // The resolver holds a copy of set.decisions in the same order.
           const decide::Decision* own = &set.decisions[static_cast<size_t>(d - resolver.decisions().data())];
-          set.indicators.push_back({std::string(f.id), std::string(f.source), col.id, std::move(obj.bytes), own});
-          for (auto& e : *values) blocked.push_back(std::move(e));
+          set.indicators.push_back({std::string(f.id), last_source, collection,
+                                    keep_bytes ? std::move(obj.bytes) : std::string(), own});
         }
-        if (!page.more) break;
-        q.after_cursor = page.next_cursor;
       }
     }
   }
 
-  std::unordered_set<EntryKey, EntryKeyHash> excluded;
+  absl::flat_hash_set<EntryKey, EntryKeyHash> excluded;
   for (const auto& e : allowed_entries) excluded.insert({e.kind, e.value});
-  std::unordered_set<EntryKey, EntryKeyHash> seen;
-  seen.reserve(blocked.size());
-  set.entries.reserve(blocked.size());
-  for (auto& e : blocked) {
+  // Compact set.entries in place: drop excluded and repeated values, keep order.
+  std::vector<Entry>& entries = set.entries;
+  absl::flat_hash_set<EntryKey, EntryKeyHash> seen;  // views into entries[0, kept)
+  seen.reserve(entries.size());
+  size_t kept = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Entry& e = entries[i];
     EntryKey key{e.kind, e.value};
-    if (excluded.contains(key)) {
+    if (!excluded.empty() && excluded.contains(key)) {
       ++set.stats.allowed;
       continue;
     }
-    if (warning && warning(e.kind, e.value)) {
+    bool subtree = e.kind == Entry::Kind::kDomainSuffix ||
+                   (e.kind == Entry::Kind::kDomain && set.indicators[e.indicator].decision->subdomains);
+    if (warning && warning(e.kind, e.value, subtree)) {
       ++set.stats.warning_listed;
       continue;
     }
     if (seen.contains(key)) continue;
-    set.entries.push_back(std::move(e));  // reserved: no reallocation, views into values stay valid
-    seen.insert({set.entries.back().kind, set.entries.back().value});
+    if (kept != i) entries[kept] = std::move(e);
+    seen.insert({entries[kept].kind, entries[kept].value});
+    ++kept;
   }
+  entries.resize(kept);
   return set;
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -46,19 +47,23 @@ struct Entry {
   Kind kind = Kind::kDomain;
   bool ipv6 = false;  // kIp / kCidr
   std::string value;
-  std::string hash_algo;
+  const char* hash_algo = "";  // kHash: a static name
   uint32_t indicator = 0;  // index into ExportSet::indicators
 };
 std::string_view KindName(Entry::Kind k);
 
 // A warning-list check: the name of the list `value` is on, or nullopt.
-using WarningCheck = std::function<std::optional<std::string>(Entry::Kind kind, std::string_view value)>;
+// `subtree`: the export would block every name below the domain `value` too
+// (a domain suffix, or a decision with --subdomains), so a listed name below
+// it is a hit as well.
+using WarningCheck =
+    std::function<std::optional<std::string>(Entry::Kind kind, std::string_view value, bool subtree)>;
 
 struct ExportedIndicator {
   std::string id;
-  std::string source;      // created_by_ref, may be empty
-  std::string collection;  // where it was found
-  std::string bytes;       // the stored JSON (for the STIX bundle)
+  std::string_view source;      // created_by_ref, may be empty (points into ExportSet::names)
+  std::string_view collection;  // where it was found (points into ExportSet::names)
+  std::string bytes;            // the stored JSON; kept only when Collect is asked to (STIX bundle)
   const decide::Decision* decision = nullptr;  // the effective block (points into ExportSet::decisions)
 };
 
@@ -73,6 +78,7 @@ struct ExportStats {
 
 struct ExportSet {
   std::vector<decide::Decision> decisions;  // all decisions in force
+  std::deque<std::string> names;            // source and collection ids, each once (stable addresses)
   std::vector<ExportedIndicator> indicators;
   std::vector<Entry> entries;  // store order, each (kind, value) once
   // The earliest time after `now` at which a decision or indicator expiry
@@ -81,8 +87,9 @@ struct ExportSet {
   ExportStats stats;
 };
 
+// `keep_bytes`: keep each exported indicator's JSON (only the STIX render needs it).
 Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_force, const WarningCheck& warning,
-                          Timestamp now);
+                          Timestamp now, bool keep_bytes);
 
 struct RenderOptions {
   int64_t serial = 0;           // RPZ SOA serial

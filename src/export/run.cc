@@ -36,7 +36,8 @@ Exporter::Exporter(store::Store& store, decide::DecisionStore& decisions, RunOpt
 Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
   Timestamp now = Now();
   CORDON_ASSIGN_OR_RETURN(auto in_force, decisions_.InForce(now));
-  CORDON_ASSIGN_OR_RETURN(ExportSet set, Collect(store_, std::move(in_force), options_.warning, now));
+  CORDON_ASSIGN_OR_RETURN(ExportSet set, Collect(store_, std::move(in_force), options_.warning, now,
+                                                   /*keep_bytes=*/options_.format == Format::kStix));
   RunResult result;
   result.entries = set.entries.size();
   result.stats = set.stats;
@@ -78,10 +79,13 @@ Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
     PutSerial(f.content, serial);
     CORDON_RETURN_IF_ERROR(WriteFileAtomically(out_path.string() + f.suffix, f.content));
   }
-  CORDON_RETURN_IF_ERROR(decisions_.PutSerial(key, {serial, digest}));
+  Status reload = options_.reload_command.empty() ? absl::OkStatus() : RunCommand(options_.reload_command);
+  // After a failed reload the digest is forgotten (the serial kept): the next
+  // export writes again with a higher serial and retries the reload.
+  CORDON_RETURN_IF_ERROR(decisions_.PutSerial(key, {serial, reload.ok() ? digest : std::string()}));
+  if (!reload.ok()) return reload;
   result.serial = serial;
   result.written = true;
-  if (!options_.reload_command.empty()) CORDON_RETURN_IF_ERROR(RunCommand(options_.reload_command));
   return result;
 }
 
@@ -118,6 +122,8 @@ Status Exporter::Watch(const std::atomic<bool>& stop, std::ostream& log) {
   Fingerprint last;
   bool pending = true;  // export at start
   std::optional<Timestamp> next_change;
+  constexpr int64_t kRetrySeconds = 5;  // after a failed export or reload
+  Timestamp retry_at{};
   while (!stop.load()) {
     auto fp = Poll(last);
     if (!fp.ok()) {
@@ -127,11 +133,12 @@ Status Exporter::Watch(const std::atomic<bool>& stop, std::ostream& log) {
       last = std::move(*fp);
     }
     if (next_change && Now() >= *next_change) pending = true;
-    if (pending) {
+    if (pending && Now() >= retry_at) {
       auto r = ExportOnce(log);
       if (!r.ok()) {
-        log << "cordon export: " << r.status().message() << std::endl;
+        log << "cordon export: " << r.status().message() << " (retrying in " << kRetrySeconds << " s)" << std::endl;
         next_change.reset();
+        retry_at = Timestamp{Now().ns + kRetrySeconds * 1'000'000'000LL};
       } else {
         pending = false;
         next_change = r->next_change;

@@ -40,13 +40,14 @@ class Exporter {
   // Collects, renders and, if the content differs from the last export to the
   // same output (digest kept in decisions.db), replaces the output atomically,
   // moves the serial (max(previous + 1, Unix time)) and runs the reload
-  // command. A failing reload is an error, but the new file stays in place.
+  // command. A failing reload is an error; the new file stays in place and
+  // the next export writes it again (serial + 1) and retries the reload.
   Result<RunResult> ExportOnce(std::ostream& stdout_stream);
 
   // Exports, then polls every options.poll: a new decision version, a
   // collection whose object count or newest date_added moved, or the
   // set's next_change passing trigger a new export. Logs one line per export
-  // to `log`; a failed export is logged and retried at the next change.
+  // to `log`; a failed export (or reload) is logged and retried 5 s later.
   // Returns when `stop` becomes true.
   Status Watch(const std::atomic<bool>& stop, std::ostream& log);
 

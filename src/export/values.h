@@ -9,13 +9,14 @@
 
 namespace cordon::exporter {
 
-// The values of `pattern_text` when they decide it: the pattern must be an OR
-// of equality tests (=, IN) on domain-name/ipv4-addr/ipv6-addr/url/email-addr
-// values and file hashes, ISSUBSET on addresses (CIDR), or LIKE '%.name' on
-// domain names (subtree), without qualifiers. Anything else (AND, NOT,
-// FOLLOWEDBY, other paths) would over-block if reduced to its values:
-// FailedPrecondition with the reason. Values are normalised; `indicator` is
-// set on every entry.
-Result<std::vector<Entry>> ValuesOf(std::string_view pattern_text, bool stix20, uint32_t indicator);
+// The values of `pattern_text` when they decide it (match::ExtractAtoms with
+// AtomSet::decides: one observation, no qualifiers, a test or an OR of tests):
+// exact domains, URLs, e-mail addresses and file hashes, addresses and CIDR
+// blocks, domain suffixes (LIKE '%.name'). Anything else (AND, FOLLOWEDBY,
+// regex-like LIKE/MATCHES) would over-block if reduced to its values:
+// FailedPrecondition with the reason. Atoms no enforcement point takes
+// (ports, JA3, certificates) are left out. Values are normalised, appended to
+// `out` with `indicator` set; on error `out` is left as it was.
+Status AppendValuesOf(std::string_view pattern_text, bool stix20, uint32_t indicator, std::vector<Entry>& out);
 
 }  // namespace cordon::exporter

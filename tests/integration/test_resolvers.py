@@ -19,7 +19,7 @@ from harness import CORDON, SHARED, cordon
 COL = "0c6c1c2e-7f4e-4d55-9a49-3c9b8e1f0a01"
 SRC = "identity--5c3f2c1a-0000-4000-8000-00000000beef"
 IDS = {name: f"indicator--7a000000-0000-4000-8000-{i:012d}" for i, name in enumerate(
-    ["evil", "nodata", "cname", "good", "popular", "expiring", "badip", "private", "suffix", "late"], start=1)}
+    ["evil", "nodata", "cname", "good", "popular", "expiring", "badip", "private", "suffix", "late", "corp"], start=1)}
 OTHER_SRC = "identity--5c3f2c1a-0000-4000-8000-00000000cafe"
 
 ZONE = """$ORIGIN example.test.
@@ -101,6 +101,7 @@ class Resolvers(unittest.TestCase):
             indicator("expiring", "[domain-name:value = 'expiring.example.test']",
                       created_by_ref=OTHER_SRC),
             indicator("late", "[domain-name:value = 'late.example.test']", created_by_ref=OTHER_SRC),
+            indicator("corp", "[domain-name:value = 'corp.example.test']", created_by_ref=OTHER_SRC),
             indicator("badip", "[ipv4-addr:value = '198.51.100.66']"),
             indicator("private", "[ipv4-addr:value = '10.1.2.3'] OR [ipv4-addr:value = '192.168.0.0/16']"),
             indicator("suffix", "[domain-name:value LIKE '%.suffix.example.test']"),
@@ -114,7 +115,7 @@ class Resolvers(unittest.TestCase):
         own = os.path.join(cls.dir, "popular.json")
         with open(own, "w") as f:
             json.dump({"name": "Popular test sites", "version": 1, "description": "known good", "type": "hostname",
-                       "matching_attributes": ["domain", "hostname"], "list": ["popular.example.test"]}, f)
+                       "matching_attributes": ["domain", "hostname"], "list": ["popular.example.test", "www.corp.example.test"]}, f)
         cordon("warninglist", "add", "--data", cls.data, own)
 
         def decide(*args):
@@ -124,6 +125,8 @@ class Resolvers(unittest.TestCase):
         decide("block", "--indicator", IDS["cname"], "--policy", "cname:walled.example.test")
         decide("block", "--source", SRC)  # covers good, popular, badip, private, suffix
         decide("allow", "--indicator", IDS["good"])
+        # Its subtree holds a warning-listed name: the block must not reach the zone.
+        decide("block", "--indicator", IDS["corp"], "--subdomains")
         decide("block", "--indicator", IDS["expiring"], "--for", "4s")
         cls.expiring_deadline = time.time() + 4
         cordon("export", "rpz", "--data", cls.data, "--output", cls.rpz)
@@ -228,6 +231,7 @@ zone "rpz.local" {{ type primary; file "{cls.rpz}"; }};
         self.assertNotIn("16.0.0.168.192.rpz-ip", zone)
         self.assertNotIn("popular", zone)
         self.assertNotIn("good.example", zone)
+        self.assertNotIn("corp.example", zone)
         for name, port in self.resolvers():
             with self.subTest(resolver=name):
                 self.assertEqual(dig(port, "evil.example.test"), ("NXDOMAIN", []))
@@ -272,6 +276,12 @@ zone "rpz.local" {{ type primary; file "{cls.rpz}"; }};
         listing = cordon("decide", "list", "--data", self.data).stdout
         self.assertNotIn(IDS["expiring"], listing)
         self.assertIn("EXPIRED", cordon("decide", "list", "--data", self.data, "--all").stdout)
+        # Every decision is in the node's audit trail too.
+        with open(os.path.join(self.data, "audit.log")) as f:
+            entries = [json.loads(line) for line in f]
+        self.assertEqual([e["action"] for e in entries].count("decision.block"), 6)
+        self.assertIn({"actor": "tests", "action": "decision.allow", "ids": [IDS["good"]]},
+                      [{k: e[k] for k in ("actor", "action", "ids")} for e in entries])
 
     def test_3_watch_brings_a_new_decision_to_the_resolver(self):
         reload = f"unbound-control -c {self.res_conf} auth_zone_reload rpz.local"
