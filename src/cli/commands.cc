@@ -15,6 +15,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   AddImportCommands(r);
   AddPatternCommands(r);
   AddPeerCommands(r);
+  AddSyncCommands(r);
 
   try {
     app.parse(argc, argv);
