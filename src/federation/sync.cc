@@ -156,6 +156,11 @@ struct SyncEngine::Impl {
       report.pulled_added += ingested->added;
       report.pulled_unchanged += ingested->unchanged;
       report.pulled_rejected += ingested->rejected;
+      for (const auto& o : ingested->objects) {
+        if (o.outcome == ingest::ObjectOutcome::kRejected && report.rejections.size() < 5) {
+          report.rejections.push_back(o.id + ": " + o.reason);
+        }
+      }
       CORDON_RETURN_IF_ERROR(RecordRejections(peer.name, local, *ingested));
       // Stored durably: only now may the checkpoint move past this page.
       if (!page.date_added_last.empty() && page.date_added_last != added_after) {
@@ -313,6 +318,7 @@ std::string FormatSyncReport(const SyncReport& r) {
                   std::to_string(r.pulled_unchanged) + " unchanged, " + std::to_string(r.pulled_rejected) +
                   " rejected in " + std::to_string(r.pages) + " pages; pushed " + std::to_string(r.pushed) +
                   " (" + std::to_string(r.push_failed) + " refused)";
+  for (const auto& e : r.rejections) s += "\n  rejected " + e;
   for (const auto& e : r.errors) s += "\n  error: " + e;
   return s;
 }

@@ -188,7 +188,7 @@ struct TaxiiClient::Impl {
     HttpResult out;
     out.status = res.result_int();
     out.body = std::move(res.body());
-    if (auto it = res.find("X-TAXII-Date-Added-Last"); it != res.end()) out.date_added_last = it->value();
+    if (auto it = res.find("X-TAXII-Date-Added-Last"); it != res.end()) out.date_added_last = std::string(it->value());
     if (!res.keep_alive()) Drop();
     return out;
   }
