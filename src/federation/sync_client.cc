@@ -130,10 +130,12 @@ struct TaxiiClient::Impl {
     tls->async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
     RunIo();
     if (ec) {
-      return absl::UnavailableError("TLS handshake with " + options.url + " failed: " + ec.message() +
-                                    (ec.category() == asio::error::get_ssl_category()
-                                         ? " (is ca_file the partner's certificate/CA?)"
-                                         : ""));
+      std::string msg = "TLS handshake with " + options.url + " failed: " + ec.message();
+      // A certificate that does not verify will not verify on retry either.
+      if (ec.category() == asio::error::get_ssl_category()) {
+        return absl::FailedPreconditionError(msg + " (is ca_file the partner's certificate or CA?)");
+      }
+      return absl::UnavailableError(msg);
     }
     secure = std::move(tls);
     return absl::OkStatus();

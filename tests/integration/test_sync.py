@@ -5,6 +5,7 @@ a tampered object is rejected; background sync in `cordon serve`; the CERT's aud
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -146,13 +147,28 @@ class SyncTest(unittest.TestCase):
         for i in range(0, len(objs), 2000):
             self.publish(objs[i:i + 2000])
         before = set(all_versions(self.foreign))
-        for delay in (0.15, 0.4):
-            p = subprocess.Popen([CORDON, "sync", "--data", self.foreign.data, "--once", "--page-size", "500"],
+        db = os.path.join(self.foreign.data, "federation.db")
+
+        def checkpoint():
+            with sqlite3.connect(db) as c:
+                row = c.execute("SELECT value FROM sync_checkpoint WHERE peer='cert' AND direction='pull'").fetchone()
+            return row[0] if row else ""
+
+        interrupted = 0
+        for _ in range(2):
+            start = checkpoint()
+            p = subprocess.Popen([CORDON, "sync", "--data", self.foreign.data, "--once", "--page-size", "200"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            time.sleep(delay)
+            # Killed just after a page was stored and its checkpoint committed.
+            wait_until(lambda: p.poll() is not None or checkpoint() != start, timeout=30)
             p.send_signal(signal.SIGKILL)
-            p.wait()
-        self.sync(self.foreign)
+            interrupted += p.wait() == -signal.SIGKILL
+            p.communicate()
+        self.assertGreater(interrupted, 0, "no sync was killed mid-way")
+        # The killed runs' progress was kept: the last run pulls only the rest.
+        last = self.sync(self.foreign)
+        pulled = int(last.split("pulled ")[1].split(" ")[0])
+        self.assertLess(pulled, len(objs), last)
         after = all_versions(self.foreign)
         self.assertEqual(len(after), len(set(after)), "duplicate versions stored")
         ids = {i for i, _ in after}
@@ -196,6 +212,28 @@ class SyncTest(unittest.TestCase):
             self.foreign.proc = None
         finally:
             self.foreign.kill()
+
+    def test_7_wrong_ca_or_password_fails_precisely(self):
+        pw = os.path.join(self.isp.dir, "bad.pw")
+        with open(pw, "w") as f:
+            f.write("wrong-pw\n")
+        url = f"https://localhost:{self.cert.port}/taxii2/"
+        common = ["--url", url, "--remote-user", "isp", "--pull", f"{COLLECTION}={COLLECTION}", "--password-stdin"]
+        cordon("peer", "add", "--data", self.isp.data, "badca", "--remote-password-file", pw, "--ca-file",
+               self.isp.cert, *common, stdin="x\n")
+        r = cordon("sync", "--data", self.isp.data, "--once", "--peer", "badca", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("TLS handshake", r.stdout)
+        cordon("peer", "add", "--data", self.isp.data, "badpw", "--remote-password-file", pw, "--ca-file",
+               self.cert.cert, *common, stdin="x\n")
+        r = cordon("sync", "--data", self.isp.data, "--once", "--peer", "badpw", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("HTTP 401", r.stdout)
+        for name in ("badca", "badpw"):
+            cordon("peer", "remove", "--data", self.isp.data, name)
+        r = cordon("sync", "--data", self.isp.data, "--once", "--peer", "nobody", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no peer named 'nobody'", r.stderr)
 
     def test_6_cert_audit_trail_verifies_and_detects_tampering(self):
         self.assertIn("audit log OK", cordon("audit", "verify", "--data", self.cert.data).stdout)
