@@ -117,6 +117,13 @@ class SyncTest(unittest.TestCase):
         self.assertIsNotNone(get_object(self.foreign, amber))
         self.assertIsNone(get_object(self.foreign, red))
         self.assertEqual(get_object(self.foreign, amber)["description"], "seen by analyst2@cert.example")
+        for node, hidden in ((self.isp, {amber, red}), (self.foreign, {red})):
+            listed = {i for i, _ in all_versions(node)}
+            self.assertFalse(hidden & listed)
+            c = node.client()
+            for oid in hidden:
+                self.assertEqual(c.get(f"{BASE}/objects/{oid}/versions/").status, 404)
+            c.close()
         # A second round brings nothing new (the checkpoint moved past the page).
         self.assertIn("pulled 0 new", self.sync(self.isp))
 
@@ -175,6 +182,35 @@ class SyncTest(unittest.TestCase):
         for o in objs:
             self.assertIn(o["id"], ids)
         self.assertEqual(len({i for i, _ in set(after) - before} & {o["id"] for o in objs}), len(objs))
+
+    def test_3b_source_killed_mid_sync_converges_after_restart(self):
+        objs = [indicator(20000 + n, marking=GREEN) for n in range(4000)]
+        for i in range(0, len(objs), 2000):
+            self.publish(objs[i:i + 2000])
+        db = os.path.join(self.isp.data, "federation.db")
+
+        def checkpoint():
+            with sqlite3.connect(db) as c:
+                row = c.execute("SELECT value FROM sync_checkpoint WHERE peer='cert' AND direction='pull'").fetchone()
+            return row[0] if row else ""
+
+        start = checkpoint()
+        p = subprocess.Popen([CORDON, "sync", "--data", self.isp.data, "--once", "--page-size", "100"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: p.poll() is not None or checkpoint() != start, timeout=30)
+        port = self.cert.port
+        self.cert.kill(signal.SIGKILL)  # the CERT dies mid-sync
+        out, _ = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 1, out)  # retried with back-off, then reported
+        self.assertIn("error: pull", out)
+        self.cert.start(tls=True, port=port)
+        self.sync(self.isp)
+        after = all_versions(self.isp)
+        self.assertEqual(len(after), len(set(after)), "duplicate versions stored")
+        ids = {i for i, _ in after}
+        self.assertTrue(all(o["id"] in ids for o in objs))
+        # And the CERT itself lost nothing it had acknowledged.
+        self.assertTrue({o["id"] for o in objs} <= {i for i, _ in all_versions(self.cert)})
 
     def test_4_tampered_object_is_rejected_by_the_partner(self):
         good = dict(indicator(300, marking=GREEN), created_by_ref=self.cert_id)
