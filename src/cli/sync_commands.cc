@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "cli/common.h"
@@ -21,10 +22,11 @@ struct SyncCommandOptions {
   int page_size = 1000;
 };
 
-// The node's identity id, or "" if it has none (then nothing is pushed).
-std::string OurIdentity(const std::string& data) {
+// The node's identity, if it has one (without, nothing is pushed).
+std::optional<federation::NodeIdentity> OurIdentity(const std::string& data) {
   auto id = federation::LoadIdentity(data);
-  return id.ok() ? id->id : "";
+  if (!id.ok()) return std::nullopt;
+  return std::move(*id);
 }
 
 int SyncCommand(Context& c, const SyncCommandOptions& o) {

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "federation/agreement.h"
+#include "federation/signature.h"
 #include "federation/sync_client.h"
 #include "ingest/ingest.h"
 #include "store/sqlite/db.h"
@@ -77,6 +78,7 @@ struct SyncEngine::Impl {
   std::string data_dir;
   store::Store* store;
   std::string our_identity;
+  std::optional<NodeIdentity> identity;
   SyncOptions options;
   std::unique_ptr<PeerStore> peers;
   std::unique_ptr<sqlite::Connection> db;
@@ -230,7 +232,12 @@ struct SyncEngine::Impl {
         }
         if (!concerns_partner) continue;
         if (selected++) envelope += ',';
-        envelope += item.bytes;
+        if (item.bytes.find(kSignatureExtension) == std::string::npos) {
+          CORDON_ASSIGN_OR_RETURN(std::string signed_json, Sign(item.bytes, identity->key, our_identity));
+          envelope += signed_json;
+        } else {
+          envelope += item.bytes;
+        }
       }
       envelope += "]}";
       if (selected > 0) {
@@ -254,11 +261,12 @@ SyncEngine::SyncEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SyncEngine::~SyncEngine() = default;
 
 Result<std::unique_ptr<SyncEngine>> SyncEngine::Open(const std::string& data_dir, store::Store& store,
-                                                     std::string our_identity, SyncOptions options) {
+                                                     std::optional<NodeIdentity> identity, SyncOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->data_dir = data_dir;
   impl->store = &store;
-  impl->our_identity = std::move(our_identity);
+  if (identity) impl->our_identity = identity->id;
+  impl->identity = std::move(identity);
   impl->options = options;
   CORDON_ASSIGN_OR_RETURN(impl->peers, PeerStore::Open(FederationDbPath(data_dir)));
   CORDON_ASSIGN_OR_RETURN(impl->db, sqlite::Connection::Open(FederationDbPath(data_dir)));

@@ -15,10 +15,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "federation/identity.h"
 #include "federation/peers.h"
 #include "store/store.h"
 
@@ -44,9 +46,11 @@ struct SyncReport {
 // The node-local state of sync (checkpoints, rejections) in DATA/federation.db.
 class SyncEngine {
  public:
-  // `our_identity` is the node's identity id ("" => nothing is pushed).
+  // `identity`: the node's own (nullopt => nothing is pushed). Pushed objects
+  // not yet signed are signed with its key on the way out (partners may
+  // require signatures), the local copy staying as it is.
   static Result<std::unique_ptr<SyncEngine>> Open(const std::string& data_dir, store::Store& store,
-                                                  std::string our_identity, SyncOptions options = {});
+                                                  std::optional<NodeIdentity> identity, SyncOptions options = {});
   ~SyncEngine();
 
   // Pull then push for every peer with a url (or only `only_peer`). NotFound if

@@ -103,7 +103,7 @@ class SyncTest : public ::testing::Test {
     ASSERT_TRUE((*peers)->Put(p).ok()) << (*peers)->Put(p);
     SyncOptions o;
     o.first_backoff = std::chrono::milliseconds(1);
-    auto engine = SyncEngine::Open(dir_.path().string(), *store_, "", o);
+    auto engine = SyncEngine::Open(dir_.path().string(), *store_, std::nullopt, o);
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = std::move(*engine);
   }

@@ -55,12 +55,13 @@ class SyncTest(unittest.TestCase):
     def setUpClass(cls):
         cls.cert, cls.isp, cls.foreign = Node(), Node(), Node()
         cls.cert_id, cls.cert_key = identity(cls.cert, "National CERT", "FR")
-        cls.isp_id, _ = identity(cls.isp, "ISP", "FR")
+        cls.isp_id, cls.isp_key = identity(cls.isp, "ISP", "FR")
         cls.foreign_id, _ = identity(cls.foreign, "Foreign CERT", "JP")
         cls.cert.start(tls=True)
-        # The CERT's agreements: the ISP reads GREEN without free text and may write back; the foreign
+        # The CERT's agreements: the ISP reads GREEN without free text and may write back (signed); the foreign
         # CERT reads up to AMBER.
-        cordon("peer", "add", "--data", cls.cert.data, "isp", "--identity", cls.isp_id, "--read", COLLECTION,
+        cordon("peer", "add", "--data", cls.cert.data, "isp", "--identity", cls.isp_id, "--public-key",
+               cls.isp_key, "--require-signatures", "--read", COLLECTION,
                "--write", COLLECTION, "--tlp", "GREEN", "--redact-free-text", "--password-stdin",
                stdin="isp-pw\n")
         cordon("peer", "add", "--data", cls.cert.data, "foreign", "--identity", cls.foreign_id, "--read",
@@ -146,6 +147,8 @@ class SyncTest(unittest.TestCase):
         got = get_object(self.cert, sighting["id"])
         self.assertIsNotNone(got)
         self.assertEqual(got["sighting_of_ref"], ind["id"])
+        # Signed by the ISP on the way out: the CERT requires the ISP's signature.
+        self.assertIn("extension-definition--1ade2b29-5fa9-4475-a83b-39492cfd87c0", got.get("extensions", {}))
         self.assertIsNone(get_object(self.cert, other["id"]))
         self.assertIn("pushed 0 ", self.sync(self.isp))
 
