@@ -18,6 +18,7 @@ int Run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
   AddMatchCommands(r);
   AddPeerCommands(r);
   AddDecideCommands(r);
+  AddSyncCommands(r);
 
   try {
     app.parse(argc, argv);

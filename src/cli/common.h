@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
@@ -64,5 +65,16 @@ void AddMatchCommands(Registrar& r);
 void AddPeerCommands(Registrar& r);
 // The sharing agreements of the node in `data` (DATA/federation.db, DATA/audit.log), for serve.
 Result<std::shared_ptr<taxii::PeerPolicy>> OpenPeerPolicy(const std::string& data);
+
+// sync
+void AddSyncCommands(Registrar& r);
+// A thread syncing with every peer each `interval` until destroyed (the
+// destructor stops it after its current request and joins), for serve.
+class BackgroundSync {
+ public:
+  virtual ~BackgroundSync() = default;
+};
+Result<std::unique_ptr<BackgroundSync>> StartBackgroundSync(const std::string& data, store::Store& store,
+                                                            std::chrono::milliseconds interval, std::ostream& log);
 
 }  // namespace cordon::cli

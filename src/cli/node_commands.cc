@@ -34,7 +34,7 @@ int Init(Context& c, const std::string& data, const std::string& api_root, int64
 }
 
 int Serve(Context& c, const std::string& data, const std::string& listen, bool insecure,
-          const std::string& cert, const std::string& key, int threads) {
+          const std::string& cert, const std::string& key, int threads, double sync_interval) {
   net::ServerOptions opt;
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return c.Fail(absl::InvalidArgumentError("--listen must be HOST:PORT"));
@@ -85,9 +85,17 @@ int Serve(Context& c, const std::string& data, const std::string& listen, bool i
   if (!server.ok()) return c.Fail(server.status());
   c.out << "cordon serving TAXII 2.1 on " << (insecure ? "http" : "https") << "://" << opt.host << ":"
         << (*server)->port() << "/taxii2/" << std::endl;
+  std::unique_ptr<BackgroundSync> sync;  // started after the server: partners may pull from us meanwhile
+  if (sync_interval > 0) {
+    auto bg = StartBackgroundSync(data, **st, std::chrono::milliseconds(static_cast<int64_t>(sync_interval * 1000)),
+                                  c.err);
+    if (!bg.ok()) return c.Fail(bg.status());
+    sync = std::move(*bg);
+  }
   int sig = 0;
   sigwait(&signals, &sig);
   c.out << "stopping (signal " << sig << ")" << std::endl;
+  sync.reset();
   (*server)->Stop();
   return 0;
 }
@@ -156,6 +164,7 @@ void AddNodeCommands(Registrar& r) {
     std::string listen = "127.0.0.1:6443", cert, key;
     bool insecure = false;
     int threads = 2;
+    double sync_interval = 0;
     store::Collection col;
     std::string name, read, write, label;
     bool password_stdin = false;
@@ -178,8 +187,12 @@ void AddNodeCommands(Registrar& r) {
   auto* insecure_flag = serve->add_flag("--insecure-http", o->insecure, "serve plain HTTP (no TLS)");
   insecure_flag->excludes(cert_opt)->excludes(key_opt);
   serve->add_option("--threads", o->threads, "I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  serve->add_option("--sync-interval", o->sync_interval,
+                    "seconds between background syncs with the peers (0 = no background sync)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   serve->callback([o, &c, &action] {
-    action = [o, &c] { return Serve(c, o->data, o->listen, o->insecure, o->cert, o->key, o->threads); };
+    action = [o, &c] { return Serve(c, o->data, o->listen, o->insecure, o->cert, o->key, o->threads, o->sync_interval); };
   });
 
   auto* collection = r.app.add_subcommand("collection", "manage collections");

@@ -1,0 +1,134 @@
+// sync: pull from and push to partner nodes (once, or in the background of serve).
+#include <signal.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "cli/common.h"
+#include "federation/identity.h"
+#include "federation/sync.h"
+
+namespace cordon::cli {
+namespace {
+
+struct SyncCommandOptions {
+  std::string data, peer;
+  bool once = false;
+  double interval = 10;
+  int page_size = 1000;
+};
+
+// The node's identity, if it has one (without, nothing is pushed).
+std::optional<federation::NodeIdentity> OurIdentity(const std::string& data) {
+  auto id = federation::LoadIdentity(data);
+  if (!id.ok()) return std::nullopt;
+  return std::move(*id);
+}
+
+int SyncCommand(Context& c, const SyncCommandOptions& o) {
+  auto st = OpenExisting(o.data);
+  if (!st.ok()) return c.Fail(st.status());
+  federation::SyncOptions so;
+  so.page_size = o.page_size;
+  auto engine = federation::SyncEngine::Open(o.data, **st, OurIdentity(o.data), so);
+  if (!engine.ok()) return c.Fail(engine.status());
+  if (o.once) {
+    auto reports = (*engine)->SyncOnce(o.peer);
+    if (!reports.ok()) return c.Fail(reports.status());
+    bool failed = false;
+    for (const auto& r : *reports) {
+      c.out << federation::FormatSyncReport(r) << "\n";
+      failed |= !r.errors.empty();
+    }
+    return failed ? 1 : 0;
+  }
+  // Until SIGINT/SIGTERM: the same loop serve runs in the background.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto bg = StartBackgroundSync(o.data, **st, std::chrono::milliseconds(static_cast<int64_t>(o.interval * 1000)),
+                                c.err);
+  if (!bg.ok()) return c.Fail(bg.status());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  bg->reset();
+  return 0;
+}
+
+class SyncThread : public BackgroundSync {
+ public:
+  SyncThread(std::unique_ptr<federation::SyncEngine> engine, std::chrono::milliseconds interval, std::ostream& log)
+      : engine_(std::move(engine)), interval_(interval), log_(log) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~SyncThread() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    engine_->RequestStop();
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      auto reports = engine_->SyncOnce();
+      if (!reports.ok()) {
+        log_ << "sync: " << reports.status().message() << std::endl;
+      } else {
+        for (const auto& r : *reports) {
+          if (!r.errors.empty() || r.pulled_added || r.pushed || r.pulled_rejected) {
+            log_ << "sync: " << federation::FormatSyncReport(r) << std::endl;
+          }
+        }
+      }
+      lock.lock();
+      cv_.wait_for(lock, interval_, [this] { return stop_; });
+    }
+  }
+
+  std::unique_ptr<federation::SyncEngine> engine_;
+  std::chrono::milliseconds interval_;
+  std::ostream& log_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<BackgroundSync>> StartBackgroundSync(const std::string& data, store::Store& store,
+                                                            std::chrono::milliseconds interval, std::ostream& log) {
+  CORDON_ASSIGN_OR_RETURN(auto engine, federation::SyncEngine::Open(data, store, OurIdentity(data)));
+  return std::unique_ptr<BackgroundSync>(new SyncThread(std::move(engine), interval, log));
+}
+
+void AddSyncCommands(Registrar& r) {
+  auto o = std::make_shared<SyncCommandOptions>();
+  Context& c = r.c;
+  auto& action = r.action;
+  auto* sync = r.app.add_subcommand("sync", "pull from and push to partner nodes (see `peer add --url`)");
+  AddDataOption(sync, o->data);
+  sync->add_flag("--once", o->once, "one round over the peers, then exit (status 1 if any sync failed)");
+  sync->add_option("--peer", o->peer, "only this peer");
+  sync->add_option("--page-size", o->page_size, "objects per GET from a partner")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  sync->add_option("--interval", o->interval, "seconds between rounds without --once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sync->callback([o, &c, &action] { action = [o, &c] { return SyncCommand(c, *o); }; });
+}
+
+}  // namespace cordon::cli
