@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -22,6 +23,8 @@
 #include "events/decoder.h"
 #include "events/input.h"
 #include "events/sightings.h"
+#include "federation/identity.h"
+#include "federation/signature.h"
 #include "ingest/ingest.h"
 #include "match/index.h"
 #include "match/loader.h"
@@ -104,50 +107,83 @@ Result<bool> SourcesChanged(store::Store& st, const MatchOptions& o, SourceState
 
 // --- node identity and sightings ---------------------------------------------
 
-// The node's identity: kept in DATA/node-identity.json (created on first use)
-// and stored in the sightings collection so that references resolve.
-Result<std::string> NodeIdentity(const std::string& data, store::Store& st, const std::string& collection) {
-  fs::path file = fs::path(data) / "node-identity.json";
-  std::string json;
-  if (fs::exists(file)) {
-    std::ifstream f(file);
-    json.assign(std::istreambuf_iterator<char>(f), {});
+// Turns a rendered sighting into the bytes stored (identity: unsigned).
+// Must be deterministic: the same object gives the same bytes, so that a
+// re-run can tell an unchanged sighting from a new version.
+using SightingSigner = std::function<Result<std::string>(std::string_view object_json)>;
+
+struct SightingIdentity {
+  std::string id;         // identity--..., created_by_ref and where_sighted_refs of the sightings
+  SightingSigner signer;  // empty: unsigned
+};
+
+// Who the sightings are made by, its objects stored in the sightings
+// collection so that references resolve:
+//  - a node with a federation identity (DATA/identity.json + key, `cordon
+//    identity init`): that identity; every sighting is signed with its key at
+//    creation (detached Ed25519, federation/signature.h), so it verifies
+//    wherever it goes; the extension-definition is stored beside it;
+//  - otherwise DATA/node-identity.json (created on first use), unsigned.
+// A federation identity that cannot be loaded (missing or exposed key) is an
+// error rather than a silent fallback to unsigned sightings.
+Result<SightingIdentity> SightingsIdentity(const std::string& data, store::Store& st, const std::string& collection) {
+  std::vector<std::string> objects;
+  SightingIdentity out;
+  if (fs::exists(fs::path(data) / "identity.json")) {
+    CORDON_ASSIGN_OR_RETURN(federation::NodeIdentity node, federation::LoadIdentity(data));
+    CORDON_ASSIGN_OR_RETURN(std::string definition, federation::SignedExtensionDefinition(node));
+    objects = {node.object_json, std::move(definition)};
+    out.id = node.id;
+    out.signer = [key = node.key, id = node.id](std::string_view json) { return federation::Sign(json, key, id); };
   } else {
-    char host[256] = "cordon node";
-    gethostname(host, sizeof host - 1);
-    json = events::NewNodeIdentityJson(std::string("cordon node ") + host);
-    std::ofstream f(file);
-    f << json;
-    if (!f) return absl::UnavailableError("cannot write " + file.string());
+    fs::path file = fs::path(data) / "node-identity.json";
+    std::string json;
+    if (fs::exists(file)) {
+      std::ifstream f(file);
+      json.assign(std::istreambuf_iterator<char>(f), {});
+    } else {
+      char host[256] = "cordon node";
+      gethostname(host, sizeof host - 1);
+      json = events::NewNodeIdentityJson(std::string("cordon node ") + host);
+      std::ofstream f(file);
+      f << json;
+      if (!f) return absl::UnavailableError("cannot write " + file.string());
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view id;
+    if (parser.parse(json).get(doc) != simdjson::SUCCESS || doc["id"].get(id) != simdjson::SUCCESS ||
+        !id.starts_with("identity--")) {
+      return absl::InvalidArgumentError(file.string() + ": not a STIX identity object");
+    }
+    out.id = std::string(id);
+    objects = {std::move(json)};
   }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string_view id;
-  if (parser.parse(json).get(doc) != simdjson::SUCCESS || doc["id"].get(id) != simdjson::SUCCESS ||
-      !id.starts_with("identity--")) {
-    return absl::InvalidArgumentError(file.string() + ": not a STIX identity object");
+  std::vector<std::string_view> views(objects.begin(), objects.end());
+  CORDON_ASSIGN_OR_RETURN(auto report, ingest::IngestObjects(st, collection, views, stix::DefaultVersion::kInfer));
+  for (const auto& r : report.objects) {
+    if (r.outcome == ingest::ObjectOutcome::kRejected) {
+      return absl::InvalidArgumentError("storing the node identity " + r.id + ": " + r.reason);
+    }
   }
-  std::string identity(id);
-  CORDON_ASSIGN_OR_RETURN(auto report, ingest::IngestObjects(st, collection, {json}, stix::DefaultVersion::kInfer));
-  if (report.rejected > 0) {
-    return absl::InvalidArgumentError(file.string() + ": " + report.objects[0].reason);
-  }
-  return identity;
+  return out;
 }
 
 class SightingWriter {
  public:
-  SightingWriter(store::Store& st, std::string collection, events::SightingAggregator& agg)
-      : st_(st), collection_(std::move(collection)), agg_(agg) {}
+  SightingWriter(store::Store& st, std::string collection, events::SightingAggregator& agg, SightingSigner signer)
+      : st_(st), collection_(std::move(collection)), agg_(agg), signer_(std::move(signer)) {}
 
-  // Writes every sighting changed since the last flush as a new version.
+  // Writes every sighting changed since the last flush as a new version,
+  // except those whose stored latest version already says the same (same
+  // counts and times: a re-run over the same logs writes nothing).
   Result<size_t> Flush() {
     auto changed = agg_.TakeChanged();
     if (changed.empty()) return 0;
-    // `created` of sightings this process has not written yet: from the store
-    // (a re-run versions the same objects).
+    // The latest stored version of sightings this process has not written
+    // yet (a re-run versions the same objects, keeping `created`).
     std::vector<std::string> unknown;
-    for (const auto& s : changed) if (!created_.contains(s.id)) unknown.push_back(s.id);
+    for (const auto& s : changed) if (!stored_.contains(s.id)) unknown.push_back(s.id);
     simdjson::dom::parser parser;
     for (size_t i = 0; i < unknown.size(); i += 200) {
       store::ObjectQuery q;
@@ -155,25 +191,36 @@ class SightingWriter {
       q.ids.assign(unknown.begin() + i, unknown.begin() + std::min(unknown.size(), i + 200));
       q.limit = 1000;
       CORDON_ASSIGN_OR_RETURN(store::Page page, st_.QueryObjects(q));
-      for (const auto& o : page.items) {
+      for (auto& o : page.items) {
         simdjson::dom::element doc;
         std::string_view created;
         if (parser.parse(o.bytes).get(doc) != simdjson::SUCCESS || doc["created"].get(created) != simdjson::SUCCESS) continue;
         auto t = ParseTimestamp(created);
-        if (t.ok()) created_[o.id] = *t;
+        if (!t.ok()) continue;
         if (last_modified_ < o.version) last_modified_ = o.version;
+        stored_[o.id] = Stored{*t, o.version, std::move(o.bytes)};
       }
     }
     Timestamp now = Now();
     now.ns -= now.ns % 1'000'000;  // rendered with millisecond precision
     if (now <= last_modified_) now.ns = last_modified_.ns + 1'000'000;
-    last_modified_ = now;
     std::vector<std::string> objects;
+    std::vector<const events::SightingAggregator::Sighting*> sightings;
     objects.reserve(changed.size());
     for (const auto& s : changed) {
-      auto [it, fresh] = created_.try_emplace(s.id, now);
-      objects.push_back(agg_.Render(s, it->second, now));
+      auto it = stored_.find(s.id);
+      if (it != stored_.end()) {
+        // Rendered as the stored version would be: identical bytes => nothing new.
+        CORDON_ASSIGN_OR_RETURN(std::string same, Finish(agg_.Render(s, it->second.created, it->second.modified)));
+        if (same == it->second.bytes) continue;
+      }
+      Timestamp created = it != stored_.end() ? it->second.created : now;
+      CORDON_ASSIGN_OR_RETURN(std::string object, Finish(agg_.Render(s, created, now)));
+      objects.push_back(std::move(object));
+      sightings.push_back(&s);
     }
+    if (objects.empty()) return 0;
+    last_modified_ = now;
     std::vector<std::string_view> views(objects.begin(), objects.end());
     CORDON_ASSIGN_OR_RETURN(auto report, ingest::IngestObjects(st_, collection_, views, stix::DefaultVersion::kInfer));
     if (report.rejected > 0) {
@@ -183,16 +230,31 @@ class SightingWriter {
         }
       }
     }
+    for (size_t i = 0; i < objects.size(); ++i) {
+      auto [it, fresh] = stored_.try_emplace(sightings[i]->id, Stored{now, now, {}});
+      it->second.modified = now;
+      it->second.bytes = std::move(objects[i]);
+    }
     written_ += static_cast<size_t>(report.added);
     return static_cast<size_t>(report.added);
   }
   size_t written() const { return written_; }
 
  private:
+  struct Stored {
+    Timestamp created, modified;
+    std::string bytes;  // of the latest version
+  };
+  Result<std::string> Finish(std::string object) {
+    if (!signer_) return object;
+    return signer_(object);
+  }
+
   store::Store& st_;
   std::string collection_;
   events::SightingAggregator& agg_;
-  std::map<std::string, Timestamp, std::less<>> created_;
+  SightingSigner signer_;
+  std::map<std::string, Stored, std::less<>> stored_;
   Timestamp last_modified_;
   size_t written_ = 0;
 };
@@ -267,10 +329,10 @@ int Match(Context& c, const MatchOptions& o) {
   std::unique_ptr<events::SightingAggregator> agg;
   std::unique_ptr<SightingWriter> writer;
   if (!o.sightings_to.empty()) {
-    auto identity = NodeIdentity(o.data, store, o.sightings_to);
+    auto identity = SightingsIdentity(o.data, store, o.sightings_to);
     if (!identity.ok()) return c.Fail(identity.status());
-    agg = std::make_unique<events::SightingAggregator>(o.window_seconds, *identity);
-    writer = std::make_unique<SightingWriter>(store, o.sightings_to, *agg);
+    agg = std::make_unique<events::SightingAggregator>(o.window_seconds, identity->id);
+    writer = std::make_unique<SightingWriter>(store, o.sightings_to, *agg, std::move(identity->signer));
   }
   Sink sink(alerts, agg.get());
   match::Matcher matcher(holder);
@@ -370,7 +432,8 @@ void AddMatchCommands(Registrar& r) {
   cmd->add_option("--indicators", o->indicators_file, "STIX bundle (or JSON list) of indicators ('-' = stdin)");
   cmd->add_option("--format", o->format, "log format: zeek (TSV or JSON), eve, lines")->required();
   cmd->add_flag("--follow", o->follow, "keep reading growing files (survives rotation); stop with SIGINT/SIGTERM");
-  cmd->add_option("--sightings-to", o->sightings_to, "collection to write STIX sightings into");
+  cmd->add_option("--sightings-to", o->sightings_to,
+                  "collection to write STIX sightings into (signed with the node's key if it has an identity)");
   cmd->add_option("--alerts", o->alerts, "append alerts as JSON lines to FILE ('-' = stdout)");
   cmd->add_option("--window", o->window_seconds, "sighting aggregation window in seconds")->capture_default_str();
   cmd->add_option("--reload-seconds", o->reload_seconds,

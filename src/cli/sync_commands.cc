@@ -17,10 +17,20 @@ namespace {
 
 struct SyncCommandOptions {
   std::string data, peer;
-  bool once = false;
+  bool once = false, rejections = false;
   double interval = 10;
-  int page_size = 1000;
+  int page_size = 1000, limit = 20;
 };
+
+// The last objects partners sent that sync refused (table sync_rejected).
+int ShowRejections(Context& c, const SyncCommandOptions& o) {
+  if (!fs::exists(DbPath(o.data))) return c.Fail(OpenExisting(o.data).status());
+  auto rows = federation::ListRejections(o.data, o.peer, o.limit);
+  if (!rows.ok()) return c.Fail(rows.status());
+  for (const auto& r : *rows) c.out << federation::FormatRejection(r) << "\n";
+  if (rows->empty()) c.err << "no rejected objects" << (o.peer.empty() ? "" : " from " + o.peer) << "\n";
+  return 0;
+}
 
 // The node's identity, if it has one (without, nothing is pushed).
 std::optional<federation::NodeIdentity> OurIdentity(const std::string& data) {
@@ -30,6 +40,7 @@ std::optional<federation::NodeIdentity> OurIdentity(const std::string& data) {
 }
 
 int SyncCommand(Context& c, const SyncCommandOptions& o) {
+  if (o.rejections) return ShowRejections(c, o);
   auto st = OpenExisting(o.data);
   if (!st.ok()) return c.Fail(st.status());
   federation::SyncOptions so;
@@ -120,8 +131,13 @@ void AddSyncCommands(Registrar& r) {
   auto& action = r.action;
   auto* sync = r.app.add_subcommand("sync", "pull from and push to partner nodes (see `peer add --url`)");
   AddDataOption(sync, o->data);
-  sync->add_flag("--once", o->once, "one round over the peers, then exit (status 1 if any sync failed)");
+  auto* once = sync->add_flag("--once", o->once, "one round over the peers, then exit (status 1 if any sync failed)");
   sync->add_option("--peer", o->peer, "only this peer");
+  sync->add_flag("--rejections", o->rejections,
+                 "print the last objects partners sent that were refused (AT PEER COLLECTION ID VERSION: REASON), "
+                 "newest first, and exit")
+      ->excludes(once);
+  sync->add_option("--limit", o->limit, "with --rejections: how many")->capture_default_str()->check(CLI::Range(1, 1000000));
   sync->add_option("--page-size", o->page_size, "objects per GET from a partner")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

@@ -5,8 +5,10 @@
 // `sighting_of_ref` and `where_sighted_refs` = the node's identity. Its id is
 // name-based (uuid v5 of indicator, window start and identity), so that
 // running again over the same logs produces the same ids with the same counts:
-// a new version (new `modified`) of the same sighting, never a second one
-// counted on top. Counts are those of this process's run over its inputs.
+// never a second sighting counted on top. (`cordon match` stores a new version
+// only when counts or times differ from the stored one; signing, if any, is
+// its caller's: events does not depend on federation.) Counts are those of
+// this process's run over its inputs.
 #pragma once
 
 #include <cstdint>

@@ -331,4 +331,29 @@ std::string FormatSyncReport(const SyncReport& r) {
   return s;
 }
 
+Result<std::vector<SyncRejection>> ListRejections(const std::string& data_dir, const std::string& peer, int limit) {
+  CORDON_ASSIGN_OR_RETURN(auto db, sqlite::Connection::Open(FederationDbPath(data_dir)));
+  CORDON_RETURN_IF_ERROR(db->Exec(kSchema));
+  // rowid order is insertion order (the table is append-only).
+  CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                          db->Prepare("SELECT at, peer, collection, object_id, version, reason FROM sync_rejected"
+                                      " WHERE ?1 = '' OR peer = ?1 ORDER BY rowid DESC LIMIT ?2"));
+  sqlite::BindText(s, 1, peer);
+  sqlite3_bind_int64(s, 2, limit);
+  std::vector<SyncRejection> out;
+  while (true) {
+    CORDON_ASSIGN_OR_RETURN(bool row, sqlite::Step(*db, s, "reading sync rejections"));
+    if (!row) break;
+    out.push_back({sqlite::ColumnText(s, 0), sqlite::ColumnText(s, 1), sqlite::ColumnText(s, 2),
+                   sqlite::ColumnText(s, 3), sqlite::ColumnText(s, 4), sqlite::ColumnText(s, 5)});
+  }
+  sqlite3_reset(s);
+  return out;
+}
+
+std::string FormatRejection(const SyncRejection& r) {
+  return r.at + " " + r.peer + " " + r.collection + " " + r.object_id + " " + (r.version.empty() ? "-" : r.version) +
+         ": " + r.reason;
+}
+
 }  // namespace cordon::federation

@@ -72,4 +72,16 @@ class SyncEngine {
 
 std::string FormatSyncReport(const SyncReport& r);
 
+// One object a partner sent that was not stored (table sync_rejected).
+struct SyncRejection {
+  std::string at;  // RFC 3339, when the sync refused it
+  std::string peer, collection, object_id, version, reason;
+};
+
+// The last `limit` rejections recorded by sync in DATA/federation.db, newest
+// first; only those of `peer` if not empty. Empty if nothing was ever rejected.
+Result<std::vector<SyncRejection>> ListRejections(const std::string& data_dir, const std::string& peer = "",
+                                                  int limit = 20);
+std::string FormatRejection(const SyncRejection& r);
+
 }  // namespace cordon::federation

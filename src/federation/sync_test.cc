@@ -144,6 +144,24 @@ TEST_F(SyncTest, SecondRoundStartsFromTheCheckpointAndStoresNothingTwice) {
   EXPECT_NE(partner_.targets().back().find("added_after=2026-03-01T00:00:03"), std::string::npos);
 }
 
+TEST_F(SyncTest, RejectionsAreListedPerPeer) {
+  EXPECT_TRUE(ListRejections(dir_.path().string())->empty());
+  ASSERT_TRUE(engine_->SyncOnce().ok());
+  auto rows = ListRejections(dir_.path().string());
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  const SyncRejection& r = rows->front();
+  EXPECT_EQ(r.peer, "partner");
+  EXPECT_EQ(r.collection, kLocal);
+  EXPECT_EQ(r.object_id, "bad");
+  EXPECT_FALSE(r.reason.empty());
+  EXPECT_TRUE(ParseTimestamp(r.at).ok()) << r.at;
+  EXPECT_NE(FormatRejection(r).find(" partner " + std::string(kLocal) + " bad "), std::string::npos)
+      << FormatRejection(r);
+  EXPECT_TRUE(ListRejections(dir_.path().string(), "other")->empty());
+  EXPECT_EQ(ListRejections(dir_.path().string(), "partner")->size(), 1u);
+}
+
 TEST_F(SyncTest, UnknownPeerIsNotFound) {
   EXPECT_TRUE(absl::IsNotFound(engine_->SyncOnce("nobody").status()));
 }

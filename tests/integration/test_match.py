@@ -1,5 +1,5 @@
 """`cordon match` end to end on the real shared logs: alerts, sightings read back
-over TAXII, re-runs that version (never double-count) sightings, and --follow with
+over TAXII, re-runs that neither double-count sightings nor version them when nothing changed, and --follow with
 an indicator added while the stream runs (hot swap: no line lost or counted twice)."""
 import json
 import os
@@ -139,16 +139,27 @@ class MatchTest(unittest.TestCase):
             self.assertEqual({k: v for k, v in per_indicator.items()}, {k: v for k, v in want.items() if v})
             first = {s["id"]: s for s in sightings}
 
-            # Same logs again: the same sightings, new versions, same counts.
+            # Same logs again: the same sightings with the same counts, so no new version at all.
             time.sleep(0.01)
-            self.run_match(os.path.join(self.tmp, "alerts2.jsonl"))
+            for p in self.run_match(os.path.join(self.tmp, "alerts2.jsonl")):
+                self.assertIn(" 0 sighting versions written", p.stderr)
             again, identities = self.sightings_over_taxii()
             self.assertEqual(len(identities), 1)
-            self.assertEqual(sorted(s["id"] for s in again), sorted(first))
-            for s in again:
-                self.assertEqual(s["count"], first[s["id"]]["count"])
-                self.assertEqual(s["created"], first[s["id"]]["created"])
-                self.assertGreater(s["modified"], first[s["id"]]["modified"])
+            self.assertEqual({s["id"]: s for s in again}, first)
+
+            # A count that changed (a log cut short): a new version, same id and created, later modified.
+            dns = os.path.join(self.tmp, "dns-head.log")
+            with open(os.path.join(SLIPS, "dns.log")) as f, open(dns, "w") as out:
+                lines = [l for l in f if "wpad.felk.cvut.cz" in l]
+                out.writelines(lines[:1])
+            p = cordon("match", "--data", self.node.data, "--collection", INTEL, "--format", "zeek",
+                       "--sightings-to", SIGHTINGS, dns)
+            self.assertIn(" 1 sighting versions written", p.stderr)
+            changed = [s for s in self.sightings_over_taxii()[0] if s != first[s["id"]]]
+            self.assertEqual(len(changed), 1)
+            s = changed[0]
+            self.assertEqual((s["count"], s["created"]), (1, first[s["id"]]["created"]))
+            self.assertGreater(s["modified"], first[s["id"]]["modified"])
         finally:
             self.node.kill()
 

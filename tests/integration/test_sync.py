@@ -1,6 +1,7 @@
 """Three real nodes on loopback syncing over HTTPS (issue 5): a national CERT publishes, an ISP
 (TLP:GREEN, free text redacted) and a foreign CERT (TLP:AMBER, signatures required) pull; the ISP's
-sighting of a CERT indicator is pushed back; kill -9 during a sync converges without duplicates;
+matcher (`cordon match` over a small Zeek log) sights a CERT indicator, signs the sighting and it is
+pushed back; kill -9 during a sync converges without duplicates;
 a tampered object is rejected; background sync in `cordon serve`; the CERT's audit trail verifies."""
 import json
 import os
@@ -16,6 +17,7 @@ from harness import CORDON, COLLECTION, Node, cordon, indicator, wait_until
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+SIGNATURE_EXTENSION = "extension-definition--1ade2b29-5fa9-4475-a83b-39492cfd87c0"
 BASE = f"/cordon/collections/{COLLECTION}"
 
 
@@ -128,28 +130,53 @@ class SyncTest(unittest.TestCase):
         # A second round brings nothing new (the checkpoint moved past the page).
         self.assertIn("pulled 0 new", self.sync(self.isp))
 
-    def test_2_sighting_at_the_isp_reaches_the_cert(self):
-        ind = dict(indicator(200, marking=GREEN), created_by_ref=self.cert_id)
+    def isp_sightings(self):
+        c = self.isp.client()
+        r = c.get(f"{BASE}/objects/?match[type]=sighting&limit=1000")
+        c.close()
+        return r.json().get("objects", []) if r.status == 200 else []
+
+    def test_2_isp_matcher_sighting_reaches_the_cert_signed(self):
+        ind = dict(indicator(200, marking=GREEN, pattern="[domain-name:value = 'sighted.cert.example']"),
+                   created_by_ref=self.cert_id)
         self.publish([ind])
         self.sync(self.isp)
-        sighting = {"type": "sighting", "spec_version": "2.1",
-                    "id": "sighting--6a1f5bd4-29c6-4a0e-9c0a-000000000200", "created_by_ref": self.isp_id,
-                    "created": "2026-02-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z",
-                    "sighting_of_ref": ind["id"], "count": 3, "object_marking_refs": [GREEN]}
-        # Someone else's sighting is not pushed.
-        other = dict(sighting, id="sighting--6a1f5bd4-29c6-4a0e-9c0a-000000000201",
-                     created_by_ref="identity--00000000-0000-4000-8000-000000000001")
+        # The ISP's own indicator: its sighting concerns no partner and stays home.
+        local = indicator(201, pattern="[domain-name:value = 'local.isp.example']")
+        # A sighting of the CERT's indicator that the ISP did not make is not pushed either.
+        other = {"type": "sighting", "spec_version": "2.1", "id": "sighting--6a1f5bd4-29c6-4a0e-9c0a-000000000201",
+                 "created_by_ref": "identity--00000000-0000-4000-8000-000000000001",
+                 "created": "2026-02-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z",
+                 "sighting_of_ref": ind["id"], "count": 3}
         c = self.isp.client()
-        self.assertEqual(c.post_objects(COLLECTION, [sighting, other]).status, 202)
+        self.assertEqual(c.post_objects(COLLECTION, [local, other]).status, 202)
         c.close()
+        log = os.path.join(self.isp.dir, "dns.log")
+        with open(log, "w") as f:  # Zeek JSON: event times of their own, so a re-run is the same run
+            for ts, query in ((1769940000.25, "sighted.cert.example"), (1769940060.5, "sighted.cert.example"),
+                              (1769940100.0, "local.isp.example"), (1769940200.0, "benign.example")):
+                f.write(json.dumps({"ts": ts, "id.orig_h": "10.0.0.7", "id.resp_h": "10.0.0.53",
+                                    "query": query}) + "\n")
+        match = ["match", "--data", self.isp.data, "--collection", COLLECTION, "--format", "zeek",
+                 "--sightings-to", COLLECTION, log]
+        self.assertIn("3 hits, 2 sighting versions written", cordon(*match).stderr)
+        mine = [s for s in self.isp_sightings() if s["sighting_of_ref"] == ind["id"] and s["id"] != other["id"]]
+        self.assertEqual(len(mine), 1)
+        sighting = mine[0]
+        self.assertEqual((sighting["created_by_ref"], sighting["where_sighted_refs"], sighting["count"]),
+                         (self.isp_id, [self.isp_id], 2))
+        self.assertEqual((sighting["first_seen"], sighting["last_seen"]),
+                         ("2026-02-01T10:00:00.250Z", "2026-02-01T10:01:00.500Z"))
+        # Signed at creation by the ISP's key (the local copy, before any push).
+        self.assertIn(SIGNATURE_EXTENSION, sighting.get("extensions", {}))
         out = self.sync(self.isp)
-        self.assertIn("pushed 1 ", out)
-        got = get_object(self.cert, sighting["id"])
-        self.assertIsNotNone(got)
-        self.assertEqual(got["sighting_of_ref"], ind["id"])
-        # Signed by the ISP on the way out: the CERT requires the ISP's signature.
-        self.assertIn("extension-definition--1ade2b29-5fa9-4475-a83b-39492cfd87c0", got.get("extensions", {}))
+        self.assertIn("pushed 1 (0 refused)", out)
+        # Readable at the CERT, which requires the ISP's signature: the very bytes the ISP's matcher signed.
+        self.assertEqual(get_object(self.cert, sighting["id"]), sighting)
         self.assertIsNone(get_object(self.cert, other["id"]))
+        # The same logs again: nothing new to store, nothing new to push.
+        self.assertIn("0 sighting versions written", cordon(*match).stderr)
+        self.assertEqual([s for s in self.isp_sightings() if s["id"] == sighting["id"]], [sighting])
         self.assertIn("pushed 0 ", self.sync(self.isp))
 
     def test_3_kill_9_during_sync_converges_without_duplicates(self):
@@ -228,6 +255,12 @@ class SyncTest(unittest.TestCase):
         self.assertIn("1 rejected", out)
         self.assertIsNotNone(get_object(self.foreign, signed[0]["id"]))
         self.assertIsNone(get_object(self.foreign, tampered["id"]))
+        # The refusal is kept and readable: newest first, with peer, collection, version and reason.
+        r = cordon("sync", "--data", self.foreign.data, "--rejections", "--peer", "cert", "--limit", "1")
+        self.assertRegex(r.stdout, rf"^\S+Z cert {COLLECTION} {tampered['id']} {tampered['modified']}: .*signature")
+        self.assertEqual(len(r.stdout.splitlines()), 1)
+        r = cordon("sync", "--data", self.foreign.data, "--rejections", "--peer", "isp")
+        self.assertEqual((r.stdout, r.stderr), ("", "no rejected objects from isp\n"))
 
     def test_5_background_sync_in_serve(self):
         self.foreign.kill()  # restarted with a sync interval
