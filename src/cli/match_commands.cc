@@ -269,7 +269,7 @@ class Sink final : public match::HitSink {
       events::AppendAlertJson(buf_, hit.indicator_id, hit.key, event);
       alerts_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
     }
-    if (agg_) agg_->Add(hit.indicator_id, event.time);
+    if (agg_) agg_->Add(hit.indicator_id, event.time, hit.tlp);
   }
   uint64_t hits() const { return hits_; }
 

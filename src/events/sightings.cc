@@ -1,5 +1,7 @@
 #include "events/sightings.h"
 
+#include <algorithm>
+
 #include "base/json_writer.h"
 #include "base/uuid.h"
 #include "normalize/normalize.h"
@@ -56,7 +58,7 @@ std::string SightingAggregator::SightingId(std::string_view indicator_id, Timest
   return "sighting--" + NewUuid5(kSightingNamespace, name);
 }
 
-void SightingAggregator::Add(std::string_view indicator_id, Timestamp t) {
+void SightingAggregator::Add(std::string_view indicator_id, Timestamp t, stix::Tlp tlp) {
   int64_t start = t.ns >= 0 ? t.ns - t.ns % window_ns_ : t.ns - (window_ns_ + t.ns % window_ns_) % window_ns_;
   key_scratch_.assign(indicator_id);
   auto it = entries_.find(std::make_pair(key_scratch_, start));
@@ -73,6 +75,7 @@ void SightingAggregator::Add(std::string_view indicator_id, Timestamp t) {
     if (s.last_seen < t) s.last_seen = t;
   }
   ++it->second.s.count;
+  it->second.s.tlp = std::max(it->second.s.tlp, tlp);
   it->second.changed = true;
 }
 
@@ -95,7 +98,13 @@ std::string SightingAggregator::Render(const Sighting& s, Timestamp created, Tim
   AppendJsonString(out, s.indicator_id);
   out += ",\"where_sighted_refs\":[";
   AppendJsonString(out, identity_id_);
-  out += "]}";
+  out += "]";
+  if (s.tlp != stix::Tlp::kNone) {
+    out += ",\"object_marking_refs\":[";
+    AppendJsonString(out, stix::TlpMarkingId(s.tlp));
+    out += "]";
+  }
+  out += "}";
   return out;
 }
 

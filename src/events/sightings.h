@@ -20,6 +20,7 @@
 
 #include "base/time.h"
 #include "match/event.h"
+#include "stix/object.h"
 
 namespace cordon::events {
 
@@ -34,13 +35,16 @@ class SightingAggregator {
   // `window_seconds` > 0; `identity_id` is "identity--<uuid>".
   SightingAggregator(int64_t window_seconds, std::string identity_id);
 
-  void Add(std::string_view indicator_id, Timestamp event_time);
+  // `tlp`: the sighted indicator's; the sighting carries it as its marking
+  // (a sighting is shared no wider than what it sights).
+  void Add(std::string_view indicator_id, Timestamp event_time, stix::Tlp tlp = stix::Tlp::kNone);
 
   struct Sighting {
     std::string id;  // "sighting--<uuid v5>"
     std::string indicator_id;
     Timestamp window_start, first_seen, last_seen;
     uint64_t count = 0;
+    stix::Tlp tlp = stix::Tlp::kNone;  // the strictest seen for the indicator
   };
   // Sightings added to or created since the last call (all, on the first).
   std::vector<Sighting> TakeChanged();

@@ -57,6 +57,24 @@ TEST(Sightings, RendersTheStixProperties) {
             std::string::npos) << json;
 }
 
+TEST(Sightings, CarryTheStrictestTlpOfTheIndicator) {
+  SightingAggregator agg(60, "identity--11111111-2222-4333-8444-555555555555");
+  agg.Add("indicator--a", T("2024-05-01T10:00:01Z"), stix::Tlp::kGreen);
+  agg.Add("indicator--a", T("2024-05-01T10:00:02Z"), stix::Tlp::kAmber);  // re-marked between builds
+  agg.Add("indicator--b", T("2024-05-01T10:00:03Z"));
+  auto changed = agg.TakeChanged();
+  ASSERT_EQ(changed.size(), 2u);
+  for (const auto& s : changed) {
+    std::string json = agg.Render(s, T("2024-06-01T00:00:00Z"), T("2024-06-01T00:00:00Z"));
+    if (s.indicator_id == "indicator--a") {
+      EXPECT_NE(json.find("\"object_marking_refs\":[\"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421\"]"),
+                std::string::npos) << json;
+    } else {
+      EXPECT_EQ(json.find("object_marking_refs"), std::string::npos) << json;
+    }
+  }
+}
+
 TEST(Alerts, OneJsonLinePerHit) {
   match::Event e;
   e.time = T("2024-05-01T10:00:00.25Z");

@@ -25,18 +25,6 @@ constexpr int kFracDigits = 6;        // timestamps written with microseconds
 
 Status Invalid(const std::string& m) { return absl::InvalidArgumentError(m); }
 
-int Rank(Tlp t) {
-  switch (t) {
-    case Tlp::kNone: return 0;
-    case Tlp::kClear: return 1;
-    case Tlp::kGreen: return 2;
-    case Tlp::kAmber: return 3;
-    case Tlp::kAmberStrict: return 4;
-    case Tlp::kRed: return 5;
-  }
-  return 0;
-}
-
 std::string Ts(Timestamp t) { return FormatTimestamp(t, kFracDigits); }
 
 // The latest stored version of an id.
@@ -135,8 +123,8 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
     f += ']';
   }
   if (o.confidence) f += ",\"confidence\":" + std::to_string(*o.confidence);
-  Tlp tlp = Rank(c.tlp) > Rank(o.tlp) ? c.tlp : o.tlp;
-  if (tlp != Tlp::kNone) f += ",\"object_marking_refs\":[\"" + std::string(TlpMarkingId(tlp)) + "\"]";
+  Tlp tlp = std::max(c.tlp, o.tlp);
+  if (tlp != Tlp::kNone) f += ",\"object_marking_refs\":[\"" + std::string(stix::TlpMarkingId(tlp)) + "\"]";
   f += ",\"valid_from\":";
   return f;
 }
@@ -219,18 +207,6 @@ Result<Tlp> ParseTlp(std::string_view text) {
   if (t == "amber+strict") return Tlp::kAmberStrict;
   if (t == "red") return Tlp::kRed;
   return Invalid("unknown TLP '" + std::string(text) + "' (clear, green, amber, amber+strict, red)");
-}
-
-std::string_view TlpMarkingId(Tlp tlp) {
-  switch (tlp) {
-    case Tlp::kNone: return "";
-    case Tlp::kClear: return "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";
-    case Tlp::kGreen: return "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
-    case Tlp::kAmber: return "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
-    case Tlp::kAmberStrict: return "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003";
-    case Tlp::kRed: return "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
-  }
-  return "";
 }
 
 Result<ImportReport> ImportCandidates(store::Store& store, const std::string& collection, Parsed parsed,

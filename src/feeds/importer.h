@@ -68,8 +68,6 @@ std::string IndicatorId(std::string_view identity_id, std::string_view pattern);
 Result<int64_t> ParseDuration(std::string_view text);
 // "clear", "white", "green", "amber", "amber+strict", "red" (any case, "tlp:" optional).
 Result<stix::Tlp> ParseTlp(std::string_view text);
-// The TLP 2.0 marking-definition id of a level ("" for kNone).
-std::string_view TlpMarkingId(stix::Tlp tlp);
 
 // Imports `parsed` into `collection`. Errors (bad options, store failures)
 // mean nothing was written.

@@ -83,7 +83,7 @@ TEST_F(ImporterTest, RealNetsetIsIdempotent) {
   std::string list;
   for (const auto& obj : page->items) {
     EXPECT_EQ(Prop(obj.bytes, "created_by_ref"), "\"" + SourceIdentityId("FireHOL") + "\"");
-    EXPECT_EQ(Prop(obj.bytes, "object_marking_refs"), "[\"" + std::string(TlpMarkingId(stix::Tlp::kClear)) + "\"]");
+    EXPECT_EQ(Prop(obj.bytes, "object_marking_refs"), "[\"" + std::string(stix::TlpMarkingId(stix::Tlp::kClear)) + "\"]");
     list += Prop(obj.bytes, "name").substr(1);
     list.back() = '\n';
   }
@@ -117,7 +117,7 @@ TEST_F(ImporterTest, ChangedPropertiesMakeNewVersions) {
   v = Versions(id);
   ASSERT_EQ(v.size(), 4u);
   EXPECT_EQ(Prop(v[3], "labels"), "[\"phishing\"]");
-  EXPECT_EQ(Prop(v[3], "object_marking_refs"), "[\"" + std::string(TlpMarkingId(stix::Tlp::kAmber)) + "\"]");
+  EXPECT_EQ(Prop(v[3], "object_marking_refs"), "[\"" + std::string(stix::TlpMarkingId(stix::Tlp::kAmber)) + "\"]");
   // Another source's indicator for the same value is another object.
   ImportOptions other{.source = "partner", .now = At("2026-01-05T00:00:00Z")};
   EXPECT_EQ(Import(ParsePlain("evil.example\n"), other).added, 1);
@@ -200,7 +200,7 @@ TEST_F(ImporterTest, RealMispEventRoundTrip) {
   auto page = store_->QueryObjects(q);
   for (const auto& obj : page->items) {
     EXPECT_TRUE(stix::ValidateObject(obj.bytes).ok());
-    EXPECT_EQ(Prop(obj.bytes, "object_marking_refs"), "[\"" + std::string(TlpMarkingId(stix::Tlp::kGreen)) + "\"]");
+    EXPECT_EQ(Prop(obj.bytes, "object_marking_refs"), "[\"" + std::string(stix::TlpMarkingId(stix::Tlp::kGreen)) + "\"]");
   }
   o.now = At("2026-01-02T00:00:00Z");
   ImportReport again = Import(*ParseMispEvents(text, {}), o);

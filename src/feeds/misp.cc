@@ -1,5 +1,6 @@
 #include "feeds/misp.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -48,18 +49,6 @@ bool Bool(dom::element e, const char* key) {
   return i && *i != 0;
 }
 
-int Rank(Tlp t) {
-  switch (t) {
-    case Tlp::kNone: return 0;
-    case Tlp::kClear: return 1;
-    case Tlp::kGreen: return 2;
-    case Tlp::kAmber: return 3;
-    case Tlp::kAmberStrict: return 4;
-    case Tlp::kRed: return 5;
-  }
-  return 0;
-}
-
 struct Tags {
   std::vector<std::string> labels;
   Tlp tlp = Tlp::kNone;
@@ -73,7 +62,7 @@ void ReadTags(dom::element holder, Tags& out) {
     if (name.empty()) continue;
     Tlp tlp = TlpOfTag(name);
     if (tlp != Tlp::kNone) {
-      if (Rank(tlp) > Rank(out.tlp)) out.tlp = tlp;
+      out.tlp = std::max(out.tlp, tlp);
     } else {
       out.labels.emplace_back(name);
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -173,7 +174,7 @@ std::string Index::IndicatorId(uint32_t i) const {
 
 size_t Index::MemoryBytes() const {
   const Impl& m = *impl_;
-  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * 16 + m.eval_slot.capacity() * 9 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
+  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * sizeof(Window) + m.eval_slot.capacity() * 9 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
              m.domain_suffix.MemoryBytes() + m.suffix_bloom.capacity() * 8 + m.ports.MemoryBytes();
   for (const auto& t : m.exact) n += t.MemoryBytes();
   n += m.v4_exact.MemoryBytes() + m.v4_blocks.MemoryBytes();
@@ -212,7 +213,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
   std::array<std::vector<V6Pair>, 129> v6;
   std::vector<V4Pair> ports;
   std::array<std::vector<RegexAtom>, kTypes> regex;
-  absl::flat_hash_map<std::pair<int64_t, int64_t>, uint32_t> window_ids;
+  absl::flat_hash_map<std::tuple<int64_t, int64_t, stix::Tlp>, uint32_t> window_ids;
 
   index->records_.reserve(specs.size());
 
@@ -252,8 +253,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         parsed = std::make_unique<pattern::Pattern>(*std::move(p));
     }
     uint32_t ind = uint32_t(index->records_.size());
-    auto [it, inserted] = window_ids.try_emplace(std::make_pair(from, until), uint32_t(index->windows_.size()));
-    if (inserted) index->windows_.push_back({from, until});
+    auto [it, inserted] =
+        window_ids.try_emplace(std::make_tuple(from, until, spec.tlp), uint32_t(index->windows_.size()));
+    if (inserted) index->windows_.push_back({from, until, spec.tlp});
     uint32_t eval = kNone;
     if (parsed) {
       eval = uint32_t(m.patterns.size());
@@ -506,7 +508,7 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   const Index::Record& rec = index.records_[ind];
   const auto& w = index.windows_[rec.window & ~Index::kNeedsEvaluation];
   int64_t t = st.event->time.ns;
-  if (t < w.first || t >= w.second) return;
+  if (t < w.from || t >= w.until) return;
   for (uint32_t s : st.seen)
     if (s == ind) return;
   st.seen.push_back(ind);
@@ -555,6 +557,7 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   hit.key = key;
   hit.kind = kind;
   hit.evaluated = evaluated;
+  hit.tlp = w.tlp;
   ++st.hits;
   st.sink->OnHit(*st.event, hit);
 }

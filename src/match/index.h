@@ -33,6 +33,7 @@
 #include "match/event.h"
 #include "match/tables.h"
 #include "pattern/ast.h"
+#include "stix/object.h"
 
 namespace cordon::match {
 
@@ -43,6 +44,9 @@ struct IndicatorSpec {
   Timestamp valid_from;                 // ns == 0 and no valid_from: from the epoch
   std::optional<Timestamp> valid_until;  // exclusive
   bool revoked = false;
+  // The strictest TLP among its object_marking_refs: what is derived from a
+  // hit (a sighting) is shared no wider than the indicator itself.
+  stix::Tlp tlp = stix::Tlp::kNone;
 };
 
 struct BuildReport {
@@ -106,7 +110,13 @@ class Index {
   static_assert(sizeof(Record) == 20);
   static constexpr uint32_t kNeedsEvaluation = 0x80000000u;
   std::vector<Record, internal::HugePageAllocator<Record>> records_;
-  std::vector<std::pair<int64_t, int64_t>> windows_;  // [from, until) in ns, deduplicated
+  // Validity [from, until) in ns and TLP, deduplicated: few distinct ones,
+  // so the TLP costs no byte per indicator.
+  struct Window {
+    int64_t from, until;
+    stix::Tlp tlp;
+  };
+  std::vector<Window> windows_;
   std::unique_ptr<Impl> impl_;
   BuildReport report_;
 };
@@ -118,6 +128,7 @@ struct Hit {
   const Key* key = nullptr;       // the event key that hit; nullptr for evaluate-only indicators
   AtomKind kind = AtomKind::kExact;
   bool evaluated = false;         // confirmed by pattern::Evaluate on the observed data
+  stix::Tlp tlp = stix::Tlp::kNone;  // the indicator's (IndicatorSpec::tlp)
 };
 
 class HitSink {

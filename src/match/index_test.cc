@@ -219,6 +219,27 @@ TEST(Index, ValidityAndRevoked) {
               ElementsAre("003 exact a.example"));
 }
 
+TEST(Index, HitsCarryTheIndicatorsTlp) {
+  std::vector<IndicatorSpec> specs;
+  specs.push_back(Spec(1, "[domain-name:value = 'a.example']"));
+  specs.back().tlp = stix::Tlp::kAmber;
+  specs.push_back(Spec(2, "[domain-name:value = 'a.example']"));  // same window, no TLP
+  specs.push_back(Spec(3, "[ipv4-addr:value = '10.0.0.0/8']"));
+  specs.back().tlp = stix::Tlp::kRed;
+  auto index = BuildOk(std::move(specs));
+  struct Tlps : HitSink {
+    std::set<std::pair<std::string, stix::Tlp>> got;
+    void OnHit(const Event&, const Hit& h) override {
+      got.emplace(std::string(h.indicator_id.substr(h.indicator_id.size() - 3)), h.tlp);
+    }
+  } sink;
+  Matcher m(index);
+  m.Match(TestEvent().Domain("a.example").Ip("10.1.2.3").event(), sink);
+  EXPECT_THAT(sink.got, UnorderedElementsAre(std::pair<std::string, stix::Tlp>("001", stix::Tlp::kAmber),
+                                             std::pair<std::string, stix::Tlp>("002", stix::Tlp::kNone),
+                                             std::pair<std::string, stix::Tlp>("003", stix::Tlp::kRed)));
+}
+
 TEST(Index, Rejected) {
   std::vector<IndicatorSpec> specs;
   specs.push_back(Spec(1, "[domain-name:value = 'a.example'"));

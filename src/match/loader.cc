@@ -1,5 +1,6 @@
 #include "match/loader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -114,6 +115,13 @@ void IndicatorLoader::AddObject(std::string_view json, std::string_view source) 
       return;
     }
     spec.valid_until = *until;
+  }
+  simdjson::dom::array markings;
+  if (obj["object_marking_refs"].get_array().get(markings) == simdjson::SUCCESS) {
+    for (simdjson::dom::element m : markings) {
+      std::string_view ref;
+      if (m.get_string().get(ref) == simdjson::SUCCESS) spec.tlp = std::max(spec.tlp, stix::TlpOfMarking(ref));
+    }
   }
   bool revoked = false;
   if (obj["revoked"].get_bool().get(revoked) == simdjson::SUCCESS) spec.revoked = revoked;

@@ -93,6 +93,27 @@ TEST(Loader, VersionsAndProblems) {
   EXPECT_THAT(loader.AddJson("{nope", "bad.json").message(), HasSubstr("bad.json"));
 }
 
+TEST(Loader, TlpIsTheStrictestMarking) {
+  IndicatorLoader loader;
+  // TLP 2.0 GREEN, TLP 1.0 AMBER and a statement marking: AMBER wins; none given: kNone.
+  std::string doc = R"([
+    {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000001",
+     "created":"2025-01-01T00:00:00Z","modified":"2025-01-01T00:00:00Z","pattern_type":"stix",
+     "pattern":"[domain-name:value = 'a.example']","valid_from":"2025-01-01T00:00:00Z",
+     "object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+                            "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+                            "marking-definition--00000000-0000-4000-8000-000000000009"]},
+    {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000002",
+     "created":"2025-01-01T00:00:00Z","modified":"2025-01-01T00:00:00Z","pattern_type":"stix",
+     "pattern":"[domain-name:value = 'b.example']","valid_from":"2025-01-01T00:00:00Z"}
+  ])";
+  ASSERT_TRUE(loader.AddJson(doc, "doc").ok());
+  auto specs = loader.Take();
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[0].tlp, stix::Tlp::kAmber);
+  EXPECT_EQ(specs[1].tlp, stix::Tlp::kNone);
+}
+
 TEST(Loader, StoreCollection) {
   testutil::TempDir dir;
   auto store = store::OpenSqliteStore(dir.path() / "store.db");

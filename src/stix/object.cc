@@ -664,6 +664,17 @@ constexpr TlpId kTlpIds[] = {
     {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", Tlp::kRed, "red"},
 };
 
+}  // namespace
+
+std::string_view TlpMarkingId(Tlp tlp) {
+  for (const TlpId& t : kTlpIds) {
+    if (t.level == tlp && t.tlp1_name.empty()) return t.id;
+  }
+  return "";
+}
+
+namespace {
+
 const TlpId* FindTlp(std::string_view id) {
   if (id.size() != 56) return nullptr;
   for (const TlpId& t : kTlpIds) {

@@ -37,6 +37,9 @@ enum class Tlp { kNone, kClear, kGreen, kAmber, kAmberStrict, kRed };
 // The TLP level a marking-definition id stands for (TLP 2.0 and the STIX 2.x
 // predefined TLP 1.0 ids); kNone for any other id.
 Tlp TlpOfMarking(std::string_view marking_definition_id);
+// The TLP 2.0 marking-definition id of a level ("" for kNone). Tlp's
+// enumerators are in order of restriction, so std::max picks the stricter.
+std::string_view TlpMarkingId(Tlp tlp);
 
 // Facts about a valid object that the store keeps beside its bytes.
 struct ObjectInfo {

@@ -169,6 +169,8 @@ class SyncTest(unittest.TestCase):
                          ("2026-02-01T10:00:00.250Z", "2026-02-01T10:01:00.500Z"))
         # Signed at creation by the ISP's key (the local copy, before any push).
         self.assertIn(SIGNATURE_EXTENSION, sighting.get("extensions", {}))
+        # Shared no wider than the TLP:GREEN indicator it sights.
+        self.assertEqual(sighting.get("object_marking_refs"), [GREEN])
         out = self.sync(self.isp)
         self.assertIn("pushed 1 (0 refused)", out)
         # Readable at the CERT, which requires the ISP's signature: the very bytes the ISP's matcher signed.
