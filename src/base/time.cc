@@ -101,7 +101,7 @@ std::string FormatTimestamp(Timestamp t, int frac_digits) {
                         static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
   std::string out(buf, n);
   if (frac_digits > 0) {
-    char fb[16];
+    char fb[24];
     std::snprintf(fb, sizeof fb, "%09lld", static_cast<long long>(frac));
     out += '.';
     out.append(fb, frac_digits > 9 ? 9 : frac_digits);

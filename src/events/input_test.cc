@@ -36,7 +36,9 @@ TEST(LineReader, LinesAcrossBlocksLongLinesAndNoFinalNewline) {
     auto next = (*r)->NextLine(&line);
     ASSERT_TRUE(next.ok());
     if (*next == LineReader::Next::kEnd) break;
-    if (n < 200000) ASSERT_EQ(line, "line" + std::to_string(n) + ".example");
+    if (n < 200000) {
+      ASSERT_EQ(line, "line" + std::to_string(n) + ".example");
+    }
     if (line.size() == long_line.size()) saw_long = true;
     last = line;
     ++n;

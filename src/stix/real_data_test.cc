@@ -130,7 +130,9 @@ size_t ValidateAll(const std::string& relative, const KnownInvalid* known = null
     }
   }
   EXPECT_EQ(failed, 0u) << relative;
-  if (known != nullptr) EXPECT_EQ(known_count, known->expected) << relative;
+  if (known != nullptr) {
+    EXPECT_EQ(known_count, known->expected) << relative;
+  }
   EXPECT_GT(count, 0u) << relative;
   Total().objects += count;
   Total().seconds += seconds;
