@@ -3,6 +3,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <tuple>
@@ -29,7 +30,9 @@ constexpr std::string_view kIdPrefix = "indicator--";
 
 
 uint32_t LoadV4(const IpAddress& a) {
-  return uint32_t(a.bytes[12]) << 24 | uint32_t(a.bytes[13]) << 16 | uint32_t(a.bytes[14]) << 8 | a.bytes[15];
+  uint32_t v;
+  std::memcpy(&v, a.bytes.data() + 12, 4);
+  return std::endian::native == std::endian::little ? __builtin_bswap32(v) : v;
 }
 V6 MaskV6(const V6& a, int len) {
   V6 out = a;

@@ -126,12 +126,6 @@ std::string FormatV6Text(const IpAddress& a) {
 
 }  // namespace
 
-bool IpAddress::IsV4() const {
-  for (int i = 0; i < 10; ++i)
-    if (bytes[i] != 0) return false;
-  return bytes[10] == 0xff && bytes[11] == 0xff;
-}
-
 bool IpPrefix::Contains(const IpAddress& a) const {
   int full = length / 8, rest = length % 8;
   if (std::memcmp(a.bytes.data(), addr.bytes.data(), full) != 0) return false;
@@ -140,9 +134,52 @@ bool IpPrefix::Contains(const IpAddress& a) const {
   return (a.bytes[full] & mask) == addr.bytes[full];
 }
 
+namespace {
+
+// The lowercase form of each byte a domain may hold in ASCII ('.' included),
+// 0 for every other byte (non-ASCII included).
+constexpr std::array<char, 256> kDomainByte = [] {
+  std::array<char, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = char(c);
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = char(c);
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = char(c + 32);
+  t['-'] = '-';
+  t['_'] = '_';
+  t['.'] = '.';
+  return t;
+}();
+
+// The common case in one pass: allowed ASCII bytes only, labels of 1..63
+// octets not starting or ending with '-', at most 253 in all. False (with
+// `out` clobbered) for anything else, which the full path then handles or
+// explains.
+bool FastAsciiDomain(std::string_view name, std::string* out) {
+  const size_t n = name.size();
+  if (n == 0 || n > kMaxDomain) return false;
+  out->resize(n);
+  char* o = out->data();
+  bool ok = true;
+  size_t label_start = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char t = kDomainByte[static_cast<unsigned char>(name[i])];
+    o[i] = t;
+    ok &= t != 0;
+    if (t == '.') {
+      size_t len = i - label_start;
+      if (len == 0 || len > kMaxLabel || o[label_start] == '-' || o[i - 1] == '-') return false;
+      label_start = i + 1;
+    }
+  }
+  size_t len = n - label_start;
+  return ok && len != 0 && len <= kMaxLabel && o[label_start] != '-' && o[n - 1] != '-';
+}
+
+}  // namespace
+
 Status DomainInto(std::string_view text, std::string* out) {
   std::string_view name = text;
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (FastAsciiDomain(name, out)) return absl::OkStatus();
   bool ascii = true;
   for (unsigned char c : name) ascii &= c < 0x80;
   if (ascii) {

@@ -8,8 +8,10 @@
 // which character, which part of the URL).
 #pragma once
 
+#include <bit>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -22,7 +24,17 @@ namespace cordon::normalize {
 // are the same address).
 struct IpAddress {
   std::array<uint8_t, 16> bytes{};
-  bool IsV4() const;  // ::ffff:0:0/96
+  // Bytes 8..11 of an IPv4-mapped address (00 00 ff ff) read as a native word.
+  static constexpr uint32_t kV4MappedMid = std::endian::native == std::endian::little ? 0xffff0000u : 0x0000ffffu;
+  // ::ffff:0:0/96. Inline and two word compares: the matcher asks it of every
+  // address key (a byte loop out of line was 6.7 % of a TSV run's instructions).
+  bool IsV4() const {
+    uint64_t head;
+    uint32_t mid;
+    std::memcpy(&head, bytes.data(), 8);
+    std::memcpy(&mid, bytes.data() + 8, 4);
+    return head == 0 && mid == kV4MappedMid;
+  }
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const IpAddress& a) {

@@ -27,6 +27,10 @@ TEST(Domain, CaseTrailingDot) {
   EXPECT_EQ(Dom("example.com."), "example.com");
   EXPECT_EQ(Dom("_dmarc.example.com"), "_dmarc.example.com");
   EXPECT_EQ(Dom("xn--bcher-kva.example"), "xn--bcher-kva.example");
+  // Edges of the one-pass ASCII path: a 63-octet label, '-' inside labels, one label.
+  EXPECT_EQ(Dom(std::string(63, 'A') + ".Com"), std::string(63, 'a') + ".com");
+  EXPECT_EQ(Dom("A-B.c-d.E"), "a-b.c-d.e");
+  EXPECT_EQ(Dom("LOCALHOST."), "localhost");
 }
 
 TEST(Domain, Idn) {
@@ -43,6 +47,12 @@ TEST(Domain, Errors) {
   EXPECT_THAT(Dom("a..b"), HasSubstr("label 2 is empty"));
   EXPECT_THAT(Dom("example.com.."), HasSubstr("label 3 is empty"));
   EXPECT_THAT(Dom("-bad.example"), HasSubstr("starts or ends with '-'"));
+  EXPECT_THAT(Dom("bad-.example"), HasSubstr("label 1 'bad-' starts or ends with '-'"));
+  EXPECT_THAT(Dom("example.bad-"), HasSubstr("label 2 'bad-' starts or ends with '-'"));
+  EXPECT_THAT(Dom("example.-"), HasSubstr("label 2"));
+  EXPECT_THAT(Dom("."), HasSubstr("empty"));
+  EXPECT_THAT(Dom(".example"), HasSubstr("label 1 is empty"));
+  EXPECT_THAT(Dom("exa\x01mple.com"), HasSubstr("invalid character"));
   EXPECT_THAT(Dom("a b.example"), HasSubstr("label 1 has invalid character ' '"));
   EXPECT_THAT(Dom(std::string(64, 'a') + ".com"), HasSubstr("label 1 is 64 octets"));
   std::string long_name;
