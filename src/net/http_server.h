@@ -1,10 +1,11 @@
 // An asynchronous HTTP/1.1 server (Boost.Beast over Asio), plain or TLS.
 //
-// One io_context run by a few threads; each connection is a coroutine on its
-// own strand, so thousands of idle keep-alive connections cost a socket and a
+// A few io threads, each running its own io_context; accepted connections are
+// dealt out to them in turn and stay on their thread. Each connection is a
+// coroutine, so thousands of idle keep-alive connections cost a socket and a
 // buffer each, not a thread. The handler is called on an io thread and must be
-// thread-safe; it may block briefly (a store transaction), which holds that
-// thread only.
+// thread-safe; it may block briefly (a store transaction), which delays the
+// other connections of that thread only.
 //
 // Beast and Asio stay inside net/: handlers see Request/Response below.
 #pragma once
