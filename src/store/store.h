@@ -12,7 +12,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <absl/functional/function_ref.h>
 
 #include "base/status.h"
 #include "base/time.h"
@@ -100,6 +103,24 @@ struct StoredObject {
   std::string bytes;  // empty unless ObjectQuery::with_bytes
 };
 
+// One stored version as a query streams it: views into the store's current
+// row, valid only during the visitor call that receives it.
+struct ObjectRow {
+  std::string_view id;
+  std::string_view type;
+  std::string_view spec_version;
+  Timestamp version;
+  Timestamp date_added;
+  std::string_view bytes;  // empty unless ObjectQuery::with_bytes
+};
+using RowVisitor = absl::FunctionRef<void(const ObjectRow&)>;
+
+// Where a page ended.
+struct PageEnd {
+  bool more = false;        // rows beyond this page match too
+  int64_t next_cursor = 0;  // pass as after_cursor for the next page (0 when !more)
+};
+
 struct Page {
   std::vector<StoredObject> items;  // ordered by date_added, then insertion
   bool more = false;                // rows beyond this page match too
@@ -139,7 +160,12 @@ class Store {
   // date_added of new versions is strictly increasing across all calls.
   virtual Result<PutResult> PutObjects(const std::string& collection,
                                        const std::vector<NewObject>& objects) = 0;
-  virtual Result<Page> QueryObjects(const ObjectQuery& query) = 0;
+  // Streams the page of versions `query` selects to `visit`, in page order
+  // (date_added, then insertion), without copying them: a TAXII page goes
+  // from the row straight into the response. `visit` must not call the store.
+  virtual Result<PageEnd> ScanObjects(const ObjectQuery& query, RowVisitor visit) = 0;
+  // The same page, copied out.
+  Result<Page> QueryObjects(const ObjectQuery& query);
   // Deletes the versions of `id` selected by `version`/`spec_versions` (TAXII
   // DELETE object; an empty VersionFilter means all versions). Returns the
   // number of versions removed (0 => the caller answers 404).

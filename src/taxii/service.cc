@@ -81,34 +81,61 @@ std::string VersionText(Timestamp t) {
   return FormatTimestamp(t, digits);
 }
 
-void AddDateAddedHeaders(const store::Page& page, net::Response& r) {
-  if (page.items.empty()) return;
-  r.headers.emplace_back("X-TAXII-Date-Added-First",
-                         FormatTimestamp(page.items.front().date_added, kDateAddedDigits));
-  r.headers.emplace_back("X-TAXII-Date-Added-Last",
-                         FormatTimestamp(page.items.back().date_added, kDateAddedDigits));
+// The version a manifest or versions list shows: the object's, or its
+// date_added for objects without one (TAXII 2.1 §3.4.1).
+std::string ServedVersion(const store::ObjectRow& row) {
+  return row.version.ns == 0 ? FormatTimestamp(row.date_added, kDateAddedDigits) : VersionText(row.version);
 }
 
-// {"more":..,"next":.., "<list_name>":[ ... ]} with `append_item` writing each item.
-template <typename F>
-std::string PageJson(const store::Page& page, std::string_view list_name, size_t reserve,
-                     F append_item) {
-  std::string body;
-  body.reserve(reserve + 64);
-  body += page.more ? "{\"more\":true,\"next\":\"" + std::to_string(page.next_cursor) + "\""
-                    : std::string("{\"more\":false");
-  if (!page.items.empty()) {
-    body += ",\"";
-    body += list_name;
-    body += "\":[";
-    for (size_t i = 0; i < page.items.size(); ++i) {
-      if (i) body += ',';
-      append_item(body, page.items[i]);
+// A page body built one row at a time: {"<list>":[item,...],"more":..,"next":".."}
+// ({"more":false} without items), and the X-TAXII-Date-Added-First/-Last
+// headers of the rows served.
+class PageWriter {
+ public:
+  PageWriter(std::string_view list_name, size_t reserve) : list_name_(list_name) { body_.reserve(reserve + 64); }
+
+  // The body, to which the caller appends `row`'s item (its separator is written).
+  std::string& Item(const store::ObjectRow& row) {
+    if (count_++ == 0) {
+      body_ += "{\"";
+      body_ += list_name_;
+      body_ += "\":[";
+      first_added_ = row.date_added;
+    } else {
+      body_ += ',';
     }
-    body += ']';
+    last_added_ = row.date_added;
+    return body_;
   }
-  body += '}';
-  return body;
+  size_t count() const { return count_; }
+
+  net::Response Finish(const store::PageEnd& end) && {
+    body_ += count_ == 0 ? "{" : "],";
+    body_ += end.more ? "\"more\":true,\"next\":\"" + std::to_string(end.next_cursor) + "\"}"
+                      : std::string("\"more\":false}");
+    net::Response r = Json(200, std::move(body_));
+    if (count_ > 0) {
+      r.headers.emplace_back("X-TAXII-Date-Added-First", FormatTimestamp(first_added_, kDateAddedDigits));
+      r.headers.emplace_back("X-TAXII-Date-Added-Last", FormatTimestamp(last_added_, kDateAddedDigits));
+    }
+    return r;
+  }
+
+ private:
+  std::string_view list_name_;
+  std::string body_;
+  size_t count_ = 0;
+  Timestamp first_added_, last_added_;
+};
+
+// The envelope item of a stored object: its bytes as they arrived, or as a
+// partner's agreement serves them.
+void AppendObject(const store::ObjectRow& row, const PeerView* view, std::string& body) {
+  if (view) {
+    view->AppendServed(row.bytes, body);
+  } else {
+    body += row.bytes;
+  }
 }
 
 std::string StatusJson(const store::StatusResource& s) {
@@ -186,27 +213,6 @@ store::ObjectQuery QueryFor(const std::string& collection, const Filters& f, int
                             .with_bytes = with_bytes};
 }
 
-// An envelope of stored objects: their bytes concatenated, as they arrived
-// (or as a partner's agreement serves them).
-net::Response EnvelopeResponse(const store::Page& page, const PeerView* view) {
-  size_t bytes = 0;
-  for (const auto& o : page.items) bytes += o.bytes.size() + 1;
-  net::Response r = Json(200, view ? PageJson(page, "objects", bytes,
-                                              [view](std::string& b, const store::StoredObject& o) {
-                                                view->AppendServed(o.bytes, b);
-                                              })
-                                   : PageJson(page, "objects", bytes,
-                                              [](std::string& b, const store::StoredObject& o) { b += o.bytes; }));
-  AddDateAddedHeaders(page, r);
-  return r;
-}
-
-void AddIds(const store::Page& page, std::vector<std::string>& ids) {
-  for (const auto& o : page.items) {
-    if (ids.empty() || ids.back() != o.id) ids.push_back(o.id);
-  }
-}
-
 }  // namespace
 
 Service::Service(store::Store& store, ServiceOptions options)
@@ -226,41 +232,43 @@ struct Service::Trace {
   std::vector<std::string> ids;
 };
 
-Result<store::Page> Service::Query(store::ObjectQuery q, const PeerView* view) {
-  if (view == nullptr) return store_.QueryObjects(q);
+Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view, Trace& trace,
+                                     store::RowVisitor visit) {
+  if (view == nullptr) return store_.ScanObjects(q, visit);
   // Visibility depends on the bytes (markings), so read them even for manifests.
   q.with_bytes = true;
-  const size_t limit = static_cast<size_t>(q.limit);
-  store::Page out;
+  const int limit = q.limit;
+  int served = 0;
+  store::PageEnd end;
   while (true) {
     // Ask for exactly what is still missing, so a page is always consumed
     // whole and its cursor is the right place to continue from.
-    q.limit = static_cast<int>(limit - out.items.size());
-    CORDON_ASSIGN_OR_RETURN(store::Page page, store_.QueryObjects(q));
-    for (auto& o : page.items) {
-      if (view->Visible(o.type, o.bytes)) out.items.push_back(std::move(o));
-    }
-    out.more = page.more;
-    out.next_cursor = page.next_cursor;
-    if (!page.more || out.items.size() >= limit) break;
-    q.after_cursor = page.next_cursor;
+    q.limit = limit - served;
+    CORDON_ASSIGN_OR_RETURN(end, store_.ScanObjects(q, [&](const store::ObjectRow& row) {
+      if (!view->Visible(row.type, row.bytes)) return;
+      ++served;
+      if (trace.ids.empty() || trace.ids.back() != row.id) trace.ids.emplace_back(row.id);
+      visit(row);
+    }));
+    if (!end.more || served >= limit) break;
+    q.after_cursor = end.next_cursor;
   }
   // `more` must mean "a further page has something to show": look past the
   // cursor (without moving it) for one visible row.
-  q.after_cursor = out.next_cursor;
+  q.after_cursor = end.next_cursor;
   q.limit = 16;
-  while (out.more) {
-    CORDON_ASSIGN_OR_RETURN(store::Page ahead, store_.QueryObjects(q));
+  const int64_t cursor = end.next_cursor;
+  while (end.more) {
     bool any = false;
-    for (const auto& o : ahead.items) {
-      if ((any = view->Visible(o.type, o.bytes))) break;
-    }
+    CORDON_ASSIGN_OR_RETURN(store::PageEnd ahead, store_.ScanObjects(q, [&](const store::ObjectRow& row) {
+      any = any || view->Visible(row.type, row.bytes);
+    }));
     if (any) break;
-    out.more = ahead.more;
+    end.more = ahead.more;
     q.after_cursor = ahead.next_cursor;
   }
-  if (!out.more) out.next_cursor = 0;
-  return out;
+  end.next_cursor = end.more ? cursor : 0;
+  return end;
 }
 
 net::Response Service::Handle(const net::Request& req) {
@@ -417,25 +425,21 @@ net::Response Service::Route(const net::Request& req, const Target& target_ref, 
     if (!can_read) return need_read();
     auto f = ParseFilters(target->query, {});
     if (!f.ok()) return FromStatus(f.status());
-    auto page = Query(
-        QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/false), view);
-    if (!page.ok()) return FromStatus(page.status());
-    if (view) AddIds(*page, trace.ids);
-    std::string body = PageJson(*page, "objects", page->items.size() * 160,
-                                [](std::string& b, const store::StoredObject& o) {
-                                  b += "{\"id\":";
-                                  AppendJsonString(b, o.id);
-                                  b += ",\"date_added\":\"" + FormatTimestamp(o.date_added, kDateAddedDigits);
-                                  b += "\",\"version\":\"";
-                                  b += o.version.ns == 0 ? FormatTimestamp(o.date_added, kDateAddedDigits)
-                                                         : VersionText(o.version);
-                                  b += "\",\"media_type\":\"";
-                                  b += o.spec_version == "2.0" ? kStix20 : kStix21;
-                                  b += "\"}";
-                                });
-    net::Response r = Json(200, std::move(body));
-    AddDateAddedHeaders(*page, r);
-    return r;
+    store::ObjectQuery q =
+        QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/false);
+    PageWriter page("objects", static_cast<size_t>(q.limit) * 160);
+    auto end = Scan(q, view, trace, [&page](const store::ObjectRow& o) {
+      std::string& b = page.Item(o);
+      b += "{\"id\":";
+      AppendJsonString(b, o.id);
+      b += ",\"date_added\":\"" + FormatTimestamp(o.date_added, kDateAddedDigits);
+      b += "\",\"version\":\"" + ServedVersion(o);
+      b += "\",\"media_type\":\"";
+      b += o.spec_version == "2.0" ? kStix20 : kStix21;
+      b += "\"}";
+    });
+    if (!end.ok()) return FromStatus(end.status());
+    return std::move(page).Finish(*end);
   }
 
   if (leaf != "objects") return Error(404, "Not Found", "no such endpoint under collection '" + cid + "'");
@@ -447,11 +451,12 @@ net::Response Service::Route(const net::Request& req, const Target& target_ref, 
       if (!can_read) return need_read();
       auto f = ParseFilters(target->query, {});
       if (!f.ok()) return FromStatus(f.status());
-      auto page = Query(
-          QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true), view);
-      if (!page.ok()) return FromStatus(page.status());
-      if (view) AddIds(*page, trace.ids);
-      return EnvelopeResponse(*page, view);
+      store::ObjectQuery q =
+          QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true);
+      PageWriter page("objects", static_cast<size_t>(q.limit) * 640);
+      auto end = Scan(q, view, trace, [&](const store::ObjectRow& o) { AppendObject(o, view, page.Item(o)); });
+      if (!end.ok()) return FromStatus(end.status());
+      return std::move(page).Finish(*end);
     }
     if (method == "POST") {
       if (!may_write(cid)) return Error(403, "Forbidden", "no write access to collection '" + cid + "'");
@@ -503,22 +508,18 @@ net::Response Service::Route(const net::Request& req, const Target& target_ref, 
     all_versions.version.all = true;
     store::ObjectQuery q =
         QueryFor(cid, all_versions, options_.max_page_size, options_.max_page_size, /*with_bytes=*/false);
-    auto page = Query(q, view);
-    if (!page.ok()) return FromStatus(page.status());
-    if (view) AddIds(*page, trace.ids);
-    if (page->items.empty() && f->next == 0 && !f->added_after) {
+    PageWriter page("versions", static_cast<size_t>(q.limit) * 32);
+    auto end = Scan(q, view, trace, [&page](const store::ObjectRow& o) {
+      std::string& b = page.Item(o);
+      b += '"';
+      b += ServedVersion(o);
+      b += '"';
+    });
+    if (!end.ok()) return FromStatus(end.status());
+    if (page.count() == 0 && f->next == 0 && !f->added_after) {
       return Error(404, "Not Found", "no object '" + oid + "' in collection '" + cid + "'");
     }
-    std::string body = PageJson(*page, "versions", page->items.size() * 32,
-                                [](std::string& b, const store::StoredObject& o) {
-                                  b += '"';
-                                  b += o.version.ns == 0 ? FormatTimestamp(o.date_added, kDateAddedDigits)
-                                                         : VersionText(o.version);
-                                  b += '"';
-                                });
-    net::Response r = Json(200, std::move(body));
-    AddDateAddedHeaders(*page, r);
-    return r;
+    return std::move(page).Finish(*end);
   }
 
   // /{root}/collections/{id}/objects/{object-id}/
@@ -529,15 +530,16 @@ net::Response Service::Route(const net::Request& req, const Target& target_ref, 
     if (!f.ok()) return FromStatus(f.status());
     Filters one = *f;
     one.ids = {oid};
-    auto page = Query(
-        QueryFor(cid, one, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true), view);
-    if (!page.ok()) return FromStatus(page.status());
+    store::ObjectQuery q =
+        QueryFor(cid, one, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true);
+    PageWriter page("objects", 1024);
+    auto end = Scan(q, view, trace, [&](const store::ObjectRow& o) { AppendObject(o, view, page.Item(o)); });
+    if (!end.ok()) return FromStatus(end.status());
     // An object the agreement hides answers exactly as one that does not exist.
-    if (page->items.empty() && f->next == 0) {
+    if (page.count() == 0 && f->next == 0) {
       return Error(404, "Not Found", "no object '" + oid + "' in collection '" + cid + "' matches");
     }
-    if (view) AddIds(*page, trace.ids);
-    return EnvelopeResponse(*page, view);
+    return std::move(page).Finish(*end);
   }
   if (method == "DELETE") {
     if (view) {

@@ -46,9 +46,11 @@ class Service {
   struct Trace;  // what a partner's request touched, for PeerPolicy::Record
   net::Response Route(const net::Request& req, const Target& target, const store::User& user, const PeerView* view,
                       Trace& trace);
-  // QueryObjects, keeping only what `view` lets through (all if null) while
-  // still returning up to query.limit objects with a correct cursor.
-  Result<store::Page> Query(store::ObjectQuery query, const PeerView* view);
+  // ScanObjects, passing on only what `view` lets through (all if null, ids
+  // recorded in `trace`) while still serving up to query.limit objects with
+  // a correct cursor.
+  Result<store::PageEnd> Scan(store::ObjectQuery query, const PeerView* view, Trace& trace,
+                              store::RowVisitor visit);
 
   store::Store& store_;
   ServiceOptions options_;

@@ -104,6 +104,15 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
   return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i)) : std::string();
 }
 
+std::string_view ColumnView(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p ? std::string_view(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i)) : std::string_view();
+}
+std::string_view BlobView(sqlite3_stmt* s, int i) {
+  const void* p = sqlite3_column_blob(s, i);
+  return p ? std::string_view(static_cast<const char*>(p), sqlite3_column_bytes(s, i)) : std::string_view();
+}
+
 Status Done(Connection& c, sqlite3_stmt* s, const char* what) {
   int rc = sqlite3_step(s);
   Status st = rc == SQLITE_DONE ? absl::OkStatus() : SqlError(c.db(), what);

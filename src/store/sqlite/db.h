@@ -83,6 +83,9 @@ void BindText(sqlite3_stmt* s, int i, std::string_view v);
 // Without a copy: `v` must outlive the statement's next reset or rebind.
 void BindTextStatic(sqlite3_stmt* s, int i, std::string_view v);
 std::string ColumnText(sqlite3_stmt* s, int i);
+// Without a copy: valid until the statement's next step, reset or finalize.
+std::string_view ColumnView(sqlite3_stmt* s, int i);
+std::string_view BlobView(sqlite3_stmt* s, int i);
 
 // Runs `s` to completion (for statements without result rows) and resets it.
 Status Done(Connection& c, sqlite3_stmt* s, const char* what);

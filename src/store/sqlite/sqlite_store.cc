@@ -19,7 +19,9 @@ namespace {
 
 using sqlite::BindText;
 using sqlite::BindTextStatic;
+using sqlite::BlobView;
 using sqlite::ColumnText;
+using sqlite::ColumnView;
 using sqlite::Connection;
 using sqlite::Done;
 using sqlite::SqlError;
@@ -336,8 +338,8 @@ class SqliteStore : public Store {
     return result;
   }
 
-  Result<Page> QueryObjects(const ObjectQuery& q) override {
-    return Read<Page>([&](Connection& c) -> Result<Page> {
+  Result<PageEnd> ScanObjects(const ObjectQuery& q, RowVisitor visit) override {
+    return Read<PageEnd>([&](Connection& c) -> Result<PageEnd> {
       int64_t after = q.after_cursor;
       if (q.added_after) {
         // seq and date_added grow together, so "added after X" is "seq from the
@@ -346,7 +348,7 @@ class SqliteStore : public Store {
             "SELECT seq FROM objects WHERE date_added_ns > ? ORDER BY date_added_ns LIMIT 1"));
         sqlite3_bind_int64(s, 1, q.added_after->ns);
         CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "seek added_after"));
-        if (!row) return Page{};
+        if (!row) return PageEnd{};
         after = std::max<int64_t>(after, sqlite3_column_int64(s, 0) - 1);
         sqlite3_reset(s);
       }
@@ -363,31 +365,28 @@ class SqliteStore : public Store {
       sql.Add(" ORDER BY seq LIMIT ").Param(int64_t{limit} + 1);  // one more: `more` is exact
       CORDON_ASSIGN_OR_RETURN(auto* s, c.PrepareDynamic(sql.text));
       sql.Bind(s);
-      Page page;
-      page.items.reserve(std::min(limit, 1000));
+      PageEnd end;
+      int rows = 0;
       for (;;) {
         CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "query objects"));
         if (!row) break;
-        if (static_cast<int>(page.items.size()) == limit) {
-          page.more = true;
+        if (rows == limit) {
+          end.more = true;
           break;
         }
-        StoredObject o;
-        page.next_cursor = sqlite3_column_int64(s, 0);
-        o.id = ColumnText(s, 1);
-        o.type = ColumnText(s, 2);
-        o.spec_version = ColumnText(s, 3);
-        o.version = Timestamp{sqlite3_column_int64(s, 4), static_cast<int8_t>(sqlite3_column_int(s, 5))};
-        o.date_added = Timestamp{sqlite3_column_int64(s, 6), 6};
-        if (q.with_bytes) {
-          const void* b = sqlite3_column_blob(s, 7);
-          if (b) o.bytes.assign(static_cast<const char*>(b), sqlite3_column_bytes(s, 7));
-        }
-        page.items.push_back(std::move(o));
+        ++rows;
+        end.next_cursor = sqlite3_column_int64(s, 0);
+        visit(ObjectRow{
+            .id = ColumnView(s, 1),
+            .type = ColumnView(s, 2),
+            .spec_version = ColumnView(s, 3),
+            .version = Timestamp{sqlite3_column_int64(s, 4), static_cast<int8_t>(sqlite3_column_int(s, 5))},
+            .date_added = Timestamp{sqlite3_column_int64(s, 6), 6},
+            .bytes = q.with_bytes ? BlobView(s, 7) : std::string_view()});
       }
       sqlite3_reset(s);
-      if (!page.more) page.next_cursor = 0;
-      return page;
+      if (!end.more) end.next_cursor = 0;
+      return end;
     });
   }
 
