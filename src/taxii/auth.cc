@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 
@@ -80,17 +81,27 @@ Result<store::User> Authenticator::Authenticate(std::string_view authorization) 
   if (authorization.empty()) return Unauthenticated("authentication required (HTTP Basic or Bearer token)");
   const auto now = std::chrono::steady_clock::now();
   const std::string key = HashKey(authorization);
+  std::optional<std::string> cached_name;
   {
     std::lock_guard lock(cache_->mu);
     auto it = cache_->verified.find(key);
     if (it != cache_->verified.end()) {
       if (it->second.second > now) {
-        auto user = store_.GetUser(it->second.first);
-        if (user.ok()) return user;
-        if (!absl::IsNotFound(user.status())) return user.status();
+        cached_name = it->second.first;
+      } else {
+        cache_->verified.erase(it);
       }
-      cache_->verified.erase(it);
     }
+  }
+  if (cached_name) {
+    // The user is re-read on every request (outside the lock: the io threads
+    // must not queue behind one another's store reads), so a changed
+    // permission or a removed user takes effect at once.
+    auto user = store_.GetUser(*cached_name);
+    if (user.ok()) return user;
+    if (!absl::IsNotFound(user.status())) return user.status();
+    std::lock_guard lock(cache_->mu);
+    cache_->verified.erase(key);
   }
 
   std::string user_name;
