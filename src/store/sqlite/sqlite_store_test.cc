@@ -411,6 +411,41 @@ TEST_F(SqliteStoreTest, ExactMoreAtPageBoundary) {
   EXPECT_FALSE(rest->more);
 }
 
+TEST_F(SqliteStoreTest, ScanStreamsThePageQueryCopies) {
+  Put(Batch("s", 5));
+  // The rows a scan hands out are views: copy them inside the visitor.
+  std::vector<std::string> ids, bytes;
+  auto end = store_->ScanObjects({.collection = kCol, .limit = 3}, [&](const ObjectRow& row) {
+    ids.emplace_back(row.id);
+    bytes.emplace_back(row.bytes);
+    EXPECT_EQ(row.type, "indicator");
+    EXPECT_EQ(row.spec_version, "2.1");
+  });
+  ASSERT_TRUE(end.ok()) << end.status();
+  auto page = store_->QueryObjects({.collection = kCol, .limit = 3});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(ids.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ids[i], page->items[i].id);
+    EXPECT_EQ(bytes[i], page->items[i].bytes);
+    EXPECT_NE(bytes[i].find(ids[i]), std::string::npos);
+  }
+  EXPECT_TRUE(end->more);
+  EXPECT_EQ(end->next_cursor, page->next_cursor);
+  // Manifests skip the bytes.
+  size_t rows = 0;
+  end = store_->ScanObjects({.collection = kCol, .after_cursor = end->next_cursor, .limit = 3, .with_bytes = false},
+                            [&](const ObjectRow& row) {
+                              ++rows;
+                              EXPECT_TRUE(row.bytes.empty());
+                              EXPECT_FALSE(row.id.empty());
+                            });
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(rows, 2u);
+  EXPECT_FALSE(end->more);
+  EXPECT_EQ(end->next_cursor, 0);
+}
+
 TEST_F(SqliteStoreTest, DeleteMiddleAndBySpecVersionKeepsFlags) {
   Put({MakeObject("indicator--a", 1), MakeObject("indicator--a", 2), MakeObject("indicator--a", 3)});
   using V = std::vector<std::pair<std::string, int64_t>>;
