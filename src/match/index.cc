@@ -28,6 +28,20 @@ namespace {
 constexpr size_t kTypes = size_t(KeyType::kCount);
 constexpr std::string_view kIdPrefix = "indicator--";
 
+// "indicator--" + the canonical 8-4-4-4-12 form of `uuid`, written in place
+// (called once per hit: no per-character appends).
+void FormatIndicatorId(const std::array<uint8_t, 16>& uuid, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->resize(kIdPrefix.size() + 36);
+  char* o = out->data();
+  o = std::copy(kIdPrefix.begin(), kIdPrefix.end(), o);
+  for (int b = 0; b < 16; ++b) {
+    if (b == 4 || b == 6 || b == 8 || b == 10) *o++ = '-';
+    *o++ = kHex[uuid[b] >> 4];
+    *o++ = kHex[uuid[b] & 15];
+  }
+}
+
 
 uint32_t LoadV4(const IpAddress& a) {
   uint32_t v;
@@ -165,13 +179,8 @@ std::shared_ptr<const Index> Index::Empty() {
 }
 
 std::string Index::IndicatorId(uint32_t i) const {
-  std::string out(kIdPrefix);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int b = 0; b < 16; ++b) {
-    if (b == 4 || b == 6 || b == 8 || b == 10) out += '-';
-    out += kHex[records_[i].uuid[b] >> 4];
-    out += kHex[records_[i].uuid[b] & 15];
-  }
+  std::string out;
+  FormatIndicatorId(records_[i].uuid, &out);
   return out;
 }
 
@@ -546,14 +555,7 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
     if (!r->matched) return;
     evaluated = true;
   }
-  st.id.assign(kIdPrefix);
-  static constexpr char kHex[] = "0123456789abcdef";
-  const auto& u = rec.uuid;
-  for (int b = 0; b < 16; ++b) {
-    if (b == 4 || b == 6 || b == 8 || b == 10) st.id += '-';
-    st.id += kHex[u[b] >> 4];
-    st.id += kHex[u[b] & 15];
-  }
+  FormatIndicatorId(rec.uuid, &st.id);
   Hit hit;
   hit.indicator = ind;
   hit.indicator_id = st.id;
