@@ -34,6 +34,8 @@ asio::awaitable<void> ServeConnection(Stream& stream, const Handler& handler,
                                       const ServerOptions& options) {
   beast::flat_buffer buffer;
   error_code ec;
+  const auto peer = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
+  const std::string remote = ec ? std::string() : peer.address().to_string();
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
@@ -51,6 +53,7 @@ asio::awaitable<void> ServeConnection(Stream& stream, const Handler& handler,
     r.content_type = View(req[http::field::content_type]);
     r.authorization = View(req[http::field::authorization]);
     r.host = View(req[http::field::host]);
+    r.remote = remote;
     r.tls = options.transport == Transport::kTls;
     r.body_too_large = too_large;
     if (!too_large) r.body = req.body();

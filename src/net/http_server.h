@@ -28,8 +28,9 @@ struct Request {
   std::string_view accept;
   std::string_view content_type;
   std::string_view authorization;
-  std::string_view host;  // the Host header
-  bool tls = false;       // arrived over HTTPS
+  std::string_view host;    // the Host header
+  std::string_view remote;  // the client's address ("" if unknown)
+  bool tls = false;         // arrived over HTTPS
   std::string_view body;
   // The body exceeded ServerOptions::body_limit: `body` is empty and the
   // connection is closed after the response.

@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <optional>
 
@@ -66,10 +68,30 @@ std::string TokenHash(std::string_view token) {
 }
 
 struct Authenticator::Cache {
+  using Clock = std::chrono::steady_clock;
+  struct Bucket {
+    double tokens = kFailedLoginBurst;
+    Clock::time_point updated;
+  };
+
   std::mutex mu;
   // hash of the Authorization header -> (user name, expiry)
-  absl::flat_hash_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>>
-      verified;
+  absl::flat_hash_map<std::string, std::pair<std::string, Clock::time_point>> verified;
+  // client address -> failed Basic logins it may still make
+  absl::flat_hash_map<std::string, Bucket> failures;
+
+  // The bucket of `client`, refilled up to `now`. Requires mu.
+  Bucket& Refilled(std::string_view client, Clock::time_point now) {
+    if (failures.size() > 100000) failures.clear();  // bound memory
+    auto [it, inserted] = failures.try_emplace(std::string(client));
+    Bucket& b = it->second;
+    if (!inserted) {
+      double seconds = std::chrono::duration<double>(now - b.updated).count();
+      b.tokens = std::min<double>(kFailedLoginBurst, b.tokens + seconds / kFailedLoginRefillSeconds);
+    }
+    b.updated = now;
+    return b;
+  }
 };
 
 Authenticator::Authenticator(store::Store& store) : store_(store), cache_(std::make_unique<Cache>()) {
@@ -77,7 +99,17 @@ Authenticator::Authenticator(store::Store& store) : store_(store), cache_(std::m
 }
 Authenticator::~Authenticator() = default;
 
-Result<store::User> Authenticator::Authenticate(std::string_view authorization) {
+// What an unknown user's password is checked against (see the header); made
+// on first use, not at start-up (it costs one Argon2 hash).
+const std::string& Authenticator::DummyHash() {
+  std::call_once(dummy_once_, [this] {
+    auto dummy = HashPassword("cordon: no such user");
+    if (dummy.ok()) dummy_hash_ = *std::move(dummy);
+  });
+  return dummy_hash_;
+}
+
+Result<store::User> Authenticator::Authenticate(std::string_view authorization, std::string_view client) {
   if (authorization.empty()) return Unauthenticated("authentication required (HTTP Basic or Bearer token)");
   const auto now = std::chrono::steady_clock::now();
   const std::string key = HashKey(authorization);
@@ -127,14 +159,25 @@ Result<store::User> Authenticator::Authenticate(std::string_view authorization) 
     if (colon == std::string::npos) return Unauthenticated("malformed Basic credentials (no ':')");
     user_name = decoded.substr(0, colon);
     std::string password = decoded.substr(colon + 1);
-    auto user = store_.GetUser(user_name);
-    // The same message for an unknown user and a wrong password: do not reveal which.
-    if (!user.ok()) {
-      if (absl::IsNotFound(user.status())) return Unauthenticated("wrong user name or password");
-      return user.status();
+    {
+      std::lock_guard lock(cache_->mu);
+      const Cache::Bucket& b = cache_->Refilled(client, now);
+      if (b.tokens < 1) {
+        int wait = static_cast<int>(std::ceil((1 - b.tokens) * kFailedLoginRefillSeconds));
+        return absl::ResourceExhaustedError("too many failed logins from this address; retry in " +
+                                            std::to_string(std::max(wait, 1)) + " s");
+      }
     }
-    if (user->password_hash.empty() ||
-        crypto_pwhash_str_verify(user->password_hash.c_str(), password.data(), password.size()) != 0) {
+    auto user = store_.GetUser(user_name);
+    if (!user.ok() && !absl::IsNotFound(user.status())) return user.status();
+    // An unknown user is checked against a dummy hash: the same cost, and the
+    // same message, as a wrong password.
+    const std::string& hash = user.ok() ? user->password_hash : DummyHash();
+    bool verified = !hash.empty() && crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+    if (!user.ok() || !verified) {
+      std::lock_guard lock(cache_->mu);
+      Cache::Bucket& b = cache_->Refilled(client, Cache::Clock::now());
+      b.tokens = std::max(0.0, b.tokens - 1);
       return Unauthenticated("wrong user name or password");
     }
   } else {

@@ -5,9 +5,18 @@
 // Basic credential is remembered (by a hash of the header, never the password)
 // for kCredentialCacheSeconds; the user's permissions are re-read from the store
 // on every request, so revoking access takes effect at once.
+//
+// Failed Basic logins are throttled per client address (a token bucket of
+// kFailedLoginBurst, one more every kFailedLoginRefillSeconds): beyond it a
+// Basic attempt from that address is refused with ResourceExhausted (HTTP 429)
+// before any Argon2 work, which bounds password guessing and the CPU a client
+// can make the server burn. Bearer tokens (256 random bits) are not throttled.
+// An unknown user costs one Argon2 verification like a wrong password, so the
+// answer's timing does not tell which user names exist.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -28,19 +37,27 @@ std::string TokenHash(std::string_view token);
 class Authenticator {
  public:
   static constexpr int kCredentialCacheSeconds = 300;
+  static constexpr int kFailedLoginBurst = 10;
+  static constexpr int kFailedLoginRefillSeconds = 6;
 
   explicit Authenticator(store::Store& store);
   ~Authenticator();
 
   // The user an Authorization header value ("Basic ..." or "Bearer ...")
-  // proves. Unauthenticated (with the reason) when it is missing, malformed or
-  // wrong; other errors come from the store.
-  Result<store::User> Authenticate(std::string_view authorization);
+  // proves, for a request from `client` (its address; "" if unknown).
+  // Unauthenticated (with the reason) when it is missing, malformed or wrong;
+  // ResourceExhausted when `client` has used up its failed Basic logins (the
+  // message says when to retry); other errors come from the store.
+  Result<store::User> Authenticate(std::string_view authorization, std::string_view client = "");
 
  private:
   struct Cache;
   store::Store& store_;
   std::unique_ptr<Cache> cache_;
+  const std::string& DummyHash();
+
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;  // Argon2 hash nobody's password matches
 };
 
 }  // namespace cordon::taxii

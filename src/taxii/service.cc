@@ -55,6 +55,7 @@ std::string_view TitleFor(int status) {
     case 405: return "Method Not Allowed";
     case 406: return "Not Acceptable";
     case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
     case 415: return "Unsupported Media Type";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
@@ -277,8 +278,13 @@ net::Response Service::Handle(const net::Request& req) {
   }
   auto target = ParseTarget(req.target);
   if (!target.ok()) return FromStatus(target.status());
-  auto user = auth_.Authenticate(req.authorization);
+  auto user = auth_.Authenticate(req.authorization, req.remote);
   if (!user.ok()) {
+    if (absl::IsResourceExhausted(user.status())) {
+      net::Response r = Error(429, "Too Many Requests", std::string(user.status().message()));
+      r.headers.emplace_back("Retry-After", std::to_string(Authenticator::kFailedLoginRefillSeconds));
+      return r;
+    }
     net::Response r = FromStatus(user.status());
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"cordon\", Bearer");
     return r;

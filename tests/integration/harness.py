@@ -90,6 +90,9 @@ class Node:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=30)
+        if self.proc:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
         self.proc = None
 
     def close(self):

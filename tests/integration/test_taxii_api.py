@@ -3,6 +3,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 import unittest
 
 from harness import (COLLECTION, SECRET_COLLECTION, TAXII, WRITE_ONLY_COLLECTION, Node, cordon, indicator,
@@ -325,6 +326,44 @@ class TaxiiApiTest(unittest.TestCase):
             s.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\n\r\n")
             data = s.recv(100)
         self.assertFalse(data.startswith(b"HTTP/1.1 200"))
+
+
+class FailedLoginThrottleTest(unittest.TestCase):
+    BURST = 10  # Authenticator::kFailedLoginBurst
+    REFILL_SECONDS = 6  # Authenticator::kFailedLoginRefillSeconds
+
+    def test_failed_basic_logins_are_throttled_per_address(self):
+        node = Node().start(tls=False)
+        try:
+            token = node.token_client()
+            admin = node.client()
+            self.assertEqual(admin.get("/taxii2/").status, 200)  # verified once, then cached
+            # The burst: each wrong password (or unknown user) is checked and answered 401.
+            for i in range(self.BURST):
+                c = node.client("admin" if i % 2 else "nobody", f"wrong-{i}")
+                r = c.get("/taxii2/")
+                self.assertEqual(r.status, 401, r.body)
+                c.close()
+            # Beyond it: 429 with Retry-After, before any password check; even a right password.
+            for user, password in (("admin", "wrong-again"), ("reader", "reader-pw")):
+                c = node.client(user, password)
+                r = c.get("/taxii2/")
+                self.assertEqual(r.status, 429, r.body)
+                self.assertEqual(r.json()["http_status"], "429")
+                self.assertIn("too many failed logins", r.json()["description"])
+                self.assertLessEqual(int(r.headers["retry-after"]), self.REFILL_SECONDS)
+                c.close()
+            # Credentials verified before, and bearer tokens, keep working.
+            self.assertEqual(admin.get("/taxii2/").status, 200)
+            self.assertEqual(token.get("/taxii2/").status, 200)
+            # The bucket refills: one attempt is allowed again after the refill period.
+            time.sleep(self.REFILL_SECONDS + 0.5)
+            reader = node.client("reader", "reader-pw")
+            self.assertEqual(reader.get("/taxii2/").status, 200)
+            for c in (reader, admin, token):
+                c.close()
+        finally:
+            node.close()
 
 
 class PlainHttpAndConnectionsTest(unittest.TestCase):
