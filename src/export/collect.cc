@@ -66,6 +66,20 @@ struct EntryKeyHash {
   }
 };
 
+// A page of indicators copied out of the store into one buffer: two
+// allocations per page rather than two per object (ScanObjects' rows are
+// views, valid only inside its callback, and this page crosses threads).
+struct RowBatch {
+  struct Row {
+    size_t id, id_size, bytes, bytes_size;  // offsets into `arena`
+  };
+  std::string arena;
+  std::vector<Row> rows;
+
+  std::string_view Id(const Row& r) const { return {arena.data() + r.id, r.id_size}; }
+  std::string_view Bytes(const Row& r) const { return {arena.data() + r.bytes, r.bytes_size}; }
+};
+
 // Reads a collection's indicators (last versions) page by page on a thread of
 // its own, a few pages ahead of the caller: reading the store (SQLite, copies)
 // and parsing patterns then share the two cores.
@@ -83,17 +97,17 @@ class PageReader {
     thread_.join();
   }
   // The next page; nullopt at the end.
-  Result<std::optional<store::Page>> Next() {
+  Result<std::optional<RowBatch>> Next() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return !queue_.empty() || done_; });
     if (queue_.empty()) {
       if (!status_.ok()) return status_;
-      return std::optional<store::Page>();
+      return std::optional<RowBatch>();
     }
-    store::Page page = std::move(queue_.front());
+    RowBatch page = std::move(queue_.front());
     queue_.pop_front();
     cv_.notify_all();
-    return std::optional<store::Page>(std::move(page));
+    return std::optional<RowBatch>(std::move(page));
   }
 
  private:
@@ -105,20 +119,29 @@ class PageReader {
     q.version.last = true;
     q.limit = kPage;
     Status status;
+    size_t arena_hint = 0;
     while (true) {
-      auto page = store.QueryObjects(q);
+      RowBatch page;
+      page.arena.reserve(arena_hint);
+      page.rows.reserve(kPage);
+      auto end = store.ScanObjects(q, [&page](const store::ObjectRow& row) {
+        const size_t at = page.arena.size();
+        page.rows.push_back({at, row.id.size(), at + row.id.size(), row.bytes.size()});
+        page.arena += row.id;
+        page.arena += row.bytes;
+      });
+      arena_hint = std::max(arena_hint, page.arena.size());
       std::unique_lock lock(mu_);
-      if (!page.ok()) {
-        status = page.status();
+      if (!end.ok()) {
+        status = end.status();
         break;
       }
-      bool more = page->more;
-      q.after_cursor = page->next_cursor;
+      q.after_cursor = end->next_cursor;
       cv_.wait(lock, [&] { return queue_.size() < kAhead || stop_; });
       if (stop_) break;
-      queue_.push_back(std::move(*page));
+      queue_.push_back(std::move(page));
       cv_.notify_all();
-      if (!more) break;
+      if (!end->more) break;
     }
     std::lock_guard lock(mu_);
     status_ = status;
@@ -128,7 +151,7 @@ class PageReader {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<store::Page> queue_;
+  std::deque<RowBatch> queue_;
   bool done_ = false, stop_ = false;
   Status status_;
   std::thread thread_;
@@ -165,14 +188,15 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
       while (true) {
         CORDON_ASSIGN_OR_RETURN(auto page, reader.Next());
         if (!page) break;
-        for (auto& obj : page->items) {
+        for (const RowBatch::Row& row : page->rows) {
+          const std::string_view id = page->Id(row), bytes = page->Bytes(row);
           ++set.stats.indicators;
           IndicatorFields f;
-          if (Status st = ReadFields(parser, obj.bytes, buffer, f); !st.ok()) {
-            return absl::InternalError("collection " + col.id + ", object " + obj.id + ": " +
+          if (Status st = ReadFields(parser, bytes, buffer, f); !st.ok()) {
+            return absl::InternalError("collection " + col.id + ", object " + std::string(id) + ": " +
                                        std::string(st.message()));
           }
-          const decide::Decision* d = resolver.Effective(obj.id, f.source, col.id);
+          const decide::Decision* d = resolver.Effective(id, f.source, col.id);
           if (!d || d->action == decide::Action::kMonitor) continue;
           if (f.pattern_type != "stix") {
             if (d->action == decide::Action::kBlock) ++set.stats.not_reducible;
@@ -204,7 +228,7 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
           // The resolver holds a copy of set.decisions in the same order.
           const decide::Decision* own = &set.decisions[static_cast<size_t>(d - resolver.decisions().data())];
           set.indicators.push_back({std::string(f.id), last_source, collection,
-                                    keep_bytes ? std::move(obj.bytes) : std::string(), own});
+                                    keep_bytes ? std::string(bytes) : std::string(), own});
         }
       }
     }
