@@ -302,19 +302,8 @@ int Match(Context& c, const MatchOptions& o) {
   for (const auto& id : o.collections) if (auto s = require_collection(id); !s.ok()) return c.Fail(s);
   if (!o.sightings_to.empty()) if (auto s = require_collection(o.sightings_to); !s.ok()) return c.Fail(s);
 
-  // Snapshot the sources before building, so a change during the build is seen by the reloader.
-  SourceState sources;
-  if (auto ch = SourcesChanged(store, o, &sources); !ch.ok()) return c.Fail(ch.status());
-  std::string stdin_bundle;
-  if (o.indicators_file == "-") {
-    auto text = ReadAll("-", c.in);
-    if (!text.ok()) return c.Fail(text.status());
-    stdin_bundle = std::move(*text);
-  }
-  auto index = BuildIndex(&store, o, stdin_bundle, &c.err);
-  if (!index.ok()) return c.Fail(index.status());
-  match::IndexHolder holder(*index);
-
+  // Outputs first: a bad --alerts path or an unusable identity fails before
+  // the (possibly long) index build, not after it.
   std::unique_ptr<std::ofstream> alert_file;
   std::ostream* alerts = nullptr;
   if (!o.alerts.empty()) {
@@ -334,6 +323,20 @@ int Match(Context& c, const MatchOptions& o) {
     agg = std::make_unique<events::SightingAggregator>(o.window_seconds, identity->id);
     writer = std::make_unique<SightingWriter>(store, o.sightings_to, *agg, std::move(identity->signer));
   }
+
+  // Snapshot the sources before building, so a change during the build is seen by the reloader.
+  SourceState sources;
+  if (auto ch = SourcesChanged(store, o, &sources); !ch.ok()) return c.Fail(ch.status());
+  std::string stdin_bundle;
+  if (o.indicators_file == "-") {
+    auto text = ReadAll("-", c.in);
+    if (!text.ok()) return c.Fail(text.status());
+    stdin_bundle = std::move(*text);
+  }
+  auto index = BuildIndex(&store, o, stdin_bundle, &c.err);
+  if (!index.ok()) return c.Fail(index.status());
+  match::IndexHolder holder(*index);
+
   Sink sink(alerts, agg.get());
   match::Matcher matcher(holder);
 
