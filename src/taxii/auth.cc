@@ -1,10 +1,12 @@
 #include "taxii/auth.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <optional>
 
@@ -40,6 +42,19 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 }
 
 Status Unauthenticated(const std::string& why) { return absl::UnauthenticatedError(why); }
+
+// The unit a failed-login allowance belongs to: an IPv4 address, or the /64
+// of an IPv6 address (one host usually holds a whole /64, so a per-address
+// key would give it 2^64 allowances).
+std::string ClientKey(std::string_view client) {
+  std::string text(client);
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1 || IN6_IS_ADDR_V4MAPPED(&v6)) return text;
+  std::memset(v6.s6_addr + 8, 0, 8);
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &v6, buf, sizeof buf);
+  return std::string(buf) + "/64";
+}
 
 }  // namespace
 
@@ -80,19 +95,33 @@ struct Authenticator::Cache {
   // client address -> failed Basic logins it may still make
   absl::flat_hash_map<std::string, Bucket> failures;
 
+  static void Refill(Bucket& b, Clock::time_point now) {
+    double seconds = std::chrono::duration<double>(now - b.updated).count();
+    b.tokens = std::min<double>(kFailedLoginBurst, b.tokens + seconds / kFailedLoginRefillSeconds);
+    b.updated = now;
+  }
+
   // The bucket of `client`, refilled up to `now`. Requires mu.
   Bucket& Refilled(std::string_view client, Clock::time_point now) {
-    if (failures.size() > 100000) failures.clear();  // bound memory
-    auto [it, inserted] = failures.try_emplace(std::string(client));
-    Bucket& b = it->second;
-    if (!inserted) {
-      double seconds = std::chrono::duration<double>(now - b.updated).count();
-      b.tokens = std::min<double>(kFailedLoginBurst, b.tokens + seconds / kFailedLoginRefillSeconds);
+    if (failures.size() >= kMaxTrackedClients) {
+      // Bound memory: a full bucket is the same as none, so those go first;
+      // only if every tracked client is still throttled is the table reset.
+      absl::erase_if(failures, [now](auto& entry) {
+        Refill(entry.second, now);
+        return entry.second.tokens >= kFailedLoginBurst;
+      });
+      if (failures.size() >= kMaxTrackedClients) failures.clear();
     }
-    b.updated = now;
+    auto [it, inserted] = failures.try_emplace(ClientKey(client));
+    Bucket& b = it->second;
+    if (inserted) b.updated = now;
+    Refill(b, now);
     return b;
   }
+
+  static constexpr size_t kMaxTrackedClients = 100000;
 };
+
 
 Authenticator::Authenticator(store::Store& store) : store_(store), cache_(std::make_unique<Cache>()) {
   EnsureSodium();

@@ -6,10 +6,10 @@
 // for kCredentialCacheSeconds; the user's permissions are re-read from the store
 // on every request, so revoking access takes effect at once.
 //
-// Failed Basic logins are throttled per client address (a token bucket of
-// kFailedLoginBurst, one more every kFailedLoginRefillSeconds): beyond it a
-// Basic attempt from that address is refused with ResourceExhausted (HTTP 429)
-// before any Argon2 work, which bounds password guessing and the CPU a client
+// Failed Basic logins are throttled per client (an IPv4 address or an IPv6
+// /64; a token bucket of kFailedLoginBurst, one more every
+// kFailedLoginRefillSeconds): beyond it a Basic attempt from that client is
+// refused with ResourceExhausted (HTTP 429) before any Argon2 work, which bounds password guessing and the CPU a client
 // can make the server burn. Bearer tokens (256 random bits) are not throttled.
 // An unknown user costs one Argon2 verification like a wrong password, so the
 // answer's timing does not tell which user names exist.
