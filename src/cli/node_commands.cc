@@ -2,8 +2,13 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <mutex>
 
+#include "base/json_writer.h"
+#include "base/time.h"
 #include "base/uuid.h"
 #include "cli/common.h"
 #include "net/http_server.h"
@@ -33,8 +38,47 @@ int Init(Context& c, const std::string& data, const std::string& api_root, int64
   return 0;
 }
 
+// The --access-log file: one JSON object per answered request, written whole
+// and flushed under a lock (so `tail -f` sees complete lines).
+class AccessLog {
+ public:
+  static Result<std::unique_ptr<AccessLog>> Open(const std::string& path, std::ostream& out) {
+    auto log = std::unique_ptr<AccessLog>(new AccessLog(out));
+    if (path != "-") {
+      log->file_.open(path, std::ios::app);
+      if (!log->file_) return absl::UnavailableError("cannot open --access-log file '" + path + "'");
+      log->out_ = &log->file_;
+    }
+    return log;
+  }
+
+  void Write(const taxii::AccessRecord& r) {
+    std::string line = "{\"time\":\"" + FormatTimestamp(Now(), 3) + "\",\"remote\":";
+    AppendJsonString(line, r.remote);
+    line += ",\"user\":";
+    AppendJsonString(line, r.user);
+    line += ",\"method\":";
+    AppendJsonString(line, r.method);
+    line += ",\"target\":";
+    AppendJsonString(line, r.target);
+    char tail[96];
+    std::snprintf(tail, sizeof tail, ",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f}\n", r.status, r.bytes,
+                  r.seconds * 1000);
+    line += tail;
+    std::lock_guard lock(mu_);
+    *out_ << line << std::flush;
+  }
+
+ private:
+  explicit AccessLog(std::ostream& out) : out_(&out) {}
+  std::mutex mu_;
+  std::ofstream file_;
+  std::ostream* out_;
+};
+
 int Serve(Context& c, const std::string& data, const std::string& listen, bool insecure,
-          const std::string& cert, const std::string& key, int threads, double sync_interval) {
+          const std::string& cert, const std::string& key, int threads, double sync_interval,
+          const std::string& access_log_path) {
   net::ServerOptions opt;
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return c.Fail(absl::InvalidArgumentError("--listen must be HOST:PORT"));
@@ -64,6 +108,13 @@ int Serve(Context& c, const std::string& data, const std::string& listen, bool i
   auto policy = OpenPeerPolicy(data);
   if (!policy.ok()) return c.Fail(policy.status());
   service_options.peer_policy = std::move(*policy);
+  std::unique_ptr<AccessLog> access_log;
+  if (!access_log_path.empty()) {
+    auto log = AccessLog::Open(access_log_path, c.out);
+    if (!log.ok()) return c.Fail(log.status());
+    access_log = std::move(*log);
+    service_options.access_log = [log = access_log.get()](const taxii::AccessRecord& r) { log->Write(r); };
+  }
   taxii::Service service(**st, service_options);
   opt.body_limit = std::max<uint64_t>(service.MaxContentLength(), 1 << 20);
 
@@ -165,6 +216,7 @@ void AddNodeCommands(Registrar& r) {
     bool insecure = false;
     int threads = 2;
     double sync_interval = 0;
+    std::string access_log;
     store::Collection col;
     std::string name, read, write, label;
     bool password_stdin = false;
@@ -187,12 +239,16 @@ void AddNodeCommands(Registrar& r) {
   auto* insecure_flag = serve->add_flag("--insecure-http", o->insecure, "serve plain HTTP (no TLS)");
   insecure_flag->excludes(cert_opt)->excludes(key_opt);
   serve->add_option("--threads", o->threads, "I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  serve->add_option("--access-log", o->access_log,
+                    "append one JSON line per request (time, remote, user, method, target, status, bytes, ms) "
+                    "to FILE ('-' = stdout)");
   serve->add_option("--sync-interval", o->sync_interval,
                     "seconds between background syncs with the peers (0 = no background sync)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   serve->callback([o, &c, &action] {
-    action = [o, &c] { return Serve(c, o->data, o->listen, o->insecure, o->cert, o->key, o->threads, o->sync_interval); };
+    action = [o, &c] { return Serve(c, o->data, o->listen, o->insecure, o->cert, o->key, o->threads, o->sync_interval,
+                                 o->access_log); };
   });
 
   auto* collection = r.app.add_subcommand("collection", "manage collections");

@@ -1,6 +1,7 @@
 #include "taxii/service.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/json_writer.h"
 #include "base/uuid.h"
@@ -273,6 +274,25 @@ Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view,
 }
 
 net::Response Service::Handle(const net::Request& req) {
+  if (!options_.access_log) {
+    std::string user;
+    return Answer(req, &user);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::string user;
+  net::Response response = Answer(req, &user);
+  options_.access_log(AccessRecord{
+      .remote = req.remote,
+      .user = user,
+      .method = req.method,
+      .target = req.target,
+      .status = response.status,
+      .bytes = response.body.size(),
+      .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+  return response;
+}
+
+net::Response Service::Answer(const net::Request& req, std::string* user_name) {
   if (req.body_too_large) {
     return Error(413, "Payload Too Large", "the request body exceeds max_content_length");
   }
@@ -289,6 +309,7 @@ net::Response Service::Handle(const net::Request& req) {
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"cordon\", Bearer");
     return r;
   }
+  *user_name = user->name;
   std::shared_ptr<const PeerView> view;
   if (options_.peer_policy) view = options_.peer_policy->ViewFor(*user);
   Trace trace;

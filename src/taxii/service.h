@@ -12,8 +12,10 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "net/http_server.h"
 #include "store/store.h"
@@ -21,6 +23,18 @@
 #include "taxii/peer_policy.h"
 
 namespace cordon::taxii {
+
+// One answered request, as an access log records it. Views: valid during the
+// ServiceOptions::access_log call only.
+struct AccessRecord {
+  std::string_view remote;  // client address ("" if unknown)
+  std::string_view user;    // authenticated user ("" if authentication failed or was not given)
+  std::string_view method;
+  std::string_view target;  // path and query as sent
+  int status = 0;
+  size_t bytes = 0;         // response body
+  double seconds = 0;       // from receiving the request to the response being ready
+};
 
 struct ServiceOptions {
   std::string title = "cordon TAXII 2.1 server";
@@ -31,6 +45,8 @@ struct ServiceOptions {
   int max_page_size = 1000;
   // Sharing agreements of partner users (federation); nullptr = none.
   std::shared_ptr<PeerPolicy> peer_policy;
+  // Called once per answered request, from any io thread; nullptr = no log.
+  std::function<void(const AccessRecord&)> access_log;
 };
 
 struct Target;
@@ -43,6 +59,8 @@ class Service {
   uint64_t MaxContentLength();
 
  private:
+  // Handle without the access log; `user` is set once authenticated.
+  net::Response Answer(const net::Request& request, std::string* user);
   struct Trace;  // what a partner's request touched, for PeerPolicy::Record
   net::Response Route(const net::Request& req, const Target& target, const store::User& user, const PeerView* view,
                       Trace& trace);

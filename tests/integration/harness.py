@@ -68,9 +68,9 @@ class Node:
         self.tls = True
         self.cert = self.key = None
 
-    def start(self, tls=True, port=0):
+    def start(self, tls=True, port=0, extra_args=()):
         self.tls = tls
-        args = [CORDON, "serve", "--data", self.data, "--listen", f"127.0.0.1:{port}"]
+        args = [CORDON, "serve", "--data", self.data, "--listen", f"127.0.0.1:{port}", *extra_args]
         if tls:
             if not self.cert:
                 self.cert, self.key = make_cert(self.dir)

@@ -1,5 +1,6 @@
 """TAXII 2.1 API of a real `cordon serve` over HTTPS: every endpoint, filter and error path."""
 import json
+import os
 import socket
 import ssl
 import threading
@@ -364,6 +365,34 @@ class FailedLoginThrottleTest(unittest.TestCase):
                 c.close()
         finally:
             node.close()
+
+
+class AccessLogTest(unittest.TestCase):
+    def test_every_request_is_logged_with_its_user_and_status(self):
+        node = Node()
+        log = os.path.join(node.dir, "access.log")
+        node.start(tls=False, extra_args=["--access-log", log])
+        try:
+            token = node.token_client()
+            self.assertEqual(token.get(f"{OBJECTS}?limit=1&match[type]=indicator").status, 200)
+            wrong = node.client("admin", "not-the-password")
+            self.assertEqual(wrong.get("/taxii2/").status, 401)
+            self.assertEqual(token.get("/cordon/collections/no-such-collection/").status, 404)
+            for c in (token, wrong):
+                c.close()
+        finally:
+            node.kill()
+            with open(log) as f:
+                lines = [json.loads(line) for line in f]
+            node.close()
+        self.assertEqual([(r["method"], r["status"], r["user"]) for r in lines],
+                         [("GET", 200, "admin"), ("GET", 401, ""), ("GET", 404, "admin")])
+        first = lines[0]
+        self.assertEqual(first["target"], f"{OBJECTS}?limit=1&match[type]=indicator")
+        self.assertEqual(first["remote"], "127.0.0.1")
+        self.assertGreater(first["bytes"], 0)
+        self.assertGreaterEqual(first["ms"], 0)
+        self.assertRegex(first["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 class PlainHttpAndConnectionsTest(unittest.TestCase):
