@@ -199,11 +199,13 @@ Result<store::User> Authenticator::Authenticate(std::string_view authorization, 
     }
     auto user = store_.GetUser(user_name);
     if (!user.ok() && !absl::IsNotFound(user.status())) return user.status();
-    // An unknown user is checked against a dummy hash: the same cost, and the
-    // same message, as a wrong password.
-    const std::string& hash = user.ok() ? user->password_hash : DummyHash();
-    bool verified = !hash.empty() && crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
-    if (!user.ok() || !verified) {
+    // An unknown user, or one without a password (tokens only), is checked
+    // against a dummy hash: the same cost, and the same message, as a wrong
+    // password.
+    const bool has_password = user.ok() && !user->password_hash.empty();
+    const std::string& hash = has_password ? user->password_hash : DummyHash();
+    const bool matches = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+    if (!has_password || !matches) {
       std::lock_guard lock(cache_->mu);
       Cache::Bucket& b = cache_->Refilled(client, Cache::Clock::now());
       b.tokens = std::max(0.0, b.tokens - 1);
