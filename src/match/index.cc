@@ -42,7 +42,6 @@ void FormatIndicatorId(const std::array<uint8_t, 16>& uuid, std::string* out) {
   }
 }
 
-
 uint32_t LoadV4(const IpAddress& a) {
   uint32_t v;
   std::memcpy(&v, a.bytes.data() + 12, 4);

@@ -8,8 +8,8 @@
 // which character, which part of the URL).
 #pragma once
 
-#include <bit>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>

@@ -41,7 +41,7 @@ int HttpStatusFor(const Status& s) {
     case absl::StatusCode::kUnauthenticated: return 401;
     case absl::StatusCode::kPermissionDenied: return 403;
     case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kResourceExhausted: return 413;
+    case absl::StatusCode::kResourceExhausted: return 429;  // request bodies over the limit answer 413 explicitly
     case absl::StatusCode::kUnavailable: return 503;
     default: return 500;
   }
@@ -274,21 +274,20 @@ Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view,
 }
 
 net::Response Service::Handle(const net::Request& req) {
-  if (!options_.access_log) {
-    std::string user;
-    return Answer(req, &user);
-  }
-  const auto start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = options_.access_log ? Clock::now() : Clock::time_point();
   std::string user;
   net::Response response = Answer(req, &user);
-  options_.access_log(AccessRecord{
-      .remote = req.remote,
-      .user = user,
-      .method = req.method,
-      .target = req.target,
-      .status = response.status,
-      .bytes = response.body.size(),
-      .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+  if (options_.access_log) {
+    options_.access_log(AccessRecord{
+        .remote = req.remote,
+        .user = user,
+        .method = req.method,
+        .target = req.target,
+        .status = response.status,
+        .bytes = response.body.size(),
+        .seconds = std::chrono::duration<double>(Clock::now() - start).count()});
+  }
   return response;
 }
 
@@ -300,13 +299,12 @@ net::Response Service::Answer(const net::Request& req, std::string* user_name) {
   if (!target.ok()) return FromStatus(target.status());
   auto user = auth_.Authenticate(req.authorization, req.remote);
   if (!user.ok()) {
-    if (absl::IsResourceExhausted(user.status())) {
-      net::Response r = Error(429, "Too Many Requests", std::string(user.status().message()));
-      r.headers.emplace_back("Retry-After", std::to_string(Authenticator::kFailedLoginRefillSeconds));
-      return r;
-    }
     net::Response r = FromStatus(user.status());
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"cordon\", Bearer");
+    // Throttled: one more attempt is allowed at the latest after a refill period.
+    if (r.status == 429) {
+      r.headers.emplace_back("Retry-After", std::to_string(Authenticator::kFailedLoginRefillSeconds));
+    }
     return r;
   }
   *user_name = user->name;
