@@ -16,7 +16,7 @@ namespace cordon::cli {
 namespace {
 
 constexpr size_t kImportBatch = 10000;
-constexpr int kBulkCacheKib = 1024 * 1024;  // 1 GiB page cache at most, for feed imports  // objects per transaction for line-delimited imports
+constexpr int kBulkCacheKib = 64 * 1024;  // 1 GiB page cache at most, for feed imports  // objects per transaction for line-delimited imports
 
 void PrintReport(Context& c, const std::string& file, const ingest::Report& r) {
   c.out << file << ": added " << r.added << ", unchanged " << r.unchanged << ", rejected " << r.rejected

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <future>
+#include <iterator>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -22,6 +25,8 @@ constexpr size_t kLookupBatch = 500;  // ids per store query when reading stored
 constexpr int64_t kScanRatio = 8;     // scan the collection when ids >= 1/8 of its versions
 constexpr int kScanPage = 10000;
 constexpr int kFracDigits = 6;        // timestamps written with microseconds
+constexpr size_t kWriteSlice = 8192;  // items built (and written) per slice
+constexpr size_t kSlicesAhead = 2;    // slices built ahead of the writer
 
 Status Invalid(const std::string& m) { return absl::InvalidArgumentError(m); }
 
@@ -66,7 +71,7 @@ Timestamp ValidUntilOf(simdjson::dom::parser& parser, const std::string& bytes) 
 // When the ids are a good part of the collection, one sequential pass over its
 // latest indicators is much cheaper than a probe per id (random reads).
 Result<absl::flat_hash_map<std::string, StoredVersion>> LookUp(store::Store& store, const std::string& collection,
-                                                              const std::vector<std::string>& ids,
+                                                              const std::vector<std::string_view>& ids,
                                                               int64_t collection_size) {
   absl::flat_hash_map<std::string, StoredVersion> out;
   if (static_cast<int64_t>(ids.size()) * kScanRatio >= collection_size) {
@@ -77,12 +82,11 @@ Result<absl::flat_hash_map<std::string, StoredVersion>> LookUp(store::Store& sto
     q.version.last = true;
     q.limit = kScanPage;
     for (;;) {
-      CORDON_ASSIGN_OR_RETURN(store::Page page, store.QueryObjects(q));
-      for (auto& o : page.items) {
-        if (wanted.contains(o.id)) out.emplace(std::move(o.id), StoredVersion{std::move(o.bytes), o.version});
-      }
-      if (!page.more) break;
-      q.after_cursor = page.next_cursor;
+      CORDON_ASSIGN_OR_RETURN(store::PageEnd end, store.ScanObjects(q, [&](const store::ObjectRow& row) {
+        if (wanted.contains(row.id)) out.emplace(row.id, StoredVersion{std::string(row.bytes), row.version});
+      }));
+      if (!end.more) break;
+      q.after_cursor = end.next_cursor;
     }
     return out;
   }
@@ -150,6 +154,34 @@ std::string IndicatorJson(const std::string& id, const std::string& created, con
   j += "\"}";
   return j;
 }
+
+// The first 64 bits of a content-derived id ("type--" then hex digits): an
+// ordering key that follows the ids' own order.
+uint64_t IdPrefix(std::string_view id) {
+  size_t at = id.find("--");
+  uint64_t key = 0;
+  int digits = 0;
+  for (size_t k = at == std::string_view::npos ? id.size() : at + 2; k < id.size() && digits < 16; ++k) {
+    char ch = id[k];
+    int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    if (v < 0) continue;  // the uuid's dashes
+    key = key << 4 | static_cast<uint64_t>(v);
+    ++digits;
+  }
+  return key << (4 * (16 - digits));
+}
+
+// One slice of an import, built and validated off the writing thread: the
+// objects to write and the report entries it gave, each tagged with its item.
+struct Slice {
+  std::vector<std::string> objects;
+  std::vector<size_t> object_item;  // the item of objects[k]; SIZE_MAX for the identity
+  std::vector<bool> is_update;      // objects[k] is a new version of a stored indicator
+  ingest::Batch batch;              // objects validated (views into `objects`)
+  int unchanged = 0;
+  std::vector<std::pair<size_t, Rejection>> rejections, skips;
+  std::vector<std::pair<size_t, WarningReport>> warnings;
+};
 
 // CORDON_IMPORT_TIMING=1 prints the time of each phase to stderr (profiling).
 struct PhaseTimer {
@@ -223,119 +255,179 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
   report.rejections = std::move(parsed.rejected);
   report.skips = std::move(parsed.skipped);
 
-  // One indicator per pattern: later duplicates are skipped.
   std::vector<Candidate>& items = parsed.items;
-  std::vector<std::string> ids;
-  ids.reserve(items.size());
+  // Report entries tagged with their item, put in input order at the end.
+  std::vector<std::pair<size_t, Rejection>> rejections, skips;
+  std::vector<std::pair<size_t, WarningReport>> warnings;
+
+  // Ids (a SHA-1 each) on two cores.
+  std::vector<std::string> ids(items.size());
   {
-    absl::flat_hash_map<std::string, size_t> first;
-    first.reserve(items.size());
-    size_t kept = 0;
-    for (size_t i = 0; i < items.size(); ++i) {
-      std::string id = IndicatorId(report.identity_id, items[i].pattern);
-      auto [it, inserted] = first.try_emplace(id, kept);
-      if (!inserted) {
-        report.skips.push_back({items[i].where, items[i].value, "duplicate of " + items[it->second].where});
+    auto compute = [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) ids[i] = IndicatorId(report.identity_id, items[i].pattern);
+    };
+    auto second_half = std::async(std::launch::async, compute, items.size() / 2, items.size());
+    compute(0, items.size() / 2);
+    second_half.get();
+  }
+  // Items are written in id order: the store's (collection, id, version)
+  // index is then filled front to back rather than at random places (ids are
+  // hashes). Sorted by the ids' first 64 bits, then input position, so one
+  // indicator per pattern is kept (the first) and later duplicates, which sort
+  // right after it, are skipped.
+  std::vector<uint32_t> order;
+  {
+    std::vector<std::pair<uint64_t, uint32_t>> keyed(items.size());
+    for (size_t i = 0; i < items.size(); ++i) keyed[i] = {IdPrefix(ids[i]), static_cast<uint32_t>(i)};
+    std::sort(keyed.begin(), keyed.end());
+    order.reserve(keyed.size());
+    for (size_t n = 0, run = 0; n < keyed.size(); ++n) {
+      if (n == 0 || keyed[n].first != keyed[n - 1].first) run = order.size();  // ids sharing a prefix
+      const uint32_t i = keyed[n].second;
+      auto first = std::find_if(order.begin() + run, order.end(), [&](uint32_t k) { return ids[k] == ids[i]; });
+      if (first != order.end()) {
+        skips.push_back({i, {items[i].where, items[i].value, "duplicate of " + items[*first].where}});
         continue;
       }
-      if (kept != i) items[kept] = std::move(items[i]);
-      ids.push_back(std::move(id));
-      ++kept;
+      order.push_back(i);
     }
-    items.resize(kept);
   }
 
   timer.Mark("ids");
   absl::flat_hash_map<std::string, StoredVersion> stored;
   CORDON_ASSIGN_OR_RETURN(int64_t count, store.CountObjects(collection));
   if (count > 0) {
-    ids.push_back(report.identity_id);  // looked up with the indicators, removed again below
-    auto looked_up = LookUp(store, collection, ids, count);
-    ids.pop_back();
-    if (!looked_up.ok()) return looked_up.status();
-    stored = std::move(*looked_up);
+    std::vector<std::string_view> wanted;
+    wanted.reserve(order.size() + 1);
+    wanted.push_back(report.identity_id);
+    for (uint32_t i : order) wanted.push_back(ids[i]);
+    CORDON_ASSIGN_OR_RETURN(stored, LookUp(store, collection, wanted, count));
   }
 
   timer.Mark("lookup");
-  std::vector<std::string> objects;
-  std::vector<size_t> object_item;  // index into items; SIZE_MAX for the identity
-  std::vector<bool> is_update;
-  objects.reserve(items.size() + 1);
+  std::optional<std::string> identity;
   if (!stored.contains(report.identity_id)) {
-    std::string identity = "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"" + report.identity_id +
-                           "\",\"created\":\"" + Ts(now) + "\",\"modified\":\"" + Ts(now) + "\",\"name\":";
-    AppendJsonString(identity, Trim(o.source));
-    identity += ",\"identity_class\":\"organization\"}";
-    objects.push_back(std::move(identity));
-    object_item.push_back(SIZE_MAX);
-    is_update.push_back(false);
-  }
-  const int64_t renew_before = o.valid_for_ns / 2;
-  const std::string now_text = Ts(now), valid_until_text = Ts(valid_until);
-  simdjson::dom::parser parser;
-  for (size_t i = 0; i < items.size(); ++i) {
-    const Candidate& c = items[i];
-    std::string fragment = Fragment(c, report.identity_id, o);
-    auto it = stored.find(ids[i]);
-    bool wrote = true;
-    if (it == stored.end()) {
-      if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
-        report.rejections.push_back({c.where, c.value, "first_seen is after the end of the lifetime"});
-        continue;
-      }
-      objects.push_back(IndicatorJson(ids[i], now_text, now_text, fragment,
-                                      c.first_seen ? Ts(Timestamp{c.first_seen->ns, kFracDigits}) : now_text,
-                                      valid_until_text));
-      is_update.push_back(false);
-    } else {
-      const StoredVersion& v = it->second;
-      bool same = v.bytes.find(fragment) != std::string::npos;
-      if (same && ValidUntilOf(parser, v.bytes).ns - now.ns > renew_before) {
-        ++report.unchanged;
-        wrote = false;
-      } else if (IsRevoked(parser, v.bytes)) {
-        // Revoked in the store (by an analyst or a decision): a feed does not bring it back.
-        report.skips.push_back({c.where, c.value, "revoked in the store"});
-        wrote = false;
-      } else {
-        Timestamp modified = now;
-        if (modified.ns <= v.modified.ns) modified.ns = v.modified.ns + 1000;  // strictly later (microseconds)
-        std::string created = StringProp(parser, v.bytes, "created");
-        std::string valid_from = StringProp(parser, v.bytes, "valid_from");
-        if (created.empty()) created = Ts(now);
-        if (valid_from.empty()) valid_from = created;
-        Timestamp until{std::max(valid_until.ns, modified.ns + o.valid_for_ns), kFracDigits};
-        objects.push_back(IndicatorJson(ids[i], created, Ts(modified), fragment, valid_from, Ts(until)));
-        is_update.push_back(true);
-      }
-    }
-    if (wrote) object_item.push_back(i);
-    for (const ValueCheck& check : c.checks) {
-      if (auto hit = warning_lists.Check(check.kind, check.value)) {
-        report.warnings.push_back({c.where, c.value, std::move(*hit)});
-        break;
-      }
-    }
+    identity = "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"" + report.identity_id +
+               "\",\"created\":\"" + Ts(now) + "\",\"modified\":\"" + Ts(now) + "\",\"name\":";
+    AppendJsonString(*identity, Trim(o.source));
+    *identity += ",\"identity_class\":\"organization\"}";
   }
 
-  timer.Mark("build");
-  if (!objects.empty()) {
-    std::vector<std::string_view> views(objects.begin(), objects.end());
-    CORDON_ASSIGN_OR_RETURN(ingest::Report r,
-                            ingest::IngestObjects(store, collection, views, stix::DefaultVersion::kInfer));
-    for (size_t k = 0; k < r.objects.size(); ++k) {
-      if (object_item[k] == SIZE_MAX) continue;  // the identity
-      const Candidate& c = items[object_item[k]];
-      switch (r.objects[k].outcome) {
-        case ingest::ObjectOutcome::kAdded: ++(is_update[k] ? report.updated : report.added); break;
-        case ingest::ObjectOutcome::kUnchanged: ++report.unchanged; break;
-        case ingest::ObjectOutcome::kRejected:
-          report.rejections.push_back({c.where, c.value, r.objects[k].reason});
+  const int64_t renew_before = o.valid_for_ns / 2;
+  const std::string now_text = Ts(now), valid_until_text = Ts(valid_until);
+  // Builds and validates the objects of order[begin, end): pure, so it runs on
+  // a second core while the store writes the previous slice.
+  auto build = [&](size_t begin, size_t end) {
+    Slice slice;
+    simdjson::dom::parser parser;
+    if (begin == 0 && identity) {
+      slice.objects.push_back(*identity);
+      slice.object_item.push_back(SIZE_MAX);
+      slice.is_update.push_back(false);
+    }
+    for (size_t n = begin; n < end; ++n) {
+      const size_t i = order[n];
+      const Candidate& c = items[i];
+      std::string fragment = Fragment(c, report.identity_id, o);
+      auto it = stored.find(ids[i]);
+      bool wrote = true;
+      if (it == stored.end()) {
+        if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
+          slice.rejections.push_back({i, {c.where, c.value, "first_seen is after the end of the lifetime"}});
+          continue;
+        }
+        slice.objects.push_back(IndicatorJson(ids[i], now_text, now_text, fragment,
+                                              c.first_seen ? Ts(Timestamp{c.first_seen->ns, kFracDigits}) : now_text,
+                                              valid_until_text));
+        slice.is_update.push_back(false);
+      } else {
+        const StoredVersion& v = it->second;
+        bool same = v.bytes.find(fragment) != std::string::npos;
+        if (same && ValidUntilOf(parser, v.bytes).ns - now.ns > renew_before) {
+          ++slice.unchanged;
+          wrote = false;
+        } else if (IsRevoked(parser, v.bytes)) {
+          // Revoked in the store (by an analyst or a decision): a feed does not bring it back.
+          slice.skips.push_back({i, {c.where, c.value, "revoked in the store"}});
+          wrote = false;
+        } else {
+          Timestamp modified = now;
+          if (modified.ns <= v.modified.ns) modified.ns = v.modified.ns + 1000;  // strictly later (microseconds)
+          std::string created = StringProp(parser, v.bytes, "created");
+          std::string valid_from = StringProp(parser, v.bytes, "valid_from");
+          if (created.empty()) created = Ts(now);
+          if (valid_from.empty()) valid_from = created;
+          Timestamp until{std::max(valid_until.ns, modified.ns + o.valid_for_ns), kFracDigits};
+          slice.objects.push_back(IndicatorJson(ids[i], created, Ts(modified), fragment, valid_from, Ts(until)));
+          slice.is_update.push_back(true);
+        }
+      }
+      if (wrote) slice.object_item.push_back(i);
+      for (const ValueCheck& check : c.checks) {
+        if (auto hit = warning_lists.Check(check.kind, check.value)) {
+          slice.warnings.push_back({i, {c.where, c.value, std::move(*hit)}});
           break;
+        }
       }
     }
+    std::vector<std::string_view> views(slice.objects.begin(), slice.objects.end());
+    slice.batch = ingest::Validate(views, stix::DefaultVersion::kInfer);
+    return slice;
+  };
+
+  {
+    CORDON_ASSIGN_OR_RETURN(std::unique_ptr<store::BulkWrite> write, store.BeginBulkWrite(collection));
+    // Up to kSlicesAhead slices are built (on other threads) while this one
+    // writes; the writer is the bottleneck of a first import, the builders
+    // that of a re-import (nothing to write).
+    std::deque<std::future<Slice>> ahead;
+    size_t next_begin = 0;
+    bool launched = false;  // a first slice even when there is no item (the identity)
+    auto launch = [&] {
+      while (ahead.size() < kSlicesAhead && (next_begin < order.size() || !launched)) {
+        const size_t end = std::min(order.size(), next_begin + kWriteSlice);
+        ahead.push_back(std::async(std::launch::async, build, next_begin, end));
+        next_begin = end;
+        launched = true;
+      }
+    };
+    launch();
+    while (!ahead.empty()) {
+      Slice slice = ahead.front().get();
+      ahead.pop_front();
+      launch();
+      if (!slice.batch.valid.empty()) {
+        CORDON_ASSIGN_OR_RETURN(store::PutResult put, write->Put(slice.batch.valid));
+        slice.batch.Record(put);
+      }
+      report.unchanged += slice.unchanged;
+      for (size_t k = 0; k < slice.objects.size(); ++k) {
+        const size_t i = slice.object_item[k];
+        if (i == SIZE_MAX) continue;  // the identity
+        const ingest::ObjectReport& r = slice.batch.report.objects[k];
+        switch (r.outcome) {
+          case ingest::ObjectOutcome::kAdded: ++(slice.is_update[k] ? report.updated : report.added); break;
+          case ingest::ObjectOutcome::kUnchanged: ++report.unchanged; break;
+          case ingest::ObjectOutcome::kRejected:
+            rejections.push_back({i, {items[i].where, items[i].value, r.reason}});
+            break;
+        }
+      }
+      std::move(slice.rejections.begin(), slice.rejections.end(), std::back_inserter(rejections));
+      std::move(slice.skips.begin(), slice.skips.end(), std::back_inserter(skips));
+      std::move(slice.warnings.begin(), slice.warnings.end(), std::back_inserter(warnings));
+    }
+    timer.Mark("write");
+    CORDON_RETURN_IF_ERROR(write->Commit());
   }
-  timer.Mark("store");
+  timer.Mark("commit");
+  auto append_in_input_order = [](auto& tagged, auto& out) {
+    std::stable_sort(tagged.begin(), tagged.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [i, entry] : tagged) out.push_back(std::move(entry));
+  };
+  append_in_input_order(rejections, report.rejections);
+  append_in_input_order(skips, report.skips);
+  append_in_input_order(warnings, report.warnings);
   report.rejected = static_cast<int>(report.rejections.size());
   report.skipped = static_cast<int>(report.skips.size());
   return report;

@@ -22,17 +22,15 @@ std::string JoinProblems(const std::vector<stix::Problem>& problems) {
 
 }  // namespace
 
-Result<Report> IngestObjects(store::Store& store, const std::string& collection,
-                             const std::vector<std::string_view>& objects,
-                             stix::DefaultVersion default_version, const ObjectCheck& check) {
-  Report report;
-  report.objects.resize(objects.size());
-  std::vector<store::NewObject> valid;
-  std::vector<size_t> valid_index;
-  valid.reserve(objects.size());
+Batch Validate(const std::vector<std::string_view>& objects, stix::DefaultVersion default_version,
+               const ObjectCheck& check) {
+  Batch b;
+  b.report.objects.resize(objects.size());
+  b.valid.reserve(objects.size());
+  b.valid_index.reserve(objects.size());
   for (size_t i = 0; i < objects.size(); ++i) {
     stix::Validated v = stix::ValidateObject(objects[i], default_version);
-    ObjectReport& r = report.objects[i];
+    ObjectReport& r = b.report.objects[i];
     r.id = v.info.id;
     r.version = VersionText(v.info);
     if (!v.ok()) {
@@ -47,23 +45,25 @@ Result<Report> IngestObjects(store::Store& store, const std::string& collection,
         continue;
       }
     }
-    valid_index.push_back(i);
-    valid.push_back(store::NewObject{objects[i], std::move(v.info)});
+    b.valid_index.push_back(i);
+    b.valid.push_back(store::NewObject{objects[i], std::move(v.info)});
   }
-  if (!valid.empty()) {
-    CORDON_ASSIGN_OR_RETURN(store::PutResult put, store.PutObjects(collection, valid));
-    for (size_t k = 0; k < valid.size(); ++k) {
-      ObjectReport& r = report.objects[valid_index[k]];
-      switch (put.outcomes[k]) {
-        case store::PutOutcome::kAdded: r.outcome = ObjectOutcome::kAdded; break;
-        case store::PutOutcome::kUnchanged: r.outcome = ObjectOutcome::kUnchanged; break;
-        case store::PutOutcome::kConflict:
-          r.outcome = ObjectOutcome::kRejected;
-          r.reason = "a different object with the same id and version is already stored";
-          break;
-      }
+  return b;
+}
+
+void Batch::Record(const store::PutResult& put) {
+  for (size_t k = 0; k < valid.size(); ++k) {
+    ObjectReport& r = report.objects[valid_index[k]];
+    switch (put.outcomes[k]) {
+      case store::PutOutcome::kAdded: r.outcome = ObjectOutcome::kAdded; break;
+      case store::PutOutcome::kUnchanged: r.outcome = ObjectOutcome::kUnchanged; break;
+      case store::PutOutcome::kConflict:
+        r.outcome = ObjectOutcome::kRejected;
+        r.reason = "a different object with the same id and version is already stored";
+        break;
     }
   }
+  report.added = report.unchanged = report.rejected = 0;
   for (const auto& r : report.objects) {
     switch (r.outcome) {
       case ObjectOutcome::kAdded: ++report.added; break;
@@ -71,7 +71,18 @@ Result<Report> IngestObjects(store::Store& store, const std::string& collection,
       case ObjectOutcome::kRejected: ++report.rejected; break;
     }
   }
-  return report;
+}
+
+Result<Report> IngestObjects(store::Store& store, const std::string& collection,
+                             const std::vector<std::string_view>& objects,
+                             stix::DefaultVersion default_version, const ObjectCheck& check) {
+  Batch b = Validate(objects, default_version, check);
+  store::PutResult put;
+  if (!b.valid.empty()) {
+    CORDON_ASSIGN_OR_RETURN(put, store.PutObjects(collection, b.valid));
+  }
+  b.Record(put);
+  return std::move(b.report);
 }
 
 Result<Report> IngestDocument(store::Store& store, const std::string& collection,

@@ -35,6 +35,20 @@ struct Report {
 // non-OK status rejects that object alone, its message becoming the reason.
 using ObjectCheck = std::function<Status(std::string_view json, const stix::ObjectInfo& info)>;
 
+// IngestObjects in two halves, for pipelines that validate one batch while
+// the store writes the previous one (in a store::BulkWrite):
+//   Batch b = Validate(objects, ...);   // any thread; store untouched
+//   auto put = write.Put(b.valid);      // the writing thread
+//   b.Record(*put);                     // outcomes and counts into b.report
+struct Batch {
+  Report report;                        // rejections known; the rest after Record
+  std::vector<store::NewObject> valid;  // views into the objects given to Validate
+  std::vector<size_t> valid_index;      // position of valid[k] in those objects
+  void Record(const store::PutResult& put);
+};
+Batch Validate(const std::vector<std::string_view>& objects, stix::DefaultVersion default_version,
+               const ObjectCheck& check = nullptr);
+
 // Validates and stores every object of `objects` (raw JSON texts) in
 // `collection`. `default_version` applies to objects without spec_version.
 // Errors (store failures) mean nothing was stored.

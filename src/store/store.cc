@@ -10,6 +10,13 @@ bool Allows(const std::vector<std::string>& list, const std::string& collection)
 }
 }  // namespace
 
+Result<PutResult> Store::PutObjects(const std::string& collection, const std::vector<NewObject>& objects) {
+  CORDON_ASSIGN_OR_RETURN(std::unique_ptr<BulkWrite> write, BeginBulkWrite(collection));
+  CORDON_ASSIGN_OR_RETURN(PutResult result, write->Put(objects));
+  CORDON_RETURN_IF_ERROR(write->Commit());
+  return result;
+}
+
 Result<Page> Store::QueryObjects(const ObjectQuery& query) {
   Page page;
   page.items.reserve(std::min(std::max(query.limit, 1), 1000));

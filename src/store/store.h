@@ -143,6 +143,20 @@ struct StatusResource {
   int64_t total_count() const { return successes.size() + failures.size() + pendings.size(); }
 };
 
+// A write transaction over several batches of objects for one collection:
+// nothing is visible to readers, nor durable, before Commit(); destroying it
+// uncommitted (or after a failed Put) rolls every batch back. It holds the
+// store's single writer from Begin to its end (other writers wait), so use it
+// from the thread that began it and keep it short-lived.
+class BulkWrite {
+ public:
+  virtual ~BulkWrite() = default;
+  // Outcomes per object, as PutObjects. After an error the transaction is
+  // lost: later Put and Commit calls fail.
+  virtual Result<PutResult> Put(const std::vector<NewObject>& objects) = 0;
+  virtual Status Commit() = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -156,10 +170,13 @@ class Store {
   virtual Result<Collection> GetCollection(const std::string& api_root, const std::string& id) = 0;
 
   // --- objects ---
-  // Stores all objects of one request in one transaction (one fsync).
-  // date_added of new versions is strictly increasing across all calls.
-  virtual Result<PutResult> PutObjects(const std::string& collection,
-                                       const std::vector<NewObject>& objects) = 0;
+  // Opens a write transaction on `collection` that spans any number of Put
+  // batches (a bulk import that lands whole or not at all).
+  virtual Result<std::unique_ptr<BulkWrite>> BeginBulkWrite(const std::string& collection) = 0;
+  // Stores all objects of one request in one transaction (one fsync): a
+  // BulkWrite of one batch. date_added of new versions is strictly
+  // increasing across all calls.
+  Result<PutResult> PutObjects(const std::string& collection, const std::vector<NewObject>& objects);
   // Streams the page of versions `query` selects to `visit`, in page order
   // (date_added, then insertion), without copying them: a TAXII page goes
   // from the row straight into the response. `visit` must not call the store.

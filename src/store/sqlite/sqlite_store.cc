@@ -330,12 +330,10 @@ class SqliteStore : public Store {
   }
 
   // --- objects ---
-  Result<PutResult> PutObjects(const std::string& collection, const std::vector<NewObject>& objects) override {
-    std::lock_guard lock(write_mu_);
-    int64_t saved_last = last_date_added_ns_;
-    auto result = WriteTxn<PutResult>(*writer_, [&] { return PutLocked(*writer_, collection, objects); });
-    if (!result.ok()) last_date_added_ns_ = saved_last;  // nothing of the batch was stored
-    return result;
+  Result<std::unique_ptr<BulkWrite>> BeginBulkWrite(const std::string& collection) override {
+    std::unique_lock lock(write_mu_);
+    CORDON_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+    return std::unique_ptr<BulkWrite>(new SqliteBulkWrite(*this, std::move(lock), collection));
   }
 
   Result<PageEnd> ScanObjects(const ObjectQuery& q, RowVisitor visit) override {
@@ -536,6 +534,43 @@ class SqliteStore : public Store {
 
  private:
   Status Migrate() { return sqlite::Migrate(*writer_, kMigrations, "the store"); }
+
+  // The open write transaction of BeginBulkWrite; owns write_mu_ meanwhile.
+  class SqliteBulkWrite : public BulkWrite {
+   public:
+    SqliteBulkWrite(SqliteStore& store, std::unique_lock<std::mutex> lock, std::string collection)
+        : store_(store), lock_(std::move(lock)), collection_(std::move(collection)),
+          saved_last_(store.last_date_added_ns_) {}
+    ~SqliteBulkWrite() override {
+      if (!open_) return;
+      Connection& c = *store_.writer_;
+      c.ResetBusy();
+      if (!sqlite3_get_autocommit(c.db())) c.Exec("ROLLBACK").IgnoreError();
+      store_.last_date_added_ns_ = saved_last_;  // nothing of the transaction was stored
+    }
+
+    Result<PutResult> Put(const std::vector<NewObject>& objects) override {
+      CORDON_RETURN_IF_ERROR(failed_);
+      auto result = store_.PutLocked(*store_.writer_, collection_, objects);
+      if (!result.ok()) failed_ = result.status();
+      return result;
+    }
+
+    Status Commit() override {
+      CORDON_RETURN_IF_ERROR(failed_);
+      failed_ = store_.writer_->Exec("COMMIT");
+      if (failed_.ok()) open_ = false;
+      return failed_;
+    }
+
+   private:
+    SqliteStore& store_;
+    std::unique_lock<std::mutex> lock_;
+    const std::string collection_;
+    const int64_t saved_last_;
+    bool open_ = true;   // begun, not yet committed
+    Status failed_;      // the first error: the transaction is lost
+  };
 
   // Runs `f` in a write transaction on `c` (the writer; write_mu_ held):
   // committed (durably) if it succeeds, rolled back otherwise.
