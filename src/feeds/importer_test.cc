@@ -187,6 +187,44 @@ TEST_F(ImporterTest, DuplicatesAndRejectionsAreReported) {
   EXPECT_EQ(*store_->CountObjects(kCol), 2);
 }
 
+TEST_F(ImporterTest, ManySlicesReportInInputOrder) {
+  // More lines than one write slice; written in id order, reported in line order.
+  auto rfc = ParseWarningList(ReadFile(SharedData("misp/warninglists/rfc1918.json")));
+  WarningLists w = WarningLists::Build({*rfc});
+  constexpr int kLines = 20000;
+  std::string text;
+  std::vector<int> private_lines = {100, 9000, 19999}, duplicate_lines = {50, 12000, 17000};
+  for (int line = 1; line <= kLines; ++line) {
+    if (std::find(private_lines.begin(), private_lines.end(), line) != private_lines.end()) {
+      text += "10.1." + std::to_string(line / 256) + "." + std::to_string(line % 256) + "\n";
+    } else if (std::find(duplicate_lines.begin(), duplicate_lines.end(), line) != duplicate_lines.end()) {
+      text += "host7.example\n";  // line 7's value again
+    } else {
+      text += "host" + std::to_string(line) + ".example\n";
+    }
+  }
+  ImportOptions o{.source = "bulk", .now = At("2026-01-01T00:00:00Z")};
+  ImportReport r = Import(ParsePlain(text), o, w);
+  EXPECT_EQ(r.added, kLines - 3);
+  ASSERT_EQ(r.warnings.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) EXPECT_EQ(r.warnings[k].where, "line " + std::to_string(private_lines[k]));
+  ASSERT_EQ(r.skips.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(r.skips[k].where, "line " + std::to_string(duplicate_lines[k]));
+    EXPECT_EQ(r.skips[k].reason, "duplicate of line 7");
+  }
+  EXPECT_EQ(*store_->CountObjects(kCol), kLines - 3 + 1);  // and the source's identity
+  // Every line's indicator is there, under its deterministic id.
+  for (int line : {1, 7, 8192, 8193, 16384, 19998}) {
+    std::string id = IndicatorId(r.identity_id, "[domain-name:value = 'host" + std::to_string(line) + ".example']");
+    EXPECT_EQ(Versions(id).size(), 1u) << line;
+  }
+  ImportReport again = Import(ParsePlain(text), o, w);
+  EXPECT_EQ(again.added, 0);
+  EXPECT_EQ(again.unchanged, kLines - 3);
+  EXPECT_EQ(*store_->CountObjects(kCol), kLines - 3 + 1);
+}
+
 TEST_F(ImporterTest, RealMispEventRoundTrip) {
   std::string text = ReadFile(SharedData("misp/events/pymisp/long_event.json"));
   auto p = ParseMispEvents(text, {});

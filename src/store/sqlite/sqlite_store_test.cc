@@ -354,6 +354,64 @@ TEST_F(SqliteStoreTest, DateAddedStrictlyIncreasesAcrossCallsAndRestarts) {
   EXPECT_EQ(r.date_added[0].ns % 1000, 0);  // microseconds
 }
 
+TEST_F(SqliteStoreTest, BulkWriteLandsWholeOnCommit) {
+  std::vector<Obj> first = {MakeObject("indicator--b1", 1), MakeObject("indicator--b2", 1)};
+  std::vector<Obj> second = {MakeObject("indicator--b1", 2), MakeObject("indicator--b2", 1)};
+  auto write = store_->BeginBulkWrite(kCol);
+  ASSERT_TRUE(write.ok()) << write.status();
+  auto r1 = (*write)->Put(Views(first));
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  // A later batch sees the earlier ones of the same transaction.
+  auto r2 = (*write)->Put(Views(second));
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(r2->outcomes[0], PutOutcome::kAdded);      // a new version of b1
+  EXPECT_EQ(r2->outcomes[1], PutOutcome::kUnchanged);  // b2 again
+  EXPECT_EQ(r2->date_added[1], r1->date_added[1]);
+  EXPECT_TRUE(Ids({}).empty());  // readers see nothing before the commit
+  ASSERT_TRUE((*write)->Commit().ok());
+  write->reset();
+  EXPECT_EQ(Ids({}), (std::vector<std::pair<std::string, int64_t>>{{"indicator--b2", 1}, {"indicator--b1", 2}}));
+  EXPECT_EQ(Ids({.version = {.all = true}}).size(), 3u);
+}
+
+TEST_F(SqliteStoreTest, BulkWriteNotCommittedLeavesNothing) {
+  auto before = Put({MakeObject("indicator--kept", 1)});
+  {
+    auto write = store_->BeginBulkWrite(kCol);
+    ASSERT_TRUE(write.ok());
+    for (int b = 0; b < 3; ++b) {
+      std::vector<Obj> batch;
+      for (int i = 0; i < 100; ++i) batch.push_back(MakeObject("indicator--lost" + std::to_string(b * 100 + i), 1));
+      ASSERT_TRUE((*write)->Put(Views(batch)).ok());
+    }
+  }  // dropped without Commit: rolled back
+  EXPECT_EQ(Ids({}), (std::vector<std::pair<std::string, int64_t>>{{"indicator--kept", 1}}));
+  EXPECT_EQ(*store_->CountObjects(kCol), 1);
+  // The store writes again at once (the writer was released), and date_added
+  // continues from the last committed version.
+  auto after = Put({MakeObject("indicator--next", 1)});
+  EXPECT_GT(after.date_added[0], before.date_added[0]);
+  EXPECT_EQ(*store_->CountObjects(kCol), 2);
+}
+
+TEST_F(SqliteStoreTest, BulkWriteHoldsTheWriter) {
+  auto write = store_->BeginBulkWrite(kCol);
+  ASSERT_TRUE(write.ok());
+  std::atomic<bool> other_done{false};
+  std::thread other([&] {
+    Put({MakeObject("indicator--other", 1)});
+    other_done = true;
+  });
+  ASSERT_TRUE((*write)->Put(Views({MakeObject("indicator--bulk", 1)})).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(other_done);  // waits for the bulk write to end
+  ASSERT_TRUE((*write)->Commit().ok());
+  write->reset();
+  other.join();
+  EXPECT_TRUE(other_done);
+  EXPECT_EQ(*store_->CountObjects(kCol), 2);
+}
+
 TEST_F(SqliteStoreTest, FilterCombinations) {
   auto m = MakeObject("malware--m", 1, "malware");
   auto m2 = MakeObject("malware--m", 2, "malware");
