@@ -1,8 +1,10 @@
 #include "base/uuid.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <random>
 
 namespace cordon {
@@ -47,16 +49,24 @@ int HexValue(char c) {
 }  // namespace
 
 std::string NewUuid5(std::string_view namespace_uuid, std::string_view name) {
-  std::string input;
-  input.reserve(16 + name.size());
-  for (size_t i = 0; i < namespace_uuid.size(); ++i) {
+  uint8_t ns[16] = {};
+  for (size_t i = 0, k = 0; i + 1 < namespace_uuid.size() && k < 16; ++i) {
     if (namespace_uuid[i] == '-') continue;
-    input += static_cast<char>(HexValue(namespace_uuid[i]) << 4 | HexValue(namespace_uuid[i + 1]));
+    ns[k++] = static_cast<uint8_t>(HexValue(namespace_uuid[i]) << 4 | HexValue(namespace_uuid[i + 1]));
     ++i;
   }
-  input.append(name);
-  uint8_t digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const uint8_t*>(input.data()), input.size(), digest);
+  // SHA-1 fetched once and a context per thread: OpenSSL 3's one-shot SHA1()
+  // fetches the algorithm on every call, which costs more than hashing a
+  // name (bulk imports make a million of these).
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (!sha1 || !ctx || !EVP_DigestInit_ex2(ctx.get(), sha1, nullptr) ||
+      !EVP_DigestUpdate(ctx.get(), ns, sizeof ns) || !EVP_DigestUpdate(ctx.get(), name.data(), name.size()) ||
+      !EVP_DigestFinal_ex(ctx.get(), digest, &size)) {
+    std::abort();  // no SHA-1 in this OpenSSL: ids cannot be derived at all
+  }
   digest[6] = (digest[6] & 0x0F) | 0x50;
   digest[8] = (digest[8] & 0x3F) | 0x80;
   return Format(digest);

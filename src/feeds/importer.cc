@@ -329,7 +329,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
       const size_t i = order[n];
       const Candidate& c = items[i];
       std::string fragment = Fragment(c, report.identity_id, o);
-      auto it = stored.find(ids[i]);
+      auto it = stored.empty() ? stored.end() : stored.find(ids[i]);  // empty: a first import
       bool wrote = true;
       if (it == stored.end()) {
         if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
