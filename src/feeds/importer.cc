@@ -32,34 +32,91 @@ Status Invalid(const std::string& m) { return absl::InvalidArgumentError(m); }
 
 std::string Ts(Timestamp t) { return FormatTimestamp(t, kFracDigits); }
 
-// The latest stored version of an id.
-struct StoredVersion {
-  std::string bytes;
-  Timestamp modified;
+// An id of the form type--uuid as a hash key: the uuid's 128 bits and whether
+// it is an identity (the other ids an import looks up are indicators). Far
+// cheaper to hash and compare than the text, whose first 11 bytes are alike.
+struct IdKey {
+  uint64_t hi = 0, lo = 0;
+  bool identity = false;
+  friend bool operator==(const IdKey&, const IdKey&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const IdKey& k) {
+    return H::combine(std::move(h), k.hi, k.lo, k.identity);
+  }
+};
+
+// nullopt when `id` is not type--uuid (it is then none an import looks up).
+std::optional<IdKey> KeyOf(std::string_view id) {
+  size_t at = id.find("--");
+  if (at == std::string_view::npos || id.size() != at + 2 + 36) return std::nullopt;
+  IdKey key;
+  key.identity = id.substr(0, at) == "identity";
+  int digits = 0;
+  for (char ch : id.substr(at + 2)) {
+    if (ch == '-') continue;
+    int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    if (v < 0) return std::nullopt;
+    uint64_t& half = digits < 16 ? key.hi : key.lo;
+    half = half << 4 | static_cast<uint64_t>(v);
+    ++digits;
+  }
+  if (digits != 32) return std::nullopt;
+  return key;
+}
+
+// The latest stored versions of the ids an import looks up; their bytes sit
+// in blocks of an arena (a few allocations for a million, none copied twice).
+class StoredVersions {
+ public:
+  struct Version {
+    std::string_view bytes;  // in the arena
+    Timestamp modified;
+  };
+  void Add(const IdKey& key, std::string_view bytes, Timestamp modified) {
+    auto [it, inserted] = versions_.try_emplace(key, Version{{}, modified});
+    if (!inserted) return;
+    if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < bytes.size()) {
+      blocks_.emplace_back().reserve(std::max(kBlockBytes, bytes.size()));
+    }
+    std::string& block = blocks_.back();  // appended within its capacity: earlier views stay valid
+    block.append(bytes);
+    it->second.bytes = std::string_view(block).substr(block.size() - bytes.size());
+  }
+  const Version* Find(std::string_view id) const {
+    if (versions_.empty()) return nullptr;  // a first import
+    auto key = KeyOf(id);
+    auto it = key ? versions_.find(*key) : versions_.end();
+    return it == versions_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  static constexpr size_t kBlockBytes = size_t{8} << 20;
+  std::deque<std::string> blocks_;
+  absl::flat_hash_map<IdKey, Version> versions_;
 };
 
 // A string property of a stored object ("" if absent).
-std::string StringProp(simdjson::dom::parser& parser, const std::string& bytes, const char* key) {
+std::string StringProp(simdjson::dom::parser& parser, std::string_view bytes, const char* key) {
   simdjson::dom::element doc;
   std::string_view s;
   if (parser.parse(bytes).get(doc) || doc[key].get_string().get(s)) return "";
   return std::string(s);
 }
 
-bool IsRevoked(simdjson::dom::parser& parser, const std::string& bytes) {
+bool IsRevoked(simdjson::dom::parser& parser, std::string_view bytes) {
   simdjson::dom::element doc;
   bool revoked = false;
   return !parser.parse(bytes).get(doc) && !doc["revoked"].get_bool().get(revoked) && revoked;
 }
 
 // valid_until of an object written by this importer (it follows the fragment).
-Timestamp ValidUntilOf(simdjson::dom::parser& parser, const std::string& bytes) {
+Timestamp ValidUntilOf(simdjson::dom::parser& parser, std::string_view bytes) {
   constexpr std::string_view kKey = "\"valid_until\":\"";
   size_t at = bytes.rfind(kKey);
   std::string text;
-  if (at != std::string::npos) {
+  if (at != std::string_view::npos) {
     size_t end = bytes.find('"', at + kKey.size());
-    text = bytes.substr(at + kKey.size(), end == std::string::npos ? 0 : end - at - kKey.size());
+    text = bytes.substr(at + kKey.size(), end == std::string_view::npos ? 0 : end - at - kKey.size());
   } else {
     text = StringProp(parser, bytes, "valid_until");
   }
@@ -67,15 +124,18 @@ Timestamp ValidUntilOf(simdjson::dom::parser& parser, const std::string& bytes) 
   return t.ok() ? *t : Timestamp{};
 }
 
-// Reads the latest stored version of each id (absent ids are not in the map).
+// Reads the latest stored version of each id (absent ids are not found).
 // When the ids are a good part of the collection, one sequential pass over its
 // latest indicators is much cheaper than a probe per id (random reads).
-Result<absl::flat_hash_map<std::string, StoredVersion>> LookUp(store::Store& store, const std::string& collection,
-                                                              const std::vector<std::string_view>& ids,
-                                                              int64_t collection_size) {
-  absl::flat_hash_map<std::string, StoredVersion> out;
+Result<StoredVersions> LookUp(store::Store& store, const std::string& collection,
+                              const std::vector<std::string_view>& ids, int64_t collection_size) {
+  StoredVersions out;
   if (static_cast<int64_t>(ids.size()) * kScanRatio >= collection_size) {
-    absl::flat_hash_set<std::string_view> wanted(ids.begin(), ids.end());
+    absl::flat_hash_set<IdKey> wanted;
+    wanted.reserve(ids.size());
+    for (std::string_view id : ids) {
+      if (auto key = KeyOf(id)) wanted.insert(*key);
+    }
     store::ObjectQuery q;
     q.collection = collection;
     q.types = {"indicator", "identity"};
@@ -83,7 +143,8 @@ Result<absl::flat_hash_map<std::string, StoredVersion>> LookUp(store::Store& sto
     q.limit = kScanPage;
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(store::PageEnd end, store.ScanObjects(q, [&](const store::ObjectRow& row) {
-        if (wanted.contains(row.id)) out.emplace(row.id, StoredVersion{std::string(row.bytes), row.version});
+        auto key = KeyOf(row.id);
+        if (key && wanted.contains(*key)) out.Add(*key, row.bytes, row.version);
       }));
       if (!end.more) break;
       q.after_cursor = end.next_cursor;
@@ -96,8 +157,9 @@ Result<absl::flat_hash_map<std::string, StoredVersion>> LookUp(store::Store& sto
     q.ids.assign(ids.begin() + start, ids.begin() + std::min(ids.size(), start + kLookupBatch));
     q.version.last = true;
     q.limit = static_cast<int>(q.ids.size()) + 1;
-    CORDON_ASSIGN_OR_RETURN(store::Page page, store.QueryObjects(q));
-    for (auto& o : page.items) out.emplace(std::move(o.id), StoredVersion{std::move(o.bytes), o.version});
+    CORDON_RETURN_IF_ERROR(store.ScanObjects(q, [&](const store::ObjectRow& row) {
+      if (auto key = KeyOf(row.id)) out.Add(*key, row.bytes, row.version);
+    }).status());
   }
   return out;
 }
@@ -294,7 +356,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
   }
 
   timer.Mark("ids");
-  absl::flat_hash_map<std::string, StoredVersion> stored;
+  StoredVersions stored;
   CORDON_ASSIGN_OR_RETURN(int64_t count, store.CountObjects(collection));
   if (count > 0) {
     std::vector<std::string_view> wanted;
@@ -306,7 +368,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
 
   timer.Mark("lookup");
   std::optional<std::string> identity;
-  if (!stored.contains(report.identity_id)) {
+  if (!stored.Find(report.identity_id)) {
     identity = "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"" + report.identity_id +
                "\",\"created\":\"" + Ts(now) + "\",\"modified\":\"" + Ts(now) + "\",\"name\":";
     AppendJsonString(*identity, Trim(o.source));
@@ -329,9 +391,9 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
       const size_t i = order[n];
       const Candidate& c = items[i];
       std::string fragment = Fragment(c, report.identity_id, o);
-      auto it = stored.empty() ? stored.end() : stored.find(ids[i]);  // empty: a first import
+      const StoredVersions::Version* version = stored.Find(ids[i]);
       bool wrote = true;
-      if (it == stored.end()) {
+      if (!version) {
         if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
           slice.rejections.push_back({i, {c.where, c.value, "first_seen is after the end of the lifetime"}});
           continue;
@@ -341,20 +403,20 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
                                               valid_until_text));
         slice.is_update.push_back(false);
       } else {
-        const StoredVersion& v = it->second;
-        bool same = v.bytes.find(fragment) != std::string::npos;
-        if (same && ValidUntilOf(parser, v.bytes).ns - now.ns > renew_before) {
+        const std::string_view bytes = version->bytes;
+        bool same = bytes.find(fragment) != std::string_view::npos;
+        if (same && ValidUntilOf(parser, bytes).ns - now.ns > renew_before) {
           ++slice.unchanged;
           wrote = false;
-        } else if (IsRevoked(parser, v.bytes)) {
+        } else if (IsRevoked(parser, bytes)) {
           // Revoked in the store (by an analyst or a decision): a feed does not bring it back.
           slice.skips.push_back({i, {c.where, c.value, "revoked in the store"}});
           wrote = false;
         } else {
           Timestamp modified = now;
-          if (modified.ns <= v.modified.ns) modified.ns = v.modified.ns + 1000;  // strictly later (microseconds)
-          std::string created = StringProp(parser, v.bytes, "created");
-          std::string valid_from = StringProp(parser, v.bytes, "valid_from");
+          if (modified.ns <= version->modified.ns) modified.ns = version->modified.ns + 1000;  // strictly later (µs)
+          std::string created = StringProp(parser, bytes, "created");
+          std::string valid_from = StringProp(parser, bytes, "valid_from");
           if (created.empty()) created = Ts(now);
           if (valid_from.empty()) valid_from = created;
           Timestamp until{std::max(valid_until.ns, modified.ns + o.valid_for_ns), kFracDigits};
