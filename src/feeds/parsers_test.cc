@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "feeds/misp.h"
 #include "testutil/testutil.h"
 
@@ -214,6 +216,34 @@ TEST(MispTest, FeedDirectory) {
   std::filesystem::remove(dir.path() / "u-kamino.json");
   p = ParseMispFeed(dir.path().string(), {});
   EXPECT_EQ(p.status().code(), absl::StatusCode::kNotFound);
+}
+
+// A large list is parsed in two halves on two cores: the result is the same
+// as one pass (items in input order, line numbers right in both halves).
+TEST(ParsersTest, LargeListKeepsOrderAndLineNumbers) {
+  std::string text = "# header comment\n";
+  std::vector<int> bad = {2, 30000, 59999};
+  int kLines = 60000;
+  for (int line = 2; line <= kLines; ++line) {
+    if (std::find(bad.begin(), bad.end(), line) != bad.end()) {
+      text += "999.1.1.1\n";
+    } else {
+      text += "host" + std::to_string(line) + ".long-enough-name.example  # comment\n";
+    }
+  }
+  ASSERT_GT(text.size(), size_t{1} << 21);
+  Parsed p = ParsePlain(text);
+  ASSERT_EQ(p.items.size(), static_cast<size_t>(kLines - 1 - 3));
+  ASSERT_EQ(p.rejected.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) EXPECT_EQ(p.rejected[k].where, "line " + std::to_string(bad[k]));
+  int previous = 0;
+  for (const Candidate& c : p.items) {
+    int line = std::stoi(c.where.substr(5));
+    ASSERT_GT(line, previous);
+    EXPECT_EQ(c.value, "host" + std::to_string(line) + ".long-enough-name.example");
+    previous = line;
+  }
+  EXPECT_EQ(previous, kLines);
 }
 
 }  // namespace
