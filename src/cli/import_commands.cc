@@ -15,8 +15,8 @@
 namespace cordon::cli {
 namespace {
 
-constexpr size_t kImportBatch = 10000;
-constexpr int kBulkCacheKib = 64 * 1024;  // 1 GiB page cache at most, for feed imports  // objects per transaction for line-delimited imports
+constexpr size_t kImportBatch = 10000;     // objects per transaction for line-delimited imports
+constexpr int kBulkCacheKib = 64 * 1024;  // the writer's page cache for feed imports
 
 void PrintReport(Context& c, const std::string& file, const ingest::Report& r) {
   c.out << file << ": added " << r.added << ", unchanged " << r.unchanged << ", rejected " << r.rejected
@@ -120,9 +120,10 @@ int ImportFeed(Context& c, const std::string& data, const std::string& collectio
   auto valid_for = feeds::ParseDuration(f.valid_for);
   if (!valid_for.ok()) return c.Fail(absl::InvalidArgumentError("--valid-for: " + std::string(valid_for.status().message())));
   options.valid_for_ns = *valid_for;
-  // One import is one transaction: a page cache that holds its index pages
-  // keeps SQLite from spilling them mid-transaction (memory is used only as
-  // far as the import needs it).
+  // One import is one transaction, written in id order: a modest page cache
+  // holds the index pages being filled, and table pages spill to the WAL
+  // mid-transaction at no extra cost (32 MiB to 1 GiB measured within noise
+  // for a 1,000,000-line import; a larger cache only costs memory).
   auto st = OpenExisting(data, {.cache_kib = kBulkCacheKib});
   if (!st.ok()) return c.Fail(st.status());
   auto col = (*st)->GetCollection(api_root, collection);

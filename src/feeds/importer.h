@@ -20,7 +20,10 @@
 // Entries no longer in a feed are left alone: they expire at valid_until.
 //
 // All objects of one import are validated (stix::ValidateObject, as every
-// object entering a store) and then written in ONE store transaction.
+// object entering a store) and written in ONE store transaction (a
+// store::BulkWrite): slices of items, in id order, are built and validated on
+// other threads while the writer stores the previous slice. Report entries
+// come in input order.
 #pragma once
 
 #include <optional>
