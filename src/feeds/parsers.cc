@@ -43,21 +43,24 @@ void ForEachLine(std::string_view text, F&& f, size_t first_line = 1) {
 // Runs parse(part, number of its first line) on the two halves of `text`,
 // split at a line end, on two cores, and joins the results in input order:
 // for the line-based formats, where each line stands alone (a million-line
-// list takes a couple of seconds to parse). Small texts stay on one core.
+// list takes a couple of seconds to parse). Small texts stay on one core. An
+// error is the first half's if it has one (the first in input order).
 template <typename F>
-Parsed InTwoHalves(std::string_view text, F parse) {
+Result<Parsed> InTwoHalves(std::string_view text, size_t first_line, F parse) {
   constexpr size_t kMinSplit = size_t{1} << 20;
   size_t cut = text.size() < kMinSplit ? std::string_view::npos : text.find('\n', text.size() / 2);
-  if (cut == std::string_view::npos) return parse(text, 1);
+  if (cut == std::string_view::npos) return parse(text, first_line);
   std::string_view first = text.substr(0, cut + 1), second = text.substr(cut + 1);
   auto later = std::async(std::launch::async, parse, second,
-                          1 + static_cast<size_t>(std::count(first.begin(), first.end(), '\n')));
-  Parsed out = parse(first, 1);
-  Parsed rest = later.get();
+                          first_line + static_cast<size_t>(std::count(first.begin(), first.end(), '\n')));
+  Result<Parsed> out = parse(first, first_line);
+  Result<Parsed> rest = later.get();
+  if (!out.ok()) return out;
+  if (!rest.ok()) return rest;
   auto append = [](auto& to, auto& from) { std::move(from.begin(), from.end(), std::back_inserter(to)); };
-  append(out.items, rest.items);
-  append(out.rejected, rest.rejected);
-  append(out.skipped, rest.skipped);
+  append(out->items, rest->items);
+  append(out->rejected, rest->rejected);
+  append(out->skipped, rest->skipped);
   return out;
 }
 
@@ -116,7 +119,7 @@ std::vector<std::string> SplitCsv(std::string_view line, char delim) {
 }  // namespace
 
 Parsed ParsePlain(std::string_view text) {
-  return InTwoHalves(text, [](std::string_view part, size_t first_line) {
+  return *InTwoHalves(text, 1, [](std::string_view part, size_t first_line) -> Result<Parsed> {
     Parsed out;
     ForEachLine(part, [&](size_t n, std::string_view line) {
       // Tab- or space-separated extras (e.g. ipsum's "IP<TAB>count") are ignored,
@@ -139,7 +142,7 @@ Parsed ParsePlain(std::string_view text) {
 }
 
 Parsed ParseHosts(std::string_view text) {
-  return InTwoHalves(text, [](std::string_view part, size_t first_line) {
+  return *InTwoHalves(text, 1, [](std::string_view part, size_t first_line) -> Result<Parsed> {
     Parsed out;
     ForEachLine(part, [&](size_t n, std::string_view line) {
       std::vector<std::string_view> parts;
@@ -172,7 +175,7 @@ Parsed ParseHosts(std::string_view text) {
 }
 
 Parsed ParseNetset(std::string_view text) {
-  return InTwoHalves(text, [](std::string_view part, size_t first_line) {
+  return *InTwoHalves(text, 1, [](std::string_view part, size_t first_line) -> Result<Parsed> {
     Parsed out;
     ForEachLine(part, [&](size_t n, std::string_view line) {
       std::string_view value = line.substr(0, line.find_first_of(" \t"));
@@ -220,20 +223,21 @@ Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
   }
   if (!index[0] && by_name[0].empty()) return Invalid("--columns: the value column is required (value=N)");
 
-  Parsed out;
-  size_t needed = 0;
-  bool header_seen = !header;
-  size_t n = 0, pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++n;
-    if (Trim(line).empty() || Trim(line).starts_with("#")) continue;
-    std::vector<std::string> fields = SplitCsv(line, options.delimiter);
-    if (!header_seen) {
-      header_seen = true;
+  // The header (the first line that is neither empty nor a comment) names
+  // the columns; the rows after it are parsed in two halves.
+  size_t rows_from = 0, first_row_line = 1;
+  if (header) {
+    size_t n = 0, pos = 0;
+    bool seen = false;
+    while (pos < text.size() && !seen) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string_view::npos) end = text.size();
+      std::string_view line = text.substr(pos, end - pos);
+      pos = end + 1;
+      ++n;
+      if (Trim(line).empty() || Trim(line).starts_with("#")) continue;
+      seen = true;
+      std::vector<std::string> fields = SplitCsv(line, options.delimiter);
       for (size_t f = 0; f < kFieldNames.size(); ++f) {
         if (by_name[f].empty()) continue;
         for (size_t i = 0; i < fields.size(); ++i) {
@@ -244,54 +248,65 @@ Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
                          std::string(kFieldNames[f]) + ")");
         }
       }
-      for (const auto& i : index) {
-        if (i) needed = std::max(needed, *i + 1);
+    }
+    if (!seen) return Invalid("the CSV has no header line (needed for --columns names)");
+    rows_from = std::min(pos, text.size());
+    first_row_line = n + 1;
+  }
+  size_t needed = 0;
+  for (const auto& i : index) {
+    if (i) needed = std::max(needed, *i + 1);
+  }
+  auto rows = [&](std::string_view part, size_t first_line) -> Result<Parsed> {
+    Parsed out;
+    size_t n = first_line - 1, pos = 0;
+    while (pos < part.size()) {
+      size_t end = part.find('\n', pos);
+      if (end == std::string_view::npos) end = part.size();
+      std::string_view line = part.substr(pos, end - pos);
+      pos = end + 1;
+      ++n;
+      if (Trim(line).empty() || Trim(line).starts_with("#")) continue;
+      std::vector<std::string> fields = SplitCsv(line, options.delimiter);
+      if (fields.size() < needed) {
+        size_t f = 0;
+        while (!(index[f] && *index[f] >= fields.size())) ++f;
+        return Invalid(Line(n) + ": " + std::to_string(fields.size()) + " fields, but column " +
+                       std::to_string(*index[f] + 1) + " (" + std::string(kFieldNames[f]) + ") is mapped");
       }
-      continue;
-    }
-    if (needed == 0) {
-      for (const auto& i : index) {
-        if (i) needed = std::max(needed, *i + 1);
-      }
-    }
-    if (fields.size() < needed) {
-      size_t f = 0;
-      while (!(index[f] && *index[f] >= fields.size())) ++f;
-      return Invalid(Line(n) + ": " + std::to_string(fields.size()) + " fields, but column " +
-                     std::to_string(*index[f] + 1) + " (" + std::string(kFieldNames[f]) + ") is mapped");
-    }
-    auto get = [&](Field f) -> std::string_view {
-      auto& i = index[static_cast<int>(f)];
-      return i ? Trim(fields[*i]) : std::string_view();
-    };
-    std::string_view value = get(Field::kValue);
-    if (value.empty()) {
-      out.rejected.push_back({Line(n), "", "empty value"});
-      continue;
-    }
-    std::string_view type = get(Field::kType);
-    Result<Candidate> c = type.empty() ? FromKind(DetectKind(value), value) : FromTyped(type, value);
-    if (!c.ok()) {
-      out.rejected.push_back({Line(n), std::string(value), std::string(c.status().message())});
-      continue;
-    }
-    if (std::string_view fs = get(Field::kFirstSeen); !fs.empty()) {
-      auto t = ParseTimestamp(fs);
-      if (!t.ok()) {
-        out.rejected.push_back({Line(n), std::string(value), "first_seen: " + std::string(t.status().message())});
+      auto get = [&](Field f) -> std::string_view {
+        auto& i = index[static_cast<int>(f)];
+        return i ? Trim(fields[*i]) : std::string_view();
+      };
+      std::string_view value = get(Field::kValue);
+      if (value.empty()) {
+        out.rejected.push_back({Line(n), "", "empty value"});
         continue;
       }
-      c->first_seen = *t;
+      std::string_view type = get(Field::kType);
+      Result<Candidate> c = type.empty() ? FromKind(DetectKind(value), value) : FromTyped(type, value);
+      if (!c.ok()) {
+        out.rejected.push_back({Line(n), std::string(value), std::string(c.status().message())});
+        continue;
+      }
+      if (std::string_view fs = get(Field::kFirstSeen); !fs.empty()) {
+        auto t = ParseTimestamp(fs);
+        if (!t.ok()) {
+          out.rejected.push_back({Line(n), std::string(value), "first_seen: " + std::string(t.status().message())});
+          continue;
+        }
+        c->first_seen = *t;
+      }
+      for (std::string_view l : Split(get(Field::kLabels), ';', EmptyParts::kSkip)) {
+        if (!Trim(l).empty()) c->labels.emplace_back(Trim(l));
+      }
+      c->description = std::string(get(Field::kDescription));
+      c->where = Line(n);
+      out.items.push_back(std::move(*c));
     }
-    for (std::string_view l : Split(get(Field::kLabels), ';', EmptyParts::kSkip)) {
-      if (!Trim(l).empty()) c->labels.emplace_back(Trim(l));
-    }
-    c->description = std::string(get(Field::kDescription));
-    c->where = Line(n);
-    out.items.push_back(std::move(*c));
-  }
-  if (!header_seen) return Invalid("the CSV has no header line (needed for --columns names)");
-  return out;
+    return out;
+  };
+  return InTwoHalves(text.substr(rows_from), first_row_line, rows);
 }
 
 }  // namespace cordon::feeds

@@ -246,5 +246,34 @@ TEST(ParsersTest, LargeListKeepsOrderAndLineNumbers) {
   EXPECT_EQ(previous, kLines);
 }
 
+
+TEST(ParsersTest, LargeCsvKeepsLineNumbersAndReportsTheFirstBrokenRow) {
+  std::string text = "# exported\nvalue,type,labels\n";
+  constexpr int kLines = 40000;
+  for (int line = 3; line <= kLines; ++line) {
+    text += line == 30000 ? std::string(",domain,x\n")
+                          : "host" + std::to_string(line) + ".csv-example.example,domain,a;b\n";
+  }
+  ASSERT_GT(text.size(), size_t{1} << 20);
+  CsvOptions o{.columns = "value=value,type=type,labels=labels"};
+  auto p = ParseCsv(text, o);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->items.size(), static_cast<size_t>(kLines - 2 - 1));
+  ASSERT_EQ(p->rejected.size(), 1u);
+  EXPECT_EQ(p->rejected[0].where, "line 30000");
+  EXPECT_EQ(p->items.front().where, "line 3");
+  EXPECT_EQ(p->items.back().where, "line 40000");
+  EXPECT_EQ(p->items.back().labels, (std::vector<std::string>{"a", "b"}));
+  // A row short of a mapped column fails the file, naming the first such row.
+  std::string broken = text;
+  for (int line : {36000, 12000}) {
+    std::string row = "host" + std::to_string(line) + ".csv-example.example,domain,a;b\n";
+    broken.replace(broken.find(row), row.size(), "short\n");
+  }
+  auto b = ParseCsv(broken, o);
+  ASSERT_FALSE(b.ok());
+  EXPECT_THAT(std::string(b.status().message()), ::testing::StartsWith("line 12000: 1 fields"));
+}
+
 }  // namespace
 }  // namespace cordon::feeds
