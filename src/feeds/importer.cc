@@ -217,22 +217,6 @@ std::string IndicatorJson(const std::string& id, const std::string& created, con
   return j;
 }
 
-// The first 64 bits of a content-derived id ("type--" then hex digits): an
-// ordering key that follows the ids' own order.
-uint64_t IdPrefix(std::string_view id) {
-  size_t at = id.find("--");
-  uint64_t key = 0;
-  int digits = 0;
-  for (size_t k = at == std::string_view::npos ? id.size() : at + 2; k < id.size() && digits < 16; ++k) {
-    char ch = id[k];
-    int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-    if (v < 0) continue;  // the uuid's dashes
-    key = key << 4 | static_cast<uint64_t>(v);
-    ++digits;
-  }
-  return key << (4 * (16 - digits));
-}
-
 // One slice of an import, built and validated off the writing thread: the
 // objects to write and the report entries it gave, each tagged with its item.
 struct Slice {
@@ -334,13 +318,13 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
   }
   // Items are written in id order: the store's (collection, id, version)
   // index is then filled front to back rather than at random places (ids are
-  // hashes). Sorted by the ids' first 64 bits, then input position, so one
+  // hashes). Sorted by the uuids' first 64 bits, then input position, so one
   // indicator per pattern is kept (the first) and later duplicates, which sort
   // right after it, are skipped.
   std::vector<uint32_t> order;
   {
     std::vector<std::pair<uint64_t, uint32_t>> keyed(items.size());
-    for (size_t i = 0; i < items.size(); ++i) keyed[i] = {IdPrefix(ids[i]), static_cast<uint32_t>(i)};
+    for (size_t i = 0; i < items.size(); ++i) keyed[i] = {KeyOf(ids[i]).value_or(IdKey{}).hi, static_cast<uint32_t>(i)};
     std::sort(keyed.begin(), keyed.end());
     order.reserve(keyed.size());
     for (size_t n = 0, run = 0; n < keyed.size(); ++n) {
