@@ -102,7 +102,9 @@ int Serve(Context& c, const std::string& data, const std::string& listen, bool i
     opt.tls_key_file = key;
   }
   opt.threads = threads;
-  auto st = OpenExisting(data);
+  // Commits do not wait for checkpoints; the server's checkpointer also copies
+  // what `cordon import` and other commands commit while it runs.
+  auto st = OpenExisting(data, {.checkpoint = store::SqliteOptions::Checkpoint::kBackground});
   if (!st.ok()) return c.Fail(st.status());
   taxii::ServiceOptions service_options;
   auto policy = OpenPeerPolicy(data);

@@ -31,7 +31,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, co
                         std::to_string(options.cache_kib) + ";";
   // A checkpoint every ~32 MiB of WAL rather than 4 MiB: index pages that many
   // transactions touch are copied into the database file once, not each time.
-  if (options.writer) pragmas = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=8192; " + pragmas;
+  if (options.writer) {
+    pragmas = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=" + std::to_string(options.autocheckpoint_pages) +
+              "; " + pragmas;
+  }
   CORDON_RETURN_IF_ERROR(c->Exec(pragmas));
   return c;
 }

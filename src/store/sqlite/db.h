@@ -23,6 +23,9 @@ Status SqlError(sqlite3* db, const std::string& what);
 struct ConnectionOptions {
   int cache_kib = 16 * 1024;  // page cache, bounds resident memory
   bool writer = false;        // sets WAL mode and the checkpoint interval
+  // Writer only: SQLite's automatic checkpoint after a commit that leaves at
+  // least this many WAL pages; 0 = none here (another thread or process does it).
+  int autocheckpoint_pages = 8192;
 };
 
 // A connection with its prepared statements cached by SQL text. Not thread-safe:

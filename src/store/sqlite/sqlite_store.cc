@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <variant>
@@ -225,8 +227,22 @@ class SqliteStore : public Store {
  public:
   SqliteStore(std::string path, SqliteOptions options) : path_(std::move(path)), options_(options) {}
 
+  ~SqliteStore() override {
+    if (checkpointer_.joinable()) {
+      {
+        std::lock_guard lock(checkpoint_mu_);
+        stopping_ = true;
+      }
+      checkpoint_cv_.notify_one();
+      checkpointer_.join();
+    }
+  }
+
   Status Init() {
-    CORDON_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, {options_.cache_kib, /*writer=*/true}));
+    const bool on_commit = options_.checkpoint == SqliteOptions::Checkpoint::kOnCommit;
+    CORDON_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, {.cache_kib = options_.cache_kib,
+                                                             .writer = true,
+                                                             .autocheckpoint_pages = on_commit ? kCheckpointPages : 0}));
     CORDON_RETURN_IF_ERROR(Migrate());
     CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare(
         "SELECT max(coalesce((SELECT max(date_added_ns) FROM objects), 0),"
@@ -234,6 +250,12 @@ class SqliteStore : public Store {
     CORDON_ASSIGN_OR_RETURN(bool row, Step(*writer_, s, "read date_added high-water mark"));
     if (row) last_date_added_ns_ = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
+    if (options_.checkpoint == SqliteOptions::Checkpoint::kBackground) {
+      CORDON_ASSIGN_OR_RETURN(std::unique_ptr<Connection> own,
+                              Connection::Open(path_, {.cache_kib = 1024, .writer = false}));
+      sqlite3_wal_hook(writer_->db(), &SqliteStore::OnWalCommit, this);
+      checkpointer_ = std::thread([this, c = std::move(own)] { RunCheckpoints(*c); });
+    }
     return absl::OkStatus();
   }
 
@@ -535,6 +557,39 @@ class SqliteStore : public Store {
  private:
   Status Migrate() { return sqlite::Migrate(*writer_, kMigrations, "the store"); }
 
+  // ~32 MiB of 4 KiB pages: index pages that many transactions touch are
+  // copied into the database file once, not each time.
+  static constexpr int kCheckpointPages = 8192;
+
+  // The writer's WAL hook (Checkpoint::kBackground): wakes the checkpointer
+  // when a commit leaves kCheckpointPages or more in the WAL.
+  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= kCheckpointPages) {
+      {
+        std::lock_guard lock(store->checkpoint_mu_);
+        store->checkpoint_due_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  // The checkpointer thread: a PASSIVE checkpoint (never waits for readers or
+  // the writer; copies what it can) when woken, and at least once a second
+  // for commits made by other processes. Cheap when the WAL has nothing new.
+  void RunCheckpoints(Connection& c) {
+    std::unique_lock lock(checkpoint_mu_);
+    while (!stopping_) {
+      checkpoint_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || checkpoint_due_; });
+      if (stopping_) break;
+      checkpoint_due_ = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(c.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
   // The open write transaction of BeginBulkWrite; owns write_mu_ meanwhile.
   class SqliteBulkWrite : public BulkWrite {
    public:
@@ -818,6 +873,12 @@ class SqliteStore : public Store {
   int64_t last_date_added_ns_ = 0;  // guarded by write_mu_
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;  // idle reader connections
+  // Checkpoint::kBackground: the checkpointer and what wakes it.
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;  // guarded by checkpoint_mu_
+  bool stopping_ = false;        // guarded by checkpoint_mu_
+  std::thread checkpointer_;
 };
 
 }  // namespace

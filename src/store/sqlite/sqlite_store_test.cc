@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -410,6 +411,52 @@ TEST_F(SqliteStoreTest, BulkWriteHoldsTheWriter) {
   other.join();
   EXPECT_TRUE(other_done);
   EXPECT_EQ(*store_->CountObjects(kCol), 2);
+}
+
+// Writes `n` objects (with some bulk each) through a store opened with
+// `checkpoint`, in one bulk write; the store stays open until the caller
+// drops it.
+std::unique_ptr<Store> BulkLoad(const std::filesystem::path& db, SqliteOptions::Checkpoint checkpoint, int n) {
+  auto s = OpenSqliteStore(db, {.checkpoint = checkpoint});
+  EXPECT_TRUE(s.ok()) << s.status();
+  std::vector<Obj> objs = Batch("bulk", n);
+  for (auto& o : objs) o.bytes += std::string(400, ' ');
+  auto write = (*s)->BeginBulkWrite(kCol);
+  EXPECT_TRUE(write.ok());
+  EXPECT_TRUE((*write)->Put(Views(objs)).ok());
+  EXPECT_TRUE((*write)->Commit().ok());
+  return std::move(*s);
+}
+
+TEST_F(SqliteStoreTest, DeferredCheckpointLeavesTheWalToTheLastClose) {
+  const auto db = dir_.path() / "cordon.db";
+  store_.reset();
+  const auto before = std::filesystem::file_size(db);
+  auto importer = BulkLoad(db, SqliteOptions::Checkpoint::kDeferred, 2000);
+  EXPECT_EQ(std::filesystem::file_size(db), before);  // committed, in the WAL only
+  EXPECT_GT(std::filesystem::file_size(db.string() + "-wal"), 2000u * 400);
+  importer.reset();  // the last connection: SQLite checkpoints on close
+  EXPECT_GT(std::filesystem::file_size(db), before + 2000u * 400);
+  auto reopened = OpenSqliteStore(db);
+  EXPECT_EQ(*(*reopened)->CountObjects(kCol), 2000);
+}
+
+TEST_F(SqliteStoreTest, BackgroundCheckpointerCopiesOtherProcessesCommits) {
+  const auto db = dir_.path() / "cordon.db";
+  store_.reset();
+  auto server = OpenSqliteStore(db, {.checkpoint = SqliteOptions::Checkpoint::kBackground});
+  ASSERT_TRUE(server.ok());
+  const auto before = std::filesystem::file_size(db);
+  // Another connection (as `cordon import` would) commits and goes away; it is
+  // not the last one, so it does not checkpoint: the server's thread does,
+  // within about a second.
+  BulkLoad(db, SqliteOptions::Checkpoint::kDeferred, 2000).reset();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::file_size(db) <= before + 2000u * 400 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(std::filesystem::file_size(db), before + 2000u * 400);
+  EXPECT_EQ(*(*server)->CountObjects(kCol), 2000);
 }
 
 TEST_F(SqliteStoreTest, FilterCombinations) {
