@@ -102,9 +102,9 @@ int Serve(Context& c, const std::string& data, const std::string& listen, bool i
     opt.tls_key_file = key;
   }
   opt.threads = threads;
-  // Commits do not wait for checkpoints; the server's checkpointer also copies
-  // what `cordon import` and other commands commit while it runs.
-  auto st = OpenExisting(data, {.checkpoint = store::SqliteOptions::Checkpoint::kBackground});
+  // When idle, the server also checkpoints what `cordon import` and other
+  // commands committed while it runs.
+  auto st = OpenExisting(data, {.checkpoint = store::SqliteOptions::Checkpoint::kAlsoWhenIdle});
   if (!st.ok()) return c.Fail(st.status());
   taxii::ServiceOptions service_options;
   auto policy = OpenPeerPolicy(data);

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -239,10 +240,10 @@ class SqliteStore : public Store {
   }
 
   Status Init() {
-    const bool on_commit = options_.checkpoint == SqliteOptions::Checkpoint::kOnCommit;
+    const bool deferred = options_.checkpoint == SqliteOptions::Checkpoint::kDeferred;
     CORDON_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, {.cache_kib = options_.cache_kib,
                                                              .writer = true,
-                                                             .autocheckpoint_pages = on_commit ? kCheckpointPages : 0}));
+                                                             .autocheckpoint_pages = deferred ? 0 : kCheckpointPages}));
     CORDON_RETURN_IF_ERROR(Migrate());
     CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare(
         "SELECT max(coalesce((SELECT max(date_added_ns) FROM objects), 0),"
@@ -250,11 +251,11 @@ class SqliteStore : public Store {
     CORDON_ASSIGN_OR_RETURN(bool row, Step(*writer_, s, "read date_added high-water mark"));
     if (row) last_date_added_ns_ = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
-    if (options_.checkpoint == SqliteOptions::Checkpoint::kBackground) {
+    if (options_.checkpoint == SqliteOptions::Checkpoint::kAlsoWhenIdle) {
       CORDON_ASSIGN_OR_RETURN(std::unique_ptr<Connection> own,
                               Connection::Open(path_, {.cache_kib = 1024, .writer = false}));
-      sqlite3_wal_hook(writer_->db(), &SqliteStore::OnWalCommit, this);
-      checkpointer_ = std::thread([this, c = std::move(own)] { RunCheckpoints(*c); });
+      sqlite3_wal_hook(writer_->db(), &SqliteStore::OnWalCommit, this);  // replaces SQLite's, and does its job
+      checkpointer_ = std::thread([this, c = std::move(own)] { RunIdleCheckpoints(*c); });
     }
     return absl::OkStatus();
   }
@@ -561,29 +562,24 @@ class SqliteStore : public Store {
   // copied into the database file once, not each time.
   static constexpr int kCheckpointPages = 8192;
 
-  // The writer's WAL hook (Checkpoint::kBackground): wakes the checkpointer
-  // when a commit leaves kCheckpointPages or more in the WAL.
-  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
-    auto* store = static_cast<SqliteStore*>(self);
-    if (pages >= kCheckpointPages) {
-      {
-        std::lock_guard lock(store->checkpoint_mu_);
-        store->checkpoint_due_ = true;
-      }
-      store->checkpoint_cv_.notify_one();
-    }
+  // The writer's WAL hook under Checkpoint::kAlsoWhenIdle: SQLite's automatic
+  // checkpoint (which this hook replaces), and the time of the commit.
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+    static_cast<SqliteStore*>(self)->last_commit_ns_.store(
+        std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    if (pages >= kCheckpointPages) sqlite3_wal_checkpoint(db, name);
     return SQLITE_OK;
   }
 
-  // The checkpointer thread: a PASSIVE checkpoint (never waits for readers or
-  // the writer; copies what it can) when woken, and at least once a second
-  // for commits made by other processes. Cheap when the WAL has nothing new.
-  void RunCheckpoints(Connection& c) {
+  // The idle checkpointer: once a second, unless this store committed during
+  // it, a PASSIVE checkpoint (never waits for readers or writers; cheap when
+  // the WAL holds nothing new).
+  void RunIdleCheckpoints(Connection& c) {
+    constexpr auto kIdle = std::chrono::seconds(1);
     std::unique_lock lock(checkpoint_mu_);
-    while (!stopping_) {
-      checkpoint_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || checkpoint_due_; });
-      if (stopping_) break;
-      checkpoint_due_ = false;
+    while (!checkpoint_cv_.wait_for(lock, kIdle, [&] { return stopping_; })) {
+      auto last = std::chrono::steady_clock::duration(last_commit_ns_.load(std::memory_order_relaxed));
+      if (std::chrono::steady_clock::now().time_since_epoch() - last < kIdle) continue;
       lock.unlock();
       sqlite3_wal_checkpoint_v2(c.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       lock.lock();
@@ -873,11 +869,11 @@ class SqliteStore : public Store {
   int64_t last_date_added_ns_ = 0;  // guarded by write_mu_
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;  // idle reader connections
-  // Checkpoint::kBackground: the checkpointer and what wakes it.
+  // Checkpoint::kAlsoWhenIdle: the idle checkpointer.
+  std::atomic<int64_t> last_commit_ns_{0};  // steady clock, of this store's last commit
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
-  bool checkpoint_due_ = false;  // guarded by checkpoint_mu_
-  bool stopping_ = false;        // guarded by checkpoint_mu_
+  bool stopping_ = false;  // guarded by checkpoint_mu_
   std::thread checkpointer_;
 };
 
