@@ -32,8 +32,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, co
   // A checkpoint every ~32 MiB of WAL rather than 4 MiB: index pages that many
   // transactions touch are copied into the database file once, not each time.
   if (options.writer) {
-    pragmas = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=" + std::to_string(options.autocheckpoint_pages) +
-              "; " + pragmas;
+    // journal_size_limit: a WAL that grew for one large import is cut back to
+    // 64 MiB when it is next reset, instead of keeping its size on disk.
+    pragmas = "PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=" +
+              std::to_string(options.autocheckpoint_pages) + "; " + pragmas;
   }
   CORDON_RETURN_IF_ERROR(c->Exec(pragmas));
   return c;
