@@ -7,6 +7,8 @@
 # Then times, with the real node settings (SQLite WAL, synchronous=FULL) and the 12 shared
 # warning lists stored: the first import of each file into an empty collection, and a
 # re-import of the same file (all unchanged).
+# WITH_SERVER=1 starts `cordon serve` on the node first (the usual deployment: an import
+# then leaves its checkpoint to the server's idle checkpointer).
 # Usage: bench/import_bench.sh [LINES]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,8 @@ lines=${1:-1000000}
 shared=${CORDON_SHARED_DATA:-../shared/data}
 bin=${CORDON_BIN:-build/cordon}
 work=$(mktemp -d /tmp/cordon-import-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 
 python3 - "$shared" "$work" "$lines" <<'PY'
 import hashlib, ipaddress, subprocess, sys
@@ -67,6 +70,12 @@ col2=1c9e3f5a-8d2b-4f66-ae4c-7b3a2d1f0c82
 "$bin" collection add --data "$data" --id $col --title plain >/dev/null
 "$bin" collection add --data "$data" --id $col2 --title csv >/dev/null
 "$bin" warninglist add --data "$data" "$shared"/misp/warninglists/*.json >/dev/null
+if [ "${WITH_SERVER:-0}" = 1 ]; then
+  "$bin" serve --data "$data" --listen 127.0.0.1:0 --insecure-http > "$work/serve.out" 2>&1 &
+  server=$!
+  until grep -q serving "$work/serve.out" 2>/dev/null; do sleep 0.05; done
+  echo "with cordon serve running on the node"
+fi
 echo "lines: $lines; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 run "plain, first import" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
 run "plain, re-import" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
