@@ -40,6 +40,24 @@ void ForEachLine(std::string_view text, F&& f, size_t first_line = 1) {
   }
 }
 
+// Calls f(line_number, line) for every CSV line that is neither blank nor a
+// '#' comment, until f returns false. `first_line` is the number of the
+// text's first line. Returns the offset just after the last line read.
+template <typename F>
+size_t ForEachCsvLine(std::string_view text, size_t first_line, F&& f) {
+  size_t n = first_line - 1, pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++n;
+    if (Trim(line).empty() || Trim(line).starts_with("#")) continue;
+    if (!f(n, line)) break;
+  }
+  return std::min(pos, text.size());
+}
+
 // Runs parse(part, number of its first line) on the two halves of `text`,
 // split at a line end, on two cores, and joins the results in input order:
 // for the line-based formats, where each line stands alone (a million-line
@@ -227,31 +245,26 @@ Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
   // the columns; the rows after it are parsed in two halves.
   size_t rows_from = 0, first_row_line = 1;
   if (header) {
-    size_t n = 0, pos = 0;
+    Status bad_header;
     bool seen = false;
-    while (pos < text.size() && !seen) {
-      size_t end = text.find('\n', pos);
-      if (end == std::string_view::npos) end = text.size();
-      std::string_view line = text.substr(pos, end - pos);
-      pos = end + 1;
-      ++n;
-      if (Trim(line).empty() || Trim(line).starts_with("#")) continue;
+    rows_from = ForEachCsvLine(text, 1, [&](size_t n, std::string_view line) {
       seen = true;
+      first_row_line = n + 1;
       std::vector<std::string> fields = SplitCsv(line, options.delimiter);
-      for (size_t f = 0; f < kFieldNames.size(); ++f) {
+      for (size_t f = 0; f < kFieldNames.size() && bad_header.ok(); ++f) {
         if (by_name[f].empty()) continue;
         for (size_t i = 0; i < fields.size(); ++i) {
           if (Trim(fields[i]) == by_name[f]) index[f] = i;
         }
         if (!index[f]) {
-          return Invalid(Line(n) + ": the header has no column '" + by_name[f] + "' (for " +
-                         std::string(kFieldNames[f]) + ")");
+          bad_header = Invalid(Line(n) + ": the header has no column '" + by_name[f] + "' (for " +
+                               std::string(kFieldNames[f]) + ")");
         }
       }
-    }
+      return false;  // the header alone
+    });
+    CORDON_RETURN_IF_ERROR(bad_header);
     if (!seen) return Invalid("the CSV has no header line (needed for --columns names)");
-    rows_from = std::min(pos, text.size());
-    first_row_line = n + 1;
   }
   size_t needed = 0;
   for (const auto& i : index) {
@@ -259,20 +272,15 @@ Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
   }
   auto rows = [&](std::string_view part, size_t first_line) -> Result<Parsed> {
     Parsed out;
-    size_t n = first_line - 1, pos = 0;
-    while (pos < part.size()) {
-      size_t end = part.find('\n', pos);
-      if (end == std::string_view::npos) end = part.size();
-      std::string_view line = part.substr(pos, end - pos);
-      pos = end + 1;
-      ++n;
-      if (Trim(line).empty() || Trim(line).starts_with("#")) continue;
+    Status bad_row;
+    ForEachCsvLine(part, first_line, [&](size_t n, std::string_view line) {
       std::vector<std::string> fields = SplitCsv(line, options.delimiter);
       if (fields.size() < needed) {
         size_t f = 0;
         while (!(index[f] && *index[f] >= fields.size())) ++f;
-        return Invalid(Line(n) + ": " + std::to_string(fields.size()) + " fields, but column " +
-                       std::to_string(*index[f] + 1) + " (" + std::string(kFieldNames[f]) + ") is mapped");
+        bad_row = Invalid(Line(n) + ": " + std::to_string(fields.size()) + " fields, but column " +
+                          std::to_string(*index[f] + 1) + " (" + std::string(kFieldNames[f]) + ") is mapped");
+        return false;
       }
       auto get = [&](Field f) -> std::string_view {
         auto& i = index[static_cast<int>(f)];
@@ -281,19 +289,19 @@ Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
       std::string_view value = get(Field::kValue);
       if (value.empty()) {
         out.rejected.push_back({Line(n), "", "empty value"});
-        continue;
+        return true;
       }
       std::string_view type = get(Field::kType);
       Result<Candidate> c = type.empty() ? FromKind(DetectKind(value), value) : FromTyped(type, value);
       if (!c.ok()) {
         out.rejected.push_back({Line(n), std::string(value), std::string(c.status().message())});
-        continue;
+        return true;
       }
       if (std::string_view fs = get(Field::kFirstSeen); !fs.empty()) {
         auto t = ParseTimestamp(fs);
         if (!t.ok()) {
           out.rejected.push_back({Line(n), std::string(value), "first_seen: " + std::string(t.status().message())});
-          continue;
+          return true;
         }
         c->first_seen = *t;
       }
@@ -303,7 +311,9 @@ Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
       c->description = std::string(get(Field::kDescription));
       c->where = Line(n);
       out.items.push_back(std::move(*c));
-    }
+      return true;
+    });
+    if (!bad_row.ok()) return bad_row;
     return out;
   };
   return InTwoHalves(text.substr(rows_from), first_row_line, rows);

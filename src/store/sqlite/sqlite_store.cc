@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -691,6 +692,7 @@ class SqliteStore : public Store {
   // A new version waiting for its INSERT (see InsertRows).
   struct NewRow {
     const NewObject* object;
+    size_t id_hash;  // of object->info.id: the pending check compares these first
     int64_t date_added_ns;
     bool is_first, is_last;
   };
@@ -763,7 +765,9 @@ class SqliteStore : public Store {
     bool added = false;
     for (const NewObject& o : objects) {
       // The reads below must see every earlier version of this id.
-      if (std::any_of(pending.begin(), pending.end(), [&](const NewRow& r) { return r.object->info.id == o.info.id; })) {
+      const size_t id_hash = std::hash<std::string_view>()(o.info.id);
+      if (std::any_of(pending.begin(), pending.end(),
+                      [&](const NewRow& r) { return r.id_hash == id_hash && r.object->info.id == o.info.id; })) {
         CORDON_RETURN_IF_ERROR(InsertRows(c, ckey, pending));
       }
       const Timestamp version = o.info.version();
@@ -809,7 +813,7 @@ class SqliteStore : public Store {
       }
       // date_added: microseconds, strictly increasing across the whole node.
       last_date_added_ns_ = std::max(now_ns, last_date_added_ns_ + 1000);
-      pending.push_back(NewRow{&o, last_date_added_ns_, is_first, is_last});
+      pending.push_back(NewRow{&o, id_hash, last_date_added_ns_, is_first, is_last});
       if (pending.size() == kInsertRows) CORDON_RETURN_IF_ERROR(InsertRows(c, ckey, pending));
       out.outcomes.push_back(PutOutcome::kAdded);
       out.date_added.push_back(Timestamp{last_date_added_ns_, 6});
