@@ -29,8 +29,6 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, co
   // synchronous=FULL on every connection: the last one to close checkpoints.
   std::string pragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
                         std::to_string(options.cache_kib) + ";";
-  // A checkpoint every ~32 MiB of WAL rather than 4 MiB: index pages that many
-  // transactions touch are copied into the database file once, not each time.
   if (options.writer) {
     // journal_size_limit: a WAL that grew for one large import is cut back to
     // 64 MiB when it is next reset, instead of keeping its size on disk.

@@ -244,7 +244,7 @@ class SqliteStore : public Store {
     const bool deferred = options_.checkpoint == SqliteOptions::Checkpoint::kDeferred;
     CORDON_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, {.cache_kib = options_.cache_kib,
                                                              .writer = true,
-                                                             .autocheckpoint_pages = deferred ? 0 : kCheckpointPages}));
+                                                             .autocheckpoint_pages = deferred ? 0 : sqlite::kAutocheckpointPages}));
     CORDON_RETURN_IF_ERROR(Migrate());
     CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare(
         "SELECT max(coalesce((SELECT max(date_added_ns) FROM objects), 0),"
@@ -559,16 +559,12 @@ class SqliteStore : public Store {
  private:
   Status Migrate() { return sqlite::Migrate(*writer_, kMigrations, "the store"); }
 
-  // ~32 MiB of 4 KiB pages: index pages that many transactions touch are
-  // copied into the database file once, not each time.
-  static constexpr int kCheckpointPages = 8192;
-
   // The writer's WAL hook under Checkpoint::kAlsoWhenIdle: SQLite's automatic
   // checkpoint (which this hook replaces), and the time of the commit.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
     static_cast<SqliteStore*>(self)->last_commit_ns_.store(
         std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-    if (pages >= kCheckpointPages) sqlite3_wal_checkpoint(db, name);
+    if (pages >= sqlite::kAutocheckpointPages) sqlite3_wal_checkpoint(db, name);
     return SQLITE_OK;
   }
 
