@@ -194,6 +194,10 @@ Partial FromTest(const pattern::Comparison& t) {
       a.kind = AtomKind::kRegex;
       a.path = path;
       a.value = t.op == CompareOp::kLike ? LikeToRegex(v) : v;
+      if (t.op == CompareOp::kLike) {
+        size_t wild = v.find_last_of("%_");
+        a.literal_tail = wild == std::string::npos ? v : v.substr(wild + 1);
+      }
       // Keys of these types are lowercase; an upper-case constant is matched
       // ignoring case so that the atom stays a necessary condition, and then
       // it no longer decides alone.

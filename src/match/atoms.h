@@ -60,6 +60,9 @@ struct Atom {
   normalize::IpPrefix prefix;  // kIp (exact: length 128)
   uint32_t number = 0;         // kPort
   bool caseless = false;       // kRegex: match ignoring ASCII case
+  // kRegex from LIKE: the literal bytes every match ends with (what follows
+  // the last % or _ of the LIKE value); empty when not known (MATCHES).
+  std::string literal_tail;
   // The STIX object path as written, e.g. "domain-name:value", for reports.
   std::string path;
 

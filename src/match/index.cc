@@ -130,7 +130,18 @@ struct RegexAtom {
   unsigned flags;
   uint32_t indicator;
   uint32_t pattern_slot;  // every indicator with a regex atom keeps its pattern
+  std::string tail;       // Atom::literal_tail
 };
+
+uint64_t LowerTail(std::string_view s, size_t k) {  // the last k <= 8 bytes, ASCII-lowercased
+  uint64_t v = 0;
+  for (size_t i = 0; i < k; ++i) {
+    uint8_t c = uint8_t(s[s.size() - k + i]);
+    if (c >= 'A' && c <= 'Z') c |= 0x20;
+    v = v << 8 | c;
+  }
+  return v;
+}
 
 }  // namespace
 
@@ -157,6 +168,25 @@ struct Index::Impl {
   FixedTable<uint32_t> ports;
   std::vector<uint32_t> postings;
   std::array<hs_database_t*, kTypes> regex{};
+  // In front of each regex database: when every expression of the type ends
+  // with a literal of at least kMinTail bytes (LIKE values not ending in % or
+  // _), a bitmap of the hashes of their last `k` bytes. A key whose own last
+  // k bytes miss it cannot match, and skips the Hyperscan call, which costs
+  // more than all the hash lookups of a key together.
+  struct TailFilter {
+    static constexpr size_t kMinTail = 3;
+    size_t k = 0;  // 0: no filter
+    std::vector<uint64_t> bits;
+    static size_t Bit(uint64_t tail, size_t nbits) { return size_t(internal::HashU64(tail)) & (nbits - 1); }
+    bool MayMatch(std::string_view key) const {
+      if (k == 0) return true;
+      if (key.size() < k) return false;
+      if (key.back() == '\n') return true;  // PCRE's $ also matches before a final newline
+      size_t b = Bit(LowerTail(key, k), bits.size() * 64);
+      return bits[b >> 6] >> (b & 63) & 1;
+    }
+  };
+  std::array<TailFilter, kTypes> regex_tail;
   std::vector<std::unique_ptr<pattern::Pattern>> patterns;
   // Indicator -> slot in patterns, for the indicators whose hits are confirmed.
   absl::flat_hash_map<uint32_t, uint32_t> eval_slot;
@@ -190,6 +220,7 @@ size_t Index::MemoryBytes() const {
   for (const auto& t : m.exact) n += t.MemoryBytes();
   n += m.v4_exact.MemoryBytes() + m.v4_blocks.MemoryBytes();
   for (const auto& t : m.v6) n += t.MemoryBytes();
+  for (const auto& f : m.regex_tail) n += f.bits.capacity() * 8;
   for (hs_database_t* db : m.regex) {
     size_t size = 0;
     if (db && hs_database_size(db, &size) == HS_SUCCESS) n += size;
@@ -309,7 +340,10 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         case AtomKind::kRegex: {
           unsigned flags = HS_FLAG_UTF8 | HS_FLAG_ALLOWEMPTY | HS_FLAG_SINGLEMATCH;
           if (a.caseless) flags |= HS_FLAG_CASELESS;
-          regex[size_t(a.key)].push_back({a.value, flags, ind, eval});
+          std::string tail = a.literal_tail;
+          if (a.caseless && std::any_of(tail.begin(), tail.end(), [](char c) { return uint8_t(c) >= 0x80; }))
+            tail.clear();  // Unicode case folding: the bytes of a match may differ
+          regex[size_t(a.key)].push_back({a.value, flags, ind, eval, std::move(tail)});
           break;
         }
       }
@@ -361,6 +395,19 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     }
     list = std::move(usable);
     if (list.empty()) continue;
+    size_t k = 8;
+    for (const RegexAtom& r : list) k = std::min(k, r.tail.size());
+    if (k >= Impl::TailFilter::kMinTail) {
+      Impl::TailFilter& f = m.regex_tail[t];
+      f.k = k;
+      size_t nbits = 4096;
+      while (nbits < list.size() * 16) nbits *= 2;
+      f.bits.assign(nbits / 64, 0);
+      for (const RegexAtom& r : list) {
+        size_t b = Impl::TailFilter::Bit(LowerTail(r.tail, k), nbits);
+        f.bits[b >> 6] |= uint64_t(1) << (b & 63);
+      }
+    }
     std::vector<const char*> exprs;
     std::vector<unsigned> flags, ids;
     for (const RegexAtom& r : list) {
@@ -471,6 +518,9 @@ struct Matcher::State {
   bool observed_json_ok = false;
   std::string id;  // "indicator--..." of the hit being reported
   const Key* regex_key = nullptr;  // the key a Hyperscan scan runs on
+  // Per key of the batch being matched (MatchBatch).
+  std::vector<uint64_t> hashes;
+  std::vector<uint32_t> targets;
 
   ~State() {
     if (scratch) hs_free_scratch(scratch);
@@ -566,23 +616,83 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
   st.sink->OnHit(*st.event, hit);
 }
 
-void Matcher::Prefetch(const Event& event) const {
+size_t Matcher::Match(const Event& event, HitSink& sink) { return MatchBatch(std::span(&event, 1), sink); }
+
+size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
+  if (holder_ && holder_->generation() != generation_) Refresh();
+  State& st = *state_;
   const Index::Impl& m = *index_->impl_;
-  for (const Key& k : event.keys) {
-    if (k.type == KeyType::kIp) {
-      if (k.ip.IsV4()) {
-        uint32_t v = LoadV4(k.ip);
-        m.v4_exact.Prefetch(FixedTable<uint32_t>::Hash(v));
-        m.v4_blocks.Prefetch(v);
+  const Index& index = *index_;
+
+  // Stages over every key of the batch, each issuing its memory reads for all
+  // keys before the next stage waits for them: (1) hash, prefetch the home
+  // group (control bytes and slots); (2) pick the candidate slot, prefetch
+  // its key bytes; (3) compare the key, prefetch the indicator's record.
+  // With millions of indicators each read is a cache miss; one key at a time
+  // the core would wait for three misses in a row per hit.
+  size_t nkeys = 0;
+  for (const Event& e : events) nkeys += e.keys.size();
+  st.hashes.resize(nkeys);
+  st.targets.resize(nkeys);
+  size_t k = 0;
+  for (const Event& e : events) {
+    for (const Key& key : e.keys) {
+      if (key.type == KeyType::kIp) {
+        if (key.ip.IsV4()) {
+          uint32_t v = LoadV4(key.ip);
+          st.hashes[k] = FixedTable<uint32_t>::Hash(v);
+          m.v4_exact.Prefetch(st.hashes[k]);
+          m.v4_blocks.Prefetch(v);
+        }
+      } else if (key.type != KeyType::kPort) {
+        st.hashes[k] = internal::HashBytes(key.text);
+        m.exact[size_t(key.type)].PrefetchGroup(st.hashes[k]);
       }
-    } else if (k.type != KeyType::kPort) {
-      m.exact[size_t(k.type)].Prefetch(internal::HashBytes(k.text));
+      ++k;
     }
   }
+  auto prefetch_record = [&](uint32_t target) {
+    if (!(target & kPostingBit)) internal::PrefetchLine(&index.records_[target]);  // kNone has the bit
+  };
+  k = 0;
+  for (const Event& e : events) {
+    for (const Key& key : e.keys) {
+      if (key.type == KeyType::kIp) {
+        if (key.ip.IsV4()) {
+          st.targets[k] = m.v4_exact.Find(LoadV4(key.ip), st.hashes[k]);
+          prefetch_record(st.targets[k]);
+        }
+      } else if (key.type != KeyType::kPort) {
+        const StringTable& table = m.exact[size_t(key.type)];
+        st.targets[k] = table.Candidate(st.hashes[k]);
+        table.PrefetchKey(st.targets[k]);
+      }
+      ++k;
+    }
+  }
+  k = 0;
+  for (const Event& e : events) {
+    for (const Key& key : e.keys) {
+      if (key.type != KeyType::kIp && key.type != KeyType::kPort) {
+        st.targets[k] = m.exact[size_t(key.type)].Confirm(key.text, st.hashes[k], st.targets[k]);
+        prefetch_record(st.targets[k]);
+      }
+      ++k;
+    }
+  }
+  size_t hits = 0;
+  k = 0;
+  for (const Event& e : events) {
+    hits += MatchKeys(e, &st.targets[k], sink);
+    k += e.keys.size();
+  }
+  return hits;
 }
 
-size_t Matcher::Match(const Event& event, HitSink& sink) {
-  if (holder_ && holder_->generation() != generation_) Refresh();
+// The rest of Match for one event, given the exact-table targets of its keys
+// (kNone where a key type has no exact table): blocks, suffixes, regexes,
+// evaluate-only indicators, in the key order of the event.
+size_t Matcher::MatchKeys(const Event& event, const uint32_t* exact, HitSink& sink) {
   State& st = *state_;
   st.event = &event;
   st.sink = &sink;
@@ -593,68 +703,42 @@ size_t Matcher::Match(const Event& event, HitSink& sink) {
   st.observed[1].reset();
   st.observed_json_tried = false;
   const Index::Impl& m = *index_->impl_;
-
-  // Hash every key first and prefetch its slot, so that the table reads of
-  // one event overlap instead of waiting for memory one after another.
-  constexpr size_t kBatch = 32;
-  uint64_t hashes[kBatch];
-  const size_t nkeys = event.keys.size();
-  for (size_t base = 0; base < nkeys; base += kBatch) {
-    size_t n = std::min(kBatch, nkeys - base);
-    for (size_t i = 0; i < n; ++i) {
-      const Key& k = event.keys[base + i];
-      if (k.type == KeyType::kIp) {
+  for (size_t i = 0; i < event.keys.size(); ++i) {
+    const Key& k = event.keys[i];
+    switch (k.type) {
+      case KeyType::kIp: {
         if (k.ip.IsV4()) {
-          uint32_t v = LoadV4(k.ip);
-          hashes[i] = FixedTable<uint32_t>::Hash(v);
-          m.v4_exact.Prefetch(hashes[i]);
-          m.v4_blocks.Prefetch(v);
+          Consider(exact[i], &k, AtomKind::kExact);
+          Consider(m.v4_blocks.Find(LoadV4(k.ip)), &k, AtomKind::kCidr);
+          for (int len : m.v6_lengths_for_v4) Consider(m.v6[len].Find(MaskV6(k.ip.bytes, len)), &k, AtomKind::kCidr);
+        } else {
+          for (int len : m.v6_lengths)
+            Consider(m.v6[len].Find(len == 128 ? k.ip.bytes : MaskV6(k.ip.bytes, len)), &k,
+                     len == 128 ? AtomKind::kExact : AtomKind::kCidr);
         }
-      } else if (k.type == KeyType::kPort) {
-        hashes[i] = 0;
-      } else {
-        hashes[i] = internal::HashBytes(k.text);
-        m.exact[size_t(k.type)].Prefetch(hashes[i]);
+        break;
       }
-    }
-    for (size_t i = 0; i < n; ++i) {
-      const Key& k = event.keys[base + i];
-      switch (k.type) {
-        case KeyType::kIp: {
-          if (k.ip.IsV4()) {
-            uint32_t v = LoadV4(k.ip);
-            Consider(m.v4_exact.Find(v, hashes[i]), &k, AtomKind::kExact);
-            Consider(m.v4_blocks.Find(v), &k, AtomKind::kCidr);
-            for (int len : m.v6_lengths_for_v4) Consider(m.v6[len].Find(MaskV6(k.ip.bytes, len)), &k, AtomKind::kCidr);
-          } else {
-            for (int len : m.v6_lengths)
-              Consider(m.v6[len].Find(len == 128 ? k.ip.bytes : MaskV6(k.ip.bytes, len)), &k,
-                       len == 128 ? AtomKind::kExact : AtomKind::kCidr);
+      case KeyType::kPort:
+        if (!m.ports.empty()) Consider(m.ports.Find(k.number), &k, AtomKind::kExact);
+        break;
+      default: {
+        size_t type = size_t(k.type);
+        Consider(exact[i], &k, AtomKind::kExact);
+        if (k.type == KeyType::kDomain && !m.domain_suffix.empty()) {
+          std::string_view name = k.text;
+          size_t labels = 1 + size_t(std::count(name.begin(), name.end(), '.'));
+          for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
+            --labels;  // of the parent after this dot
+            if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
+            std::string_view parent = name.substr(dot + 1);
+            uint64_t h = internal::HashBytes(parent);
+            if (m.MaybeSuffix(h)) Consider(m.domain_suffix.Find(parent, h), &k, AtomKind::kDomainSuffix);
           }
-          break;
         }
-        case KeyType::kPort:
-          if (!m.ports.empty()) Consider(m.ports.Find(k.number), &k, AtomKind::kExact);
-          break;
-        default: {
-          size_t type = size_t(k.type);
-          Consider(m.exact[type].Find(k.text, hashes[i]), &k, AtomKind::kExact);
-          if (k.type == KeyType::kDomain && !m.domain_suffix.empty()) {
-            std::string_view name = k.text;
-            size_t labels = 1 + size_t(std::count(name.begin(), name.end(), '.'));
-            for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
-              --labels;  // of the parent after this dot
-              if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
-              std::string_view parent = name.substr(dot + 1);
-              uint64_t h = internal::HashBytes(parent);
-              if (m.MaybeSuffix(h)) Consider(m.domain_suffix.Find(parent, h), &k, AtomKind::kDomainSuffix);
-            }
-          }
-          if (m.regex[type] && IsValidUtf8(k.text)) {
-            st.regex_key = &k;
-            hs_scan(m.regex[type], k.text.data(), unsigned(k.text.size()), 0, st.scratch, &Matcher::OnRegexMatch,
-                    this);
-          }
+        if (m.regex[type] && m.regex_tail[type].MayMatch(k.text) && IsValidUtf8(k.text)) {
+          st.regex_key = &k;
+          hs_scan(m.regex[type], k.text.data(), unsigned(k.text.size()), 0, st.scratch, &Matcher::OnRegexMatch,
+                  this);
         }
       }
     }

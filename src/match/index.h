@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -167,12 +168,12 @@ class Matcher {
   // Returns the number of hits reported.
   size_t Match(const Event& event, HitSink& sink);
 
-  // Starts loading the table slots that Match(event) will probe, without
-  // waiting for them. Calling it on a batch of decoded events (say 16) before
-  // matching them lets their memory reads overlap: with millions of
-  // indicators every lookup is a cache miss, and one at a time the core
-  // mostly waits. Optional; results do not depend on it.
-  void Prefetch(const Event& event) const;
+  // Match() on each event in turn, with the same hits in the same order, but
+  // the index reads of all their keys overlapped: with millions of
+  // indicators every lookup is a cache miss, and one key at a time the core
+  // mostly waits. Batches of 16-64 events suit; the batch's events must stay
+  // valid until it returns. The index is refreshed (IndexHolder) per batch.
+  size_t MatchBatch(std::span<const Event> events, HitSink& sink);
 
   const Index& index() const { return *index_; }
 
@@ -190,6 +191,7 @@ class Matcher {
   void Refresh();
   static int OnRegexMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
                           void* ctx);
+  size_t MatchKeys(const Event& event, const uint32_t* exact, HitSink& sink);
   void Consider(uint32_t target, const Key* key, AtomKind kind);
   void ConsiderOne(uint32_t indicator, const Key* key, AtomKind kind);
 

@@ -279,6 +279,72 @@ TEST(Index, HyperscanLike) {
   EXPECT_THAT(Hits(index, TestEvent().Domain("verybad.example")), ElementsAre("004 regex verybad.example"));
 }
 
+// Every domain LIKE here ends in a literal (the shortest "b.net"), so a tail
+// filter sits in front of Hyperscan; it must only skip keys that cannot
+// match: the tail is compared ignoring ASCII case (an upper-case LIKE value
+// is a caseless candidate on the lowercase key, confirmed on the observed
+// data), and a key shorter than the tail cannot end with it.
+TEST(Index, LikeTailFilterSkipsOnlyKeysThatCannotMatch) {
+  auto index = BuildOk({
+      Spec(1, "[domain-name:value LIKE 'c2-__.evil.example']"),
+      Spec(2, "[domain-name:value LIKE '%x_b.net']"),
+      Spec(3, "[domain-name:value LIKE 'x%.Bad.ORG']"),
+  });
+  EXPECT_EQ(index->report().atoms_by_kind[int(AtomKind::kRegex)], 3u);
+  EXPECT_THAT(Hits(index, TestEvent().Domain("c2-ab.evil.example")), ElementsAre("001 regex c2-ab.evil.example"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("c2-ab.evil.examples")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("mx-b.net")), ElementsAre("002 regex mx-b.net"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("xyb.net")), ElementsAre("002 regex xyb.net"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("b.net")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("xa.Bad.ORG").Observed(R"([{"type":"domain-name","value":"xa.Bad.ORG"}])")),
+              ElementsAre("003 regex xa.bad.org evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("xa.bad.org").Observed(R"([{"type":"domain-name","value":"xa.bad.org"}])")),
+              IsEmpty());  // STIX LIKE is case-sensitive
+  EXPECT_THAT(Hits(index, TestEvent().Domain("ya.bad.org")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Domain("net")), IsEmpty());
+}
+
+// MatchBatch reports what Match reports on each event, in the same order,
+// whatever the mix of key types and the batch's size.
+TEST(Index, MatchBatchEqualsMatchOneByOne) {
+  auto index = BuildOk({
+      Spec(1, "[domain-name:value = 'evil.example']"),
+      Spec(2, "[domain-name:value LIKE '%.evil.example']"),
+      Spec(3, "[ipv4-addr:value = '198.51.100.7']"),
+      Spec(4, "[ipv4-addr:value ISSUBSET '203.0.113.0/24']"),
+      Spec(5, "[ipv6-addr:value = '2001:db8::1']"),
+      Spec(6, "[url:value = 'http://evil.example/x']"),
+      Spec(7, "[domain-name:value LIKE 'ev_l.example']"),
+      Spec(8, "[network-traffic:dst_port = 4444]"),
+      Spec(9, "[domain-name:value = 'evil.example'] AND [ipv4-addr:value = '198.51.100.7']"),
+  });
+  std::vector<TestEvent> events(40);
+  for (size_t i = 0; i < events.size(); ++i) {
+    TestEvent& e = events[i];
+    if (i % 2 == 0) e.Domain("evil.example");
+    if (i % 3 == 0) e.Domain("a.b.evil.example").Ip("198.51.100.7");
+    if (i % 5 == 0) e.Ip("203.0.113.9").Port(4444).Ip("2001:db8::1");
+    if (i % 7 == 0) e.Url("http://evil.example/x").Domain("eval.example");
+    e.Domain(absl::StrFormat("miss%d.example", i)).Ip(absl::StrFormat("192.0.2.%d", i));
+  }
+  std::vector<std::string> one_by_one;
+  for (const TestEvent& e : events)
+    for (std::string& h : Hits(index, e)) one_by_one.push_back(std::move(h));
+  ASSERT_GT(one_by_one.size(), 40u);
+  for (size_t batch : {1, 3, 16, 40}) {
+    Matcher m(index);
+    Collect sink;
+    std::vector<Event> copies;
+    for (const TestEvent& e : events) copies.push_back(e.event());
+    size_t reported = 0;
+    for (size_t i = 0; i < copies.size(); i += batch)
+      reported += m.MatchBatch(std::span<const Event>(copies).subspan(i, std::min(batch, copies.size() - i)), sink);
+    EXPECT_EQ(sink.hits, one_by_one) << "batch " << batch;
+    EXPECT_EQ(reported, one_by_one.size());
+    EXPECT_EQ(m.stats().events, copies.size());
+  }
+}
+
 TEST(Index, CandidatesConfirmedByEvaluation) {
   auto index = BuildOk({
       // AND: the domain is only a candidate; the port decides.
