@@ -204,7 +204,6 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < n_suffix; ++i) {
     std::string d = absl::StrFormat("s%x.%s", i, real_domains[(i * 7919) % rd]);
     if (d.size() > 200) d = d.substr(d.size() - 200);
-    if (getenv("NO_UNDERSCORE")) std::replace(d.begin(), d.end(), '_', '-');
     add("[domain-name:value LIKE '%." + d + "']");
     if (ind_suffixes.size() < queries) ind_suffixes.push_back(d);
   }
@@ -263,8 +262,7 @@ int main(int argc, char** argv) {
     uint64_t hits1 = 0, hits8 = 0, hitsb = 0;
     double r1 = Measure(m, *s, 1, 1, &hits1);
     double r8 = Measure(m, *s, 8, 1, &hits8);
-    static size_t kb = getenv("BATCH") ? std::stoul(getenv("BATCH")) : 32;
-    double rb = Measure(m, *s, 1, kb, &hitsb);
+    double rb = Measure(m, *s, 1, 32, &hitsb);
     if (hits1 != hitsb) std::printf("hit counts differ in batches: %llu vs %llu\n", (unsigned long long)hits1, (unsigned long long)hitsb);
     std::printf("%-26s %11.2f M/s %11.2f M/s %11.2f M/s %10.3f\n", s->name.c_str(), r1 / 1e6, r8 / 1e6, rb / 1e6,
                 double(hits1) / double(s->keys.size()));

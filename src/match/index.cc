@@ -150,14 +150,14 @@ struct Index::Impl {
   StringTable domain_suffix;
   // Cheap filters in front of domain_suffix, so that walking the parents of
   // every domain key costs little when few suffixes are listed: which label
-  // counts occur (bit min(n, 63)) and a two-bit Bloom filter of their hashes.
+  // counts occur (bit min(n, 63)) and a blocked Bloom filter of their hashes
+  // (two bits in one 64-bit word: one cache line per probe, which a batch
+  // prefetches).
   uint64_t suffix_label_counts = 0;
-  std::vector<uint64_t> suffix_bloom;
-  bool MaybeSuffix(uint64_t h) const {
-    size_t bits = suffix_bloom.size() * 64;
-    size_t a = size_t(h) & (bits - 1), b = size_t(h >> 40) & (bits - 1);
-    return (suffix_bloom[a >> 6] >> (a & 63) & 1) && (suffix_bloom[b >> 6] >> (b & 63) & 1);
-  }
+  std::vector<uint64_t> suffix_bloom;  // a power of two of words
+  static uint64_t BloomBits(uint64_t h) { return uint64_t(1) << (h >> 52 & 63) | uint64_t(1) << (h >> 58); }
+  const uint64_t& BloomWord(uint64_t h) const { return suffix_bloom[size_t(h) & (suffix_bloom.size() - 1)]; }
+  bool MaybeSuffix(uint64_t h) const { return (BloomWord(h) & BloomBits(h)) == BloomBits(h); }
   // IPv4 addresses (/32) in a hash table, shorter IPv4 blocks as intervals;
   // IPv6 blocks (not IPv4-mapped): one table per length 0..128.
   FixedTable<uint32_t> v4_exact;
@@ -451,12 +451,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     size_t words = 1;
     while (words * 64 < m.domain_suffix.size() * 16) words *= 2;
     m.suffix_bloom.assign(words, 0);
-    size_t bits = words * 64;
     m.domain_suffix.ForEach([&](std::string_view key, uint32_t) {
       uint64_t h = internal::HashBytes(key);
-      size_t a = size_t(h) & (bits - 1), b = size_t(h >> 40) & (bits - 1);
-      m.suffix_bloom[a >> 6] |= uint64_t(1) << (a & 63);
-      m.suffix_bloom[b >> 6] |= uint64_t(1) << (b & 63);
+      m.suffix_bloom[size_t(h) & (words - 1)] |= Impl::BloomBits(h);
       size_t labels = 1 + size_t(std::count(key.begin(), key.end(), '.'));
       m.suffix_label_counts |= uint64_t(1) << std::min<size_t>(labels, 63);
     });
@@ -504,6 +501,15 @@ void IndexHolder::Swap(std::shared_ptr<const Index> next) {
 
 // ---------------------------------------------------------------- Matcher
 
+// A parent of a domain key that may be a listed suffix (MatchBatch).
+struct Matcher::SuffixProbe {
+  const Key* key;
+  uint64_t hash;       // of the parent
+  uint32_t key_index;  // in the batch
+  uint32_t parent;     // offset of the parent in key->text
+  uint32_t target;     // while staged: 0 / candidate slot; at the end the suffix table's target or kNone
+};
+
 struct Matcher::State {
   hs_scratch_t* scratch = nullptr;
   const Event* event = nullptr;
@@ -521,6 +527,7 @@ struct Matcher::State {
   // Per key of the batch being matched (MatchBatch).
   std::vector<uint64_t> hashes;
   std::vector<uint32_t> targets;
+  std::vector<SuffixProbe> suffix_probes;
 
   ~State() {
     if (scratch) hs_free_scratch(scratch);
@@ -623,17 +630,22 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   State& st = *state_;
   const Index::Impl& m = *index_->impl_;
   const Index& index = *index_;
+  const StringTable& suffixes = m.domain_suffix;
 
   // Stages over every key of the batch, each issuing its memory reads for all
   // keys before the next stage waits for them: (1) hash, prefetch the home
-  // group (control bytes and slots); (2) pick the candidate slot, prefetch
-  // its key bytes; (3) compare the key, prefetch the indicator's record.
-  // With millions of indicators each read is a cache miss; one key at a time
-  // the core would wait for three misses in a row per hit.
+  // group (control bytes and slots), and for domains hash the parents that
+  // may be listed suffixes and prefetch their Bloom words; (2) pick the
+  // candidate slot, prefetch its key bytes; suffixes: test the Bloom filter,
+  // prefetch the group; (3) compare the key, prefetch the indicator's record;
+  // suffixes: candidate; (4) suffixes: compare. With millions of indicators
+  // each read is a cache miss; one key at a time the core would wait for
+  // three misses in a row per hit.
   size_t nkeys = 0;
   for (const Event& e : events) nkeys += e.keys.size();
   st.hashes.resize(nkeys);
   st.targets.resize(nkeys);
+  st.suffix_probes.clear();
   size_t k = 0;
   for (const Event& e : events) {
     for (const Key& key : e.keys) {
@@ -647,6 +659,18 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
       } else if (key.type != KeyType::kPort) {
         st.hashes[k] = internal::HashBytes(key.text);
         m.exact[size_t(key.type)].PrefetchGroup(st.hashes[k]);
+        if (key.type == KeyType::kDomain && !suffixes.empty()) {
+          std::string_view name = key.text;
+          // Parents from the longest: the order Match reports suffix hits in.
+          size_t labels = 1 + size_t(std::count(name.begin(), name.end(), '.'));
+          for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
+            --labels;  // of the parent after this dot
+            if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
+            uint64_t h = internal::HashBytes(name.substr(dot + 1));
+            internal::PrefetchLine(&m.BloomWord(h));
+            st.suffix_probes.push_back({&key, h, uint32_t(k), uint32_t(dot + 1), 0});
+          }
+        }
       }
       ++k;
     }
@@ -670,6 +694,10 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
       ++k;
     }
   }
+  for (SuffixProbe& p : st.suffix_probes) {
+    p.target = m.MaybeSuffix(p.hash) ? 0 : StringTable::kAbsent;
+    if (p.target == 0) suffixes.PrefetchGroup(p.hash);
+  }
   k = 0;
   for (const Event& e : events) {
     for (const Key& key : e.keys) {
@@ -680,19 +708,35 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
       ++k;
     }
   }
+  for (SuffixProbe& p : st.suffix_probes) {
+    if (p.target == StringTable::kAbsent) continue;
+    p.target = suffixes.Candidate(p.hash);
+    suffixes.PrefetchKey(p.target);
+  }
+  for (SuffixProbe& p : st.suffix_probes) {
+    p.target = suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target);
+    prefetch_record(p.target);
+  }
   size_t hits = 0;
   k = 0;
+  const SuffixProbe* probe = st.suffix_probes.data();
+  const SuffixProbe* probes_end = probe + st.suffix_probes.size();
   for (const Event& e : events) {
-    hits += MatchKeys(e, &st.targets[k], sink);
+    size_t first_key = k;
     k += e.keys.size();
+    const SuffixProbe* event_probes = probe;
+    while (probe != probes_end && probe->key_index < k) ++probe;
+    hits += MatchKeys(e, &st.targets[first_key], std::span(event_probes, probe), first_key, sink);
   }
   return hits;
 }
 
 // The rest of Match for one event, given the exact-table targets of its keys
-// (kNone where a key type has no exact table): blocks, suffixes, regexes,
-// evaluate-only indicators, in the key order of the event.
-size_t Matcher::MatchKeys(const Event& event, const uint32_t* exact, HitSink& sink) {
+// (kNone where a key type has no exact table) and its suffix probes (keys
+// numbered from `first_key` in the batch): blocks, regexes, evaluate-only
+// indicators, in the key order of the event.
+size_t Matcher::MatchKeys(const Event& event, const uint32_t* exact, std::span<const SuffixProbe> suffix_probes,
+                          size_t first_key, HitSink& sink) {
   State& st = *state_;
   st.event = &event;
   st.sink = &sink;
@@ -724,17 +768,9 @@ size_t Matcher::MatchKeys(const Event& event, const uint32_t* exact, HitSink& si
       default: {
         size_t type = size_t(k.type);
         Consider(exact[i], &k, AtomKind::kExact);
-        if (k.type == KeyType::kDomain && !m.domain_suffix.empty()) {
-          std::string_view name = k.text;
-          size_t labels = 1 + size_t(std::count(name.begin(), name.end(), '.'));
-          for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
-            --labels;  // of the parent after this dot
-            if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
-            std::string_view parent = name.substr(dot + 1);
-            uint64_t h = internal::HashBytes(parent);
-            if (m.MaybeSuffix(h)) Consider(m.domain_suffix.Find(parent, h), &k, AtomKind::kDomainSuffix);
-          }
-        }
+        for (; !suffix_probes.empty() && suffix_probes.front().key_index == first_key + i;
+             suffix_probes = suffix_probes.subspan(1))
+          Consider(suffix_probes.front().target, &k, AtomKind::kDomainSuffix);
         if (m.regex[type] && m.regex_tail[type].MayMatch(k.text) && IsValidUtf8(k.text)) {
           st.regex_key = &k;
           hs_scan(m.regex[type], k.text.data(), unsigned(k.text.size()), 0, st.scratch, &Matcher::OnRegexMatch,
