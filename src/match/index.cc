@@ -507,7 +507,7 @@ struct Matcher::SuffixProbe {
   uint64_t hash;       // of the parent
   uint32_t key_index;  // in the batch
   uint32_t parent;     // offset of the parent in key->text
-  uint32_t target;     // while staged: 0 / candidate slot; at the end the suffix table's target or kNone
+  uint32_t target;     // while staged: StringTable::Candidate's values; then the suffix table's target or kNone
 };
 
 struct Matcher::State {
@@ -695,8 +695,9 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
     }
   }
   for (SuffixProbe& p : st.suffix_probes) {
-    p.target = m.MaybeSuffix(p.hash) ? 0 : StringTable::kAbsent;
-    if (p.target == 0) suffixes.PrefetchGroup(p.hash);
+    // kAskFind until the next stage picks the candidate (Confirm would still be right with it).
+    p.target = m.MaybeSuffix(p.hash) ? StringTable::kAskFind : StringTable::kAbsent;
+    if (p.target != StringTable::kAbsent) suffixes.PrefetchGroup(p.hash);
   }
   k = 0;
   for (const Event& e : events) {
