@@ -95,3 +95,40 @@ TEST(StringTable, ProbeLengthsOfDomainLikeKeys) {
 
 }  // namespace
 }  // namespace cordon::match::internal
+
+namespace cordon::match::internal {
+namespace {
+
+// The staged lookup (Candidate, Confirm) gives Find's answer for present and
+// absent keys, also in a table filled to its load limit, where groups
+// overflow and tags collide (a small table of 4,000 keys: 8-bit tags repeat
+// within groups).
+TEST(StringTable, StagedLookupAgreesWithFind) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 4000; ++i) keys.push_back("k" + std::to_string(i * 7919) + ".example");
+  std::vector<StringTable::Entry> entries;
+  for (size_t i = 0; i < keys.size(); ++i) entries.push_back({keys[i], uint32_t(i)});
+  StringTable table;
+  table.Build(entries);
+  size_t asked_find = 0, false_tag = 0;
+  auto check = [&](const std::string& key, uint32_t want) {
+    uint64_t h = HashBytes(key);
+    table.PrefetchGroup(h);
+    uint32_t c = table.Candidate(h);
+    table.PrefetchKey(c);
+    asked_find += c == StringTable::kAskFind;
+    uint32_t got = table.Confirm(key, h, c);
+    false_tag += c < StringTable::kAskFind && want == kNone;
+    EXPECT_EQ(got, want) << key;
+    EXPECT_EQ(got, table.Find(key, h)) << key;
+  };
+  for (size_t i = 0; i < keys.size(); ++i) check(keys[i], uint32_t(i));
+  for (int i = 0; i < 4000; ++i) check("absent" + std::to_string(i) + ".example", kNone);
+  // Both fallbacks were exercised: a full home group, and a tag that matched
+  // another key's.
+  EXPECT_GT(asked_find, 0u);
+  EXPECT_GT(false_tag, 0u);
+}
+
+}  // namespace
+}  // namespace cordon::match::internal
