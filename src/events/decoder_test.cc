@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "absl/strings/str_format.h"
 #include "base/strings.h"
 #include "events/decoder.h"
 #include "events/input.h"
@@ -296,6 +297,32 @@ TEST(ParseDottedQuad, AgreesWithNormalizeIp) {
     accepted += agree(s);
   }
   EXPECT_GT(accepted, 30000u);  // much of the well-formed third passes: both sides were exercised
+}
+
+// Zeek's "ts" form (ten digits, a dot, six) takes a fast path; it must give
+// what the general parser gives for the same value written with a seventh
+// fraction digit, and refuse exactly the strings with a non-digit in place.
+TEST(ParseEpochSeconds, FastFormAgreesWithTheGeneralParser) {
+  std::mt19937_64 rng(5);
+  size_t valid = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string s = absl::StrFormat("%010d.%06d", int64_t(rng() % 10000000000ull), int(rng() % 1000000));
+    if (i % 4 == 0) s[rng() % s.size()] = "x/:. \xb0"[rng() % 6];  // break it somewhere (or not: '.' on the dot)
+    ASSERT_EQ(s.size(), 17u);
+    auto fast = ParseEpochSeconds(s);
+    auto general = ParseEpochSeconds(s + "0");
+    ASSERT_EQ(fast.has_value(), general.has_value()) << s;
+    if (!fast) continue;
+    ++valid;
+    EXPECT_EQ(fast->ns, general->ns) << s;
+    EXPECT_EQ(fast->frac_digits, 6) << s;
+  }
+  EXPECT_GT(valid, 150000u);
+  EXPECT_EQ(ParseEpochSeconds("1521911720.865716")->ns, 1521911720865716000);
+  EXPECT_EQ(ParseEpochSeconds("0000000000.000001")->ns, 1000);
+  EXPECT_FALSE(ParseEpochSeconds("152191172a.865716"));
+  EXPECT_FALSE(ParseEpochSeconds("1521911720.86571a"));
+  EXPECT_FALSE(ParseEpochSeconds("1521911720,865716"));
 }
 
 TEST(ZeekJson, IsoTimestampsAndEpochAgree) {
