@@ -32,14 +32,17 @@ size_t HexLength(KeyType t) {
 // Cheap shape test so that names are not first tried (and rejected, with an
 // allocated message) as addresses.
 bool LooksLikeIp(std::string_view s) {
-  if (s.empty()) return false;
-  bool colon = s.find(':') != std::string_view::npos;
-  bool dot = false;
+  // One pass that gives up at the first byte no address has: a name such as
+  // "www.example.com" is decided at its first letter.
+  bool colon = false, dot = false, hex_letter = false;
   for (char c : s) {
     if (c == '.') dot = true;
-    else if (colon ? !(c == ':' || IsHexDigit(c)) : !(c >= '0' && c <= '9')) return false;
+    else if (c == ':') colon = true;
+    else if (c >= '0' && c <= '9') continue;
+    else if (IsHexDigit(c)) hex_letter = true;
+    else return false;
   }
-  return colon || dot;
+  return colon || (dot && !hex_letter);  // IPv6 (hex, colons, maybe a dotted tail), or digits and dots
 }
 
 void AppendNumber(std::string& out, uint64_t v) {
