@@ -1,6 +1,5 @@
 #include "events/record.h"
 
-#include <emmintrin.h>
 
 #include <bit>
 #include <cstdio>
@@ -100,7 +99,7 @@ void RecordBuilder::AddDomain(std::string_view text, std::string_view field) {
 
 void RecordBuilder::AddIp(std::string_view text, std::string_view field, Side side) {
   normalize::IpAddress ip;
-  if (!ParseDottedQuad(text, &ip)) {
+  if (!normalize::ParseIpv4(text, &ip)) {
     if (text.find(':') == std::string_view::npos || !LooksLikeIp(text)) return;  // v4 failed; only v6 is left
     auto v6 = normalize::Ip(text);
     if (!v6.ok()) return;
@@ -299,64 +298,6 @@ Result<std::string> RecordBuilder::BuildObservedJson() const {
   if (!scos.empty()) out += "," + scos;
   out += "]";
   return out;
-}
-
-namespace {
-
-// One part of a dotted quad: 1-3 digits (already checked to be digits), no
-// leading zero, at most 255.
-inline bool ParseOctet(const unsigned char* p, unsigned len, uint8_t* out) {
-  unsigned value;
-  switch (len) {
-    case 1: value = p[0] - '0'; break;
-    case 2: value = (p[0] - '0') * 10 + (p[1] - '0'); break;
-    case 3: value = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'); break;
-    default: return false;  // an empty part, or more than three digits
-  }
-  if (value > 255 || (len > 1 && p[0] == '0')) return false;  // a leading zero: octal in inet_aton
-  *out = uint8_t(value);
-  return true;
-}
-
-}  // namespace
-
-bool ParseDottedQuad(std::string_view s, normalize::IpAddress* out) {
-  // One 16-byte compare finds the dots and checks that every other byte is a
-  // digit; then each part is read by its length. (callgrind on the Zeek TSV
-  // input: 140 instructions per address, was 220 byte by byte.)
-  const size_t n = s.size();
-  if (n < 7 || n > 15) return false;
-  // The n bytes into a zeroed 16-byte buffer: two overlapping 8-byte copies
-  // (no call to memcpy for a variable length), or seven bytes.
-  alignas(16) unsigned char buf[16] = {};
-  uint64_t head, tail;
-  if (n >= 8) {
-    std::memcpy(&head, s.data(), 8);
-    std::memcpy(&tail, s.data() + n - 8, 8);
-    std::memcpy(buf, &head, 8);
-    std::memcpy(buf + n - 8, &tail, 8);
-  } else {
-    std::memcpy(buf, s.data(), 7);
-  }
-  const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(buf));
-  const unsigned all = (1u << n) - 1;
-  const unsigned dots = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')))) & all;
-  // Digits as signed bytes: not below '0' and not above '9' (bytes >= 0x80 are negative).
-  const __m128i below = _mm_cmplt_epi8(v, _mm_set1_epi8('0'));
-  const __m128i above = _mm_cmpgt_epi8(v, _mm_set1_epi8('9'));
-  const unsigned digits = ~unsigned(_mm_movemask_epi8(_mm_or_si128(below, above))) & all;
-  if ((dots | digits) != all) return false;
-  // Exactly three dots.
-  const unsigned rest = dots & (dots - 1), last = rest & (rest - 1);
-  if (dots == 0 || rest == 0 || last == 0 || (last & (last - 1)) != 0) return false;
-  const unsigned d1 = unsigned(__builtin_ctz(dots)), d2 = unsigned(__builtin_ctz(rest)),
-                 d3 = unsigned(__builtin_ctz(last));
-  uint8_t parts[4];
-  if (!ParseOctet(buf, d1, &parts[0]) || !ParseOctet(buf + d1 + 1, d2 - d1 - 1, &parts[1]) ||
-      !ParseOctet(buf + d2 + 1, d3 - d2 - 1, &parts[2]) || !ParseOctet(buf + d3 + 1, unsigned(n) - d3 - 1, &parts[3]))
-    return false;
-  out->bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, parts[0], parts[1], parts[2], parts[3]};
-  return true;
 }
 
 namespace {

@@ -64,11 +64,6 @@ class RecordBuilder final : public match::ObservedBuilder {
 // Zeek "ts": epoch seconds with an optional fraction ("1521911720.865716").
 // Also used for certificate dates in older Zeek JSON.
 std::optional<Timestamp> ParseEpochSeconds(std::string_view text);
-
-// A strict dotted quad (four decimal octets 0-255, no leading zeros: exactly
-// what normalize::Ip accepts as IPv4), without building a Status: the common
-// case of every flow record. False for anything else (IPv6 included).
-bool ParseDottedQuad(std::string_view text, normalize::IpAddress* out);
 // ISO 8601 / RFC 3339 with "Z" or a numeric offset ("+0200", "+02:00"), as in
 // EVE "timestamp" and Zeek JSON with ISO timestamps.
 std::optional<Timestamp> ParseIsoTime(std::string_view text);

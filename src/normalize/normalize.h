@@ -66,6 +66,10 @@ Status DomainInto(std::string_view text, std::string* out);
 // "a.b.c.d" (strict dotted quad: decimal, no leading zeros) or any RFC 4291
 // IPv6 text form (incl. "::ffff:a.b.c.d"). No zone ids, no brackets.
 Result<IpAddress> Ip(std::string_view text);
+// The IPv4 half of Ip() without a Status, for hot paths (log decoders): a
+// strict dotted quad (four decimal octets 0-255, no leading zeros) as
+// ::ffff:a.b.c.d. False for anything else, IPv6 included.
+bool ParseIpv4(std::string_view text, IpAddress* out);
 
 // "addr/len", or a plain address (= /32 or /128). IPv4 lengths are 0..32,
 // IPv6 0..128. A block whose address has host bits set beyond the length is an

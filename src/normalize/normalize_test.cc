@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -208,6 +212,50 @@ TEST(RealData, UrlhausDomainsNormalise) {
   }
   EXPECT_GT(ok, 10000);
   EXPECT_LT(bad, ok / 100);
+}
+
+// ParseIpv4 (and so Ip for IPv4) accepts exactly the texts glibc's
+// inet_pton(AF_INET) accepts (strict dotted decimal, no leading zeros), with
+// the same bytes: edge cases, then 300,000 random strings over digits and
+// dots (and a few other bytes), lengths 0-17.
+TEST(ParseIpv4, AgreesWithInetPton) {
+  auto agree = [](const std::string& s) {
+    IpAddress fast;
+    bool ok = ParseIpv4(s, &fast);
+    uint8_t ref[4];
+    bool ref_v4 = inet_pton(AF_INET, s.c_str(), ref) == 1;
+    EXPECT_EQ(ok, ref_v4) << "'" << s << "'";
+    if (ok && ref_v4) {
+      EXPECT_EQ(0, std::memcmp(fast.bytes.data() + 12, ref, 4)) << s;
+      EXPECT_EQ(fast.bytes[10], 0xff) << s;
+      EXPECT_EQ(fast.bytes[11], 0xff) << s;
+      EXPECT_EQ(Ip(s)->bytes, fast.bytes) << s;
+    }
+    return ok;
+  };
+  for (const char* s : {"0.0.0.0", "255.255.255.255", "192.168.10.100", "1.2.3.4", "10.0.0.1"})
+    EXPECT_TRUE(agree(s)) << s;
+  for (const char* s : {"256.1.1.1", "1.2.3.256", "01.2.3.4", "1.2.3.04", "1.2.3", "1.2.3.4.", ".1.2.3.4", "1..2.3",
+                        "1.2.3.4.5", "1234.1.1.1", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "1.2.3.4/8", "::1",
+                        "::ffff:1.2.3.4", "1.2.3.a", "1.2.3.\xc0", "", "1.2.3.4\n"})
+    EXPECT_FALSE(agree(s)) << s;
+  std::mt19937 rng(11);
+  const std::string alphabet = "0123456789012345678901234567890123456789.....:a \xff";
+  size_t accepted = 0;
+  for (int i = 0; i < 300000; ++i) {
+    std::string s;
+    if (i % 3 == 0) {  // mostly well-formed, with the odd 3-digit octet over 255
+      for (int part = 0; part < 4; ++part) {
+        if (part) s += '.';
+        s += std::to_string(rng() % (rng() % 4 == 0 ? 1000 : 256));
+      }
+    } else {
+      size_t len = rng() % 18;
+      for (size_t k = 0; k < len; ++k) s += alphabet[rng() % alphabet.size()];
+    }
+    accepted += agree(s);
+  }
+  EXPECT_GT(accepted, 30000u);  // much of the well-formed third passes: both sides were exercised
 }
 
 }  // namespace
