@@ -61,6 +61,19 @@ void AppendId(std::string& out, std::string_view type, int i) {
   out += '"';
 }
 
+// Eight ASCII digits loaded little-endian into `v`, as a number; -1 if one is
+// not a digit (the SWAR method of simdjson and fast_float).
+inline int64_t EightDigits(uint64_t v) {
+  if ((v & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull ||
+      ((v + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull)
+    return -1;
+  v -= 0x3030303030303030ull;
+  v = v * 10 + (v >> 8);
+  v = (((v & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+       (((v >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >> 32;
+  return int64_t(v);
+}
+
 }  // namespace
 
 void RecordBuilder::Begin(match::Event* event) {
@@ -300,23 +313,6 @@ Result<std::string> RecordBuilder::BuildObservedJson() const {
   return out;
 }
 
-namespace {
-
-// Eight ASCII digits at p (little-endian load) as a number, or -1 if one is
-// not a digit (the SWAR method of simdjson and fast_float).
-inline int64_t EightDigits(uint64_t v) {
-  if ((v & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull ||
-      ((v + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull)
-    return -1;
-  v -= 0x3030303030303030ull;
-  v = v * 10 + (v >> 8);
-  v = (((v & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
-       (((v >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >> 32;
-  return int64_t(v);
-}
-
-}  // namespace
-
 std::optional<Timestamp> ParseEpochSeconds(std::string_view text) {
   const size_t n = text.size();
   const char* p = text.data();
@@ -327,11 +323,8 @@ std::optional<Timestamp> ParseEpochSeconds(std::string_view text) {
     std::memcpy(&b, p + 9, 8);   // "0.865716": its first two bytes become "00"
     unsigned d8 = static_cast<unsigned char>(p[8]) - '0', d9 = static_cast<unsigned char>(p[9]) - '0';
     int64_t high = EightDigits(a), frac = EightDigits((b & ~uint64_t(0xffff)) | 0x3030);
-    if (high >= 0 && frac >= 0 && d8 <= 9 && d9 <= 9) {
-      Timestamp t{(high * 100 + d8 * 10 + d9) * 1'000'000'000 + frac * 1'000, 6};
-      return t;
-    }
-    return std::nullopt;  // a non-digit where the form has digits
+    if (high < 0 || frac < 0 || d8 > 9 || d9 > 9) return std::nullopt;  // a non-digit where the form has digits
+    return Timestamp{(high * 100 + d8 * 10 + d9) * 1'000'000'000 + frac * 1'000, 6};
   }
   size_t i = 0;
   int64_t sec = 0;
