@@ -53,6 +53,8 @@ struct DecideOptions {
   int64_t id = 0;
   std::string format, output, reload;
   bool watch = false;
+  std::string xfr, zone = "rpz.local";
+  std::vector<std::string> notify, xfr_allow;
 };
 
 void PrintDecision(Context& c, const decide::Decision& d, Timestamp now) {
@@ -143,6 +145,9 @@ int Export(Context& c, const DecideOptions& o) {
   auto format = exporter::ParseFormat(o.format);
   if (!format.ok()) return c.Fail(format.status());
   if (o.watch && o.output.empty()) return c.Fail(absl::InvalidArgumentError("--watch needs --output"));
+  if (!o.xfr.empty() && (*format != exporter::Format::kRpz || !o.watch)) {
+    return c.Fail(absl::InvalidArgumentError("--xfr serves an RPZ zone: give it with 'export rpz --watch'"));
+  }
   auto st = OpenExisting(o.data);
   if (!st.ok()) return c.Fail(st.status());
   auto decisions = OpenDecisions(o.data);
@@ -188,6 +193,15 @@ int Export(Context& c, const DecideOptions& o) {
       if (subtree && ancestors->contains(std::string(value))) return std::string("a listed name below it");
       return std::nullopt;
     };
+  }
+  std::unique_ptr<dns::XfrServer> xfr;
+  if (!o.xfr.empty()) {
+    auto server = dns::XfrServer::Start({.origin = o.zone, .listen = o.xfr, .notify = o.notify, .allow = o.xfr_allow,
+                                         .log = [&c](const std::string& line) { c.err << "cordon export: " << line << std::endl; }});
+    if (!server.ok()) return c.Fail(server.status());
+    xfr = std::move(*server);
+    ro.xfr = xfr.get();
+    c.err << "cordon export: serving zone " << o.zone << " by zone transfer on " << o.xfr << std::endl;
   }
   exporter::Exporter ex(**st, **decisions, ro);
   if (o.watch) {
@@ -253,6 +267,12 @@ void AddDecideCommands(Registrar& r) {
   exp->add_option("--output", o->output, "file to replace atomically (default: standard output)");
   exp->add_flag("--watch", o->watch, "keep the output current: re-export within a second of any change");
   exp->add_option("--reload", o->reload, "command run after each change of the output (sh -c)");
+  exp->add_option("--xfr", o->xfr,
+                  "rpz --watch: also serve the zone to secondaries by AXFR/IXFR on ADDRESS:PORT (UDP and TCP)");
+  exp->add_option("--zone", o->zone, "--xfr: the zone's name")->capture_default_str();
+  exp->add_option("--notify", o->notify, "--xfr: send NOTIFY to this secondary (ADDRESS:PORT) after each change; repeatable");
+  exp->add_option("--xfr-allow", o->xfr_allow,
+                  "--xfr: a further address allowed to transfer the zone (loopback and --notify ones are); repeatable");
   exp->callback([o, &c, &action] { action = [o, &c] { return Export(c, *o); }; });
 }
 

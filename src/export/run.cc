@@ -67,7 +67,7 @@ Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
   std::string digest = Digest(files);
   const std::string key = std::string(FormatName(options_.format)) + ":" + out_path.string();
   CORDON_ASSIGN_OR_RETURN(auto state, decisions_.GetSerial(key));
-  bool unchanged = state.serial > 0 && state.digest == digest;
+  bool unchanged = state.serial > 0 && state.digest == digest && !(options_.xfr && !options_.xfr->has_zone());
   for (const auto& f : files) unchanged = unchanged && std::filesystem::exists(out_path.string() + f.suffix);
   if (unchanged) {
     result.serial = state.serial;
@@ -84,6 +84,10 @@ Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
   // export writes again with a higher serial and retries the reload.
   CORDON_RETURN_IF_ERROR(decisions_.PutSerial(key, {serial, reload.ok() ? digest : std::string()}));
   if (!reload.ok()) return reload;
+  if (options_.xfr) {
+    CORDON_ASSIGN_OR_RETURN(dns::Zone zone, dns::ParseZoneText(files[0].content));
+    CORDON_RETURN_IF_ERROR(options_.xfr->Publish(std::move(zone)));
+  }
   result.serial = serial;
   result.written = true;
   return result;

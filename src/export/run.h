@@ -9,6 +9,7 @@
 #include <string>
 
 #include "decide/decide.h"
+#include "dns/xfr_server.h"
 #include "export/export.h"
 #include "store/store.h"
 
@@ -22,6 +23,10 @@ struct RunOptions {
   std::string reload_command;  // run after each change of the output (empty: none)
   WarningCheck warning;
   std::chrono::milliseconds poll{200};
+  // RPZ only: every zone written is also published to this zone-transfer
+  // server (which notifies the secondaries); not owned. Until it holds a zone,
+  // an unchanged export is written (with a new serial) and published anyway.
+  dns::XfrServer* xfr = nullptr;
 };
 
 struct RunResult {

@@ -19,7 +19,8 @@ from harness import CORDON, SHARED, cordon
 COL = "0c6c1c2e-7f4e-4d55-9a49-3c9b8e1f0a01"
 SRC = "identity--5c3f2c1a-0000-4000-8000-00000000beef"
 IDS = {name: f"indicator--7a000000-0000-4000-8000-{i:012d}" for i, name in enumerate(
-    ["evil", "nodata", "cname", "good", "popular", "expiring", "badip", "private", "suffix", "late", "corp"], start=1)}
+    ["evil", "nodata", "cname", "good", "popular", "expiring", "badip", "private", "suffix", "late", "corp", "xfr"],
+    start=1)}
 OTHER_SRC = "identity--5c3f2c1a-0000-4000-8000-00000000cafe"
 
 ZONE = """$ORIGIN example.test.
@@ -39,6 +40,7 @@ badip IN A 198.51.100.66
 deep.a.suffix IN A 192.0.2.30
 suffix IN A 192.0.2.31
 late IN A 192.0.2.40
+xfr IN A 192.0.2.41
 """
 
 
@@ -115,6 +117,7 @@ class Resolvers(unittest.TestCase):
                       created_by_ref=OTHER_SRC),
             indicator("late", "[domain-name:value = 'late.example.test']", created_by_ref=OTHER_SRC),
             indicator("corp", "[domain-name:value = 'corp.example.test']", created_by_ref=OTHER_SRC),
+            indicator("xfr", "[domain-name:value = 'xfr.example.test']", created_by_ref=OTHER_SRC),
             indicator("badip", "[ipv4-addr:value = '198.51.100.66']"),
             indicator("private", "[ipv4-addr:value = '10.1.2.3'] OR [ipv4-addr:value = '192.168.0.0/16']"),
             indicator("suffix", "[domain-name:value LIKE '%.suffix.example.test']"),
@@ -145,6 +148,7 @@ class Resolvers(unittest.TestCase):
         cordon("export", "rpz", "--data", cls.data, "--output", cls.rpz)
 
         cls.auth_port, cls.unbound_port, cls.bind_port = free_port(), free_port(), free_port()
+        cls.common = None
         zone = os.path.join(cls.dir, "example.test.zone")
         with open(zone, "w") as f:
             f.write(ZONE)
@@ -152,6 +156,7 @@ class Resolvers(unittest.TestCase):
                   '  do-ip6: no\n  so-reuseport: no\n  interface: 127.0.0.1\n  verbosity: 1\n'
                   f'  directory: "{cls.dir}"\n'
                   '  local-zone: "test." nodefault\n')  # RFC 6761 names are refused by default
+        cls.common = common
         auth_conf = os.path.join(cls.dir, "auth.conf")
         with open(auth_conf, "w") as f:
             f.write(f'server:\n{common}  port: {cls.auth_port}\n  pidfile: "{cls.dir}/auth.pid"\n'
@@ -161,11 +166,7 @@ class Resolvers(unittest.TestCase):
         cls.res_conf = os.path.join(cls.dir, "resolver.conf")
         with open(cls.res_conf, "w") as f:
             f.write(f'server:\n{common}  port: {cls.unbound_port}\n  pidfile: "{cls.dir}/res.pid"\n'
-                    '  module-config: "respip iterator"\n  do-not-query-localhost: no\n'
-                    '  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n'
-                    '  local-zone: "." refuse\n  local-zone: "example.test." transparent\n'
-                    f'stub-zone:\n  name: "example.test"\n  stub-addr: 127.0.0.1@{cls.auth_port}\n'
-                    f'rpz:\n  name: "rpz.local"\n  zonefile: "{cls.rpz}"\n  rpz-log: yes\n'
+                    f'{cls.resolver_conf()}rpz:\n  name: "rpz.local"\n  zonefile: "{cls.rpz}"\n  rpz-log: yes\n'
                     f'remote-control:\n  control-enable: yes\n  control-interface: "{cls.ctl}"\n'
                     '  control-use-cert: no\n')
         for conf in (auth_conf, cls.res_conf):
@@ -202,6 +203,14 @@ zone "rpz.local" {{ type primary; file "{cls.rpz}"; }};
         cls.wait_ready(cls.unbound_port)
         if cls.bind:
             cls.wait_ready(cls.bind_port)
+
+    @classmethod
+    def resolver_conf(cls):
+        """The recursive part of a resolver's server: clause (after its port and pidfile)."""
+        return ('  module-config: "respip iterator"\n  do-not-query-localhost: no\n'
+                '  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n'
+                '  local-zone: "." refuse\n  local-zone: "example.test." transparent\n'
+                f'stub-zone:\n  name: "example.test"\n  stub-addr: 127.0.0.1@{cls.auth_port}\n')
 
     @classmethod
     def wait_ready(cls, port):
@@ -318,6 +327,75 @@ zone "rpz.local" {{ type primary; file "{cls.rpz}"; }};
         self.assertEqual(watch.returncode, 0, err)
         self.assertIn("serial", err)
 
+    def test_4_zone_transfer_brings_decisions_to_a_secondary(self):
+        """cordon serves the zone by AXFR/IXFR and NOTIFYs; Unbound is its secondary (rpz: primary:)."""
+        xfr_port, res_port = free_port(), free_port()
+        conf = os.path.join(self.dir, "secondary.conf")
+        with open(conf, "w") as f:
+            f.write(f'server:\n{self.common}  port: {res_port}\n  pidfile: "{self.dir}/secondary.pid"\n'
+                    f'{self.resolver_conf()}rpz:\n  name: "rpz.local"\n  primary: 127.0.0.1@{xfr_port}\n'
+                    f'  zonefile: "{self.dir}/secondary.rpz"\n')
+        subprocess.run(["unbound-checkconf", conf], check=True, capture_output=True)
+        output = os.path.join(self.dir, "rpz-xfr.zone")
+        watch = subprocess.Popen([CORDON, "export", "rpz", "--data", self.data, "--output", output, "--watch",
+                                  "--xfr", f"127.0.0.1:{xfr_port}", "--notify", f"127.0.0.1:{res_port}"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        resolver = subprocess.Popen(["unbound", "-d", "-c", conf], stdout=subprocess.DEVNULL,
+                                    stderr=open(conf + ".log", "w"))
+        soa = lambda: int(subprocess.run(["dig", "@127.0.0.1", "-p", str(xfr_port), "+short", "rpz.local", "SOA"],
+                                         capture_output=True, text=True).stdout.split()[2])
+        try:
+            self.wait_ready(res_port)
+            # The first transfer (AXFR) carries what the file holds.
+            deadline = time.time() + 10
+            while dig(res_port, "evil.example.test")[0] != "NXDOMAIN" and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(dig(res_port, "evil.example.test"), ("NXDOMAIN", []))
+            self.assertEqual(dig(res_port, "good.example.test"), ("NOERROR", [("A", "192.0.2.20")]))
+            axfr = subprocess.run(["dig", "@127.0.0.1", "-p", str(xfr_port), "+nocookie", "rpz.local", "AXFR"],
+                                  capture_output=True, text=True).stdout
+            with open(output) as f:
+                owners = {l.split()[0] for l in f if " CNAME " in l and not l.startswith(";")}
+            self.assertEqual({l.split()[0].removesuffix(".rpz.local.") for l in axfr.splitlines()
+                              if l.split()[3:4] == ["CNAME"]}, owners, axfr)
+            before = soa()
+
+            start = time.monotonic()
+            out = cordon("decide", "block", "--data", self.data, "--indicator", IDS["xfr"], "--author", "tests",
+                         "--reason", "xfr test").stdout
+            decision = out.split()[1]
+            while dig(res_port, "xfr.example.test")[0] != "NXDOMAIN" and time.monotonic() - start < 10:
+                time.sleep(0.05)
+            latency = time.monotonic() - start
+            self.assertEqual(dig(res_port, "xfr.example.test")[0], "NXDOMAIN")
+            self.assertLess(latency, 5.0)
+            print(f"\ndecide block -> secondary Unbound (IXFR + NOTIFY) answers NXDOMAIN: {latency:.2f} s")
+            # The change went as a difference: SOA, old SOA, new SOA, the one record, SOA.
+            ixfr = subprocess.run(["dig", "@127.0.0.1", "-p", str(xfr_port), "+nocookie", "rpz.local",
+                                   f"IXFR={before}"], capture_output=True, text=True).stdout
+            types = [l.split()[3] for l in ixfr.splitlines() if l and not l.startswith(";")]
+            self.assertEqual(types, ["SOA"] * 3 + ["CNAME", "SOA"], ixfr)
+            self.assertIn("xfr.example.test.rpz.local.", ixfr)
+
+            # A revocation removes the record at the secondary (an IXFR deletion).
+            cordon("decide", "revoke", decision, "--data", self.data, "--reason", "xfr test done")
+            deadline = time.time() + 10
+            while dig(res_port, "xfr.example.test")[0] != "NOERROR" and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(dig(res_port, "xfr.example.test"), ("NOERROR", [("A", "192.0.2.41")]))
+            self.assertEqual(dig(res_port, "evil.example.test")[0], "NXDOMAIN")
+        finally:
+            resolver.terminate()
+            resolver.wait(timeout=10)
+            watch.terminate()
+            _, err = watch.communicate(timeout=10)
+        self.assertEqual(watch.returncode, 0, err)
+        # NOTIFYs after the block and the revocation were answered (the first, sent at start-up,
+        # may be refused while the resolver is still loading).
+        lines = err.splitlines()
+        exports = [i for i, l in enumerate(lines) if "serial" in l]
+        self.assertEqual(len(exports), 3, err)
+        self.assertFalse([l for l in lines[exports[1]:] if "NOTIFY" in l], err)
 
 if __name__ == "__main__":
     unittest.main()
