@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Time from `cordon decide block` to a running Unbound answering with the policy (issue 4).
 
-Usage: bench/decide_latency.py [--data DIR] [--runs N] [--cordon build/cordon]
+Usage: bench/decide_latency.py [--data DIR] [--runs N] [--cordon build/cordon] [--xfr]
 
 Starts, on loopback, an authoritative Unbound for example.test and a recursive Unbound with
-the RPZ zone written by `cordon export rpz --watch --reload "unbound-control auth_zone_reload"`,
-then N times: imports a fresh indicator for a name the resolver answers, runs
+the RPZ zone written by `cordon export rpz --watch --reload "unbound-control auth_zone_reload"`
+(or, with --xfr, transferred from `cordon export rpz --watch --xfr ... --notify ...`: the
+resolver is a secondary of cordon and gets each change by IXFR), then N times: imports a fresh indicator for a name the resolver answers, runs
 `cordon decide block --indicator ...` and polls with dig until the answer is NXDOMAIN.
 --data: an existing node (e.g. one made by `KEEP=DIR bench/export_bench.sh 1000000`) so that
 the zone holds that many entries; default: a new, nearly empty node.
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../tests/integration"))
@@ -39,6 +41,7 @@ def main():
     ap.add_argument("--data")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cordon", default=os.path.join(HERE, "../build/cordon"))
+    ap.add_argument("--xfr", action="store_true", help="the resolver is a secondary of cordon (IXFR + NOTIFY)")
     a = ap.parse_args()
     cordon = os.path.abspath(a.cordon)
     tmp = tempfile.mkdtemp(prefix="cordon-latency-")
@@ -48,8 +51,10 @@ def main():
         if not a.data:
             run(cordon, "init", "--data", data)
         run(cordon, "collection", "add", "--data", data, "--id", COL, "--title", "latency")
-        names = [f"late{i}" for i in range(a.runs)]
-        objs = [{"type": "indicator", "spec_version": "2.1", "id": f"indicator--7b000000-0000-4000-8000-{i:012d}",
+        # Fresh names and ids on every invocation: a kept node keeps the blocks of earlier runs.
+        stamp = int(time.time())
+        names = [f"late{i}-{stamp}" for i in range(a.runs)]
+        objs = [{"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
                  "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
                  "pattern": f"[domain-name:value = '{n}.example.test']", "pattern_type": "stix",
                  "valid_from": "2026-01-01T00:00:00Z"} for i, n in enumerate(names)]
@@ -62,10 +67,24 @@ def main():
             f.write("$ORIGIN example.test.\n$TTL 30\n@ SOA ns h 1 3600 600 86400 30\n@ NS ns\nns A 127.0.0.1\n")
             f.writelines(f"{n} A 192.0.2.40\n" for n in names)
         rpz = os.path.join(tmp, "rpz.zone")
-        t0 = time.monotonic()
-        run(cordon, "export", "rpz", "--data", data, "--output", rpz)
-        print(f"initial export: {time.monotonic() - t0:.2f} s, {os.path.getsize(rpz)} bytes")
-        auth_port, res_port = free_port(), free_port()
+        auth_port, res_port, xfr_port = free_port(), free_port(), free_port()
+        watch_args = [cordon, "export", "rpz", "--data", data, "--output", rpz, "--watch"]
+        if a.xfr:
+            watch_args += ["--xfr", f"127.0.0.1:{xfr_port}", "--notify", f"127.0.0.1:{res_port}"]
+            secondary_copy = os.path.join(tmp, "secondary.rpz")  # Unbound writes it after a transfer
+            rpz_conf = f'rpz:\n  name: "rpz.local"\n  primary: 127.0.0.1@{xfr_port}\n  zonefile: "{secondary_copy}"\n'
+            # The watcher serves the zone from its first export on.
+            t0 = time.monotonic()
+            watch = subprocess.Popen(watch_args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            procs.append(watch)
+            while "serial" not in watch.stderr.readline():
+                pass
+            print(f"initial export (serving): {time.monotonic() - t0:.2f} s, {os.path.getsize(rpz)} bytes")
+        else:
+            t0 = time.monotonic()
+            run(cordon, "export", "rpz", "--data", data, "--output", rpz)
+            print(f"initial export: {time.monotonic() - t0:.2f} s, {os.path.getsize(rpz)} bytes")
+            rpz_conf = f'rpz:\n  name: "rpz.local"\n  zonefile: "{rpz}"\n'
         common = ('  username: ""\n  chroot: ""\n  use-syslog: no\n  logfile: ""\n  num-threads: 1\n'
                   '  do-ip6: no\n  so-reuseport: no\n  interface: 127.0.0.1\n  local-zone: "test." nodefault\n'
                   f'  directory: "{tmp}"\n')
@@ -77,8 +96,7 @@ def main():
                    '  do-not-query-localhost: no\n  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n'
                    '  local-zone: "." refuse\n  local-zone: "example.test." transparent\n'
                    f'stub-zone:\n  name: "example.test"\n  stub-addr: 127.0.0.1@{auth_port}\n'
-                   f'rpz:\n  name: "rpz.local"\n  zonefile: "{rpz}"\n'
-                   f'remote-control:\n  control-enable: yes\n  control-interface: "{ctl}"\n  control-use-cert: no\n',
+                   f'{rpz_conf}remote-control:\n  control-enable: yes\n  control-interface: "{ctl}"\n  control-use-cert: no\n',
         }
         for name, text in confs.items():
             path = os.path.join(tmp, name + ".conf")
@@ -87,16 +105,19 @@ def main():
             procs.append(subprocess.Popen(["unbound", "-d", "-c", path], stdout=subprocess.DEVNULL,
                                           stderr=open(path + ".log", "w")))
         t0 = time.monotonic()
-        while dig(res_port, f"{names[0]}.example.test")[0] != "NOERROR":
+        while dig(res_port, f"{names[0]}.example.test")[0] != "NOERROR" or (
+                a.xfr and not os.path.exists(secondary_copy)):
             if time.monotonic() - t0 > 300:
-                raise SystemExit("resolver not ready")
+                with open(os.path.join(tmp, "res.conf.log")) as f:
+                    raise SystemExit("resolver not ready: " + f.read()[-2000:])
             time.sleep(0.2)
         print(f"resolver ready (zone loaded) after {time.monotonic() - t0:.2f} s")
-        reload = f"unbound-control -c {os.path.join(tmp, 'res.conf')} auth_zone_reload rpz.local"
-        watch = subprocess.Popen([cordon, "export", "rpz", "--data", data, "--output", rpz, "--watch",
-                                  "--reload", reload], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        procs.append(watch)
-        time.sleep(2)
+        if not a.xfr:
+            reload = f"unbound-control -c {os.path.join(tmp, 'res.conf')} auth_zone_reload rpz.local"
+            watch = subprocess.Popen(watch_args + ["--reload", reload], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+            procs.append(watch)
+            time.sleep(2)
         latencies = []
         for i, n in enumerate(names):
             start = time.monotonic()

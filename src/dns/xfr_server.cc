@@ -55,9 +55,14 @@ void PutLabels(std::string& out, std::string_view name) {
 }
 // Wire length of the labels PutLabels writes.
 size_t LabelsLength(std::string_view name) {
-  std::string scratch;
-  PutLabels(scratch, name);
-  return scratch.size();
+  size_t length = 0, start = 0;
+  for (size_t i = 0; i <= name.size(); ++i) {
+    if (i == name.size() || name[i] == '.') {
+      if (i > start) length += 1 + i - start;
+      start = i + 1;
+    }
+  }
+  return length;
 }
 
 // Every response message repeats the question, so its name sits at offset 12
@@ -211,6 +216,42 @@ struct Diff {
   std::vector<Record> removed, added;
 };
 
+// What turns zone `from` into zone `to`, as IXFR sends it. Exports render in
+// a stable order, so consecutive zones share a long head and tail: only the
+// records between them are hashed.
+Diff Difference(const Zone& from, const Zone& to) {
+  Diff d;
+  d.from = from.soa.serial;
+  d.to = to.soa.serial;
+  const auto& a = from.records;
+  const auto& b = to.records;
+  size_t head = 0;
+  while (head < a.size() && head < b.size() && a[head] == b[head]) ++head;
+  size_t tail = 0;
+  while (tail < a.size() - head && tail < b.size() - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail]) ++tail;
+  RecordSet old_middle, new_middle;
+  for (size_t i = head; i < a.size() - tail; ++i) old_middle.insert(&a[i]);
+  for (size_t i = head; i < b.size() - tail; ++i) {
+    if (new_middle.insert(&b[i]).second && !old_middle.contains(&b[i])) d.added.push_back(b[i]);
+  }
+  // A record gone from the middle may still be in the new zone's head or
+  // tail (a zone may repeat a record): deleting it would be wrong.
+  RecordSet gone;
+  for (const Record* r : old_middle) {
+    if (!new_middle.contains(r)) gone.insert(r);
+  }
+  if (!gone.empty() && (head > 0 || tail > 0)) {
+    for (size_t i = 0; i < b.size(); ++i) {
+      if (i == head) i = b.size() - tail;
+      if (i < b.size()) gone.erase(&b[i]);
+    }
+  }
+  for (size_t i = head; i < a.size() - tail; ++i) {
+    if (gone.erase(&a[i])) d.removed.push_back(a[i]);  // in zone order, each once
+  }
+  return d;
+}
+
 Result<asio::ip::address> ParseAddress(std::string_view text) {
   boost::system::error_code ec;
   auto a = asio::ip::make_address(std::string(text), ec);
@@ -262,9 +303,8 @@ struct XfrServer::State {
   std::vector<udp::endpoint> secondaries;
   uint16_t port = 0;
 
-  std::mutex publish_mu;  // serialises Publish; guards current_set
-  RecordSet current_set;  // views into *current (kept alive by Publish's holder below)
-  std::shared_ptr<const Zone> set_owner;
+  std::mutex publish_mu;  // serialises Publish; guards `previous`
+  std::shared_ptr<const Zone> previous;  // the zone last published
 
   mutable std::mutex mu;  // guards the two below; held only to copy or swap pointers
   std::shared_ptr<const Zone> current;
@@ -565,37 +605,14 @@ Status XfrServer::Publish(Zone zone) {
       return absl::InvalidArgumentError("zone transfer: '" + r.owner + "." + s.origin + "' is longer than 255 bytes");
     }
   }
-  const std::shared_ptr<const Zone>& previous = s.set_owner;
+  const std::shared_ptr<const Zone>& previous = s.previous;
   if (previous && !SerialAfter(zone.soa.serial, previous->soa.serial)) {
     return absl::FailedPreconditionError("zone transfer: serial " + std::to_string(zone.soa.serial) +
                                          " does not follow " + std::to_string(previous->soa.serial));
   }
-  // A record set holds each record once: repeated records are dropped in
-  // place (a moved vector keeps its buffer, so the set's pointers stay valid).
-  RecordSet next_set;
-  std::vector<Record>& records = zone.records;
-  next_set.reserve(records.size());
-  size_t kept = 0;
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (next_set.contains(&records[i])) continue;
-    if (kept != i) records[kept] = std::move(records[i]);
-    next_set.insert(&records[kept++]);
-  }
-  records.resize(kept);
   auto next = std::make_shared<const Zone>(std::move(zone));
   std::shared_ptr<const Diff> diff;
-  if (previous) {
-    auto d = std::make_shared<Diff>();
-    d->from = previous->soa.serial;
-    d->to = next->soa.serial;
-    for (const Record& r : previous->records) {
-      if (!next_set.contains(&r)) d->removed.push_back(r);
-    }
-    for (const Record& r : next->records) {
-      if (!s.current_set.contains(&r)) d->added.push_back(r);
-    }
-    diff = std::move(d);
-  }
+  if (previous) diff = std::make_shared<const Diff>(Difference(*previous, *next));
   {
     std::lock_guard lock(s.mu);
     s.current = next;
@@ -608,8 +625,7 @@ Status XfrServer::Publish(Zone zone) {
       s.journal.pop_front();
     }
   }
-  s.current_set = std::move(next_set);
-  s.set_owner = next;
+  s.previous = next;
   s.Notify(next->soa.serial);
   return absl::OkStatus();
 }
@@ -617,6 +633,11 @@ Status XfrServer::Publish(Zone zone) {
 bool XfrServer::has_zone() const {
   std::lock_guard lock(state_->mu);
   return state_->current != nullptr;
+}
+
+uint32_t XfrServer::serial() const {
+  std::lock_guard lock(state_->mu);
+  return state_->current ? state_->current->soa.serial : 0;
 }
 
 uint16_t XfrServer::port() const { return state_->port; }

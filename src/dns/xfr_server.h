@@ -54,6 +54,7 @@ class XfrServer {
   Status Publish(Zone zone);
 
   bool has_zone() const;
+  uint32_t serial() const;  // of the zone served; 0 before the first Publish
   uint16_t port() const;
 
   // The response messages to one query message (without TCP's length prefix),

@@ -1,11 +1,13 @@
 // Collect(): from the store and the decisions in force to the exported values.
 #include <simdjson.h>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <thread>
 
 #include "export/export.h"
@@ -157,10 +159,59 @@ class PageReader {
   std::thread thread_;
 };
 
+// Reads every collection's indicators (last versions) into `cache`; with
+// `bytes`, each one's JSON too (same order).
+Status Fill(store::Store& store, IndicatorCache& cache, std::vector<std::string>* bytes_out) {
+  simdjson::ondemand::parser parser;
+  std::string buffer;
+  CORDON_ASSIGN_OR_RETURN(auto roots, store.ListApiRoots());
+  for (const auto& root : roots) {
+    CORDON_ASSIGN_OR_RETURN(auto collections, store.ListCollections(root.name));
+    for (const auto& col : collections) {
+      std::string_view collection = cache.names.emplace_back(col.id);
+      std::string_view last_source;  // feeds come from few sources: intern the last one seen
+      PageReader reader(store, col.id);
+      while (true) {
+        CORDON_ASSIGN_OR_RETURN(auto page, reader.Next());
+        if (!page) break;
+        for (const RowBatch::Row& row : page->rows) {
+          const std::string_view id = page->Id(row), bytes = page->Bytes(row);
+          IndicatorFields f;
+          if (Status st = ReadFields(parser, bytes, buffer, f); !st.ok()) {
+            return absl::InternalError("collection " + col.id + ", object " + std::string(id) + ": " +
+                                       std::string(st.message()));
+          }
+          if (f.source != last_source) {
+            last_source = f.source.empty() ? std::string_view() : std::string_view(cache.names.emplace_back(f.source));
+          }
+          IndicatorCache::Indicator& ind = cache.indicators.emplace_back();
+          ind.id = id;
+          ind.source = last_source;
+          ind.collection = collection;
+          ind.revoked = f.revoked;
+          if (!f.valid_until.empty()) {
+            if (auto until = ParseTimestamp(f.valid_until); until.ok()) ind.valid_until = *until;
+          }
+          ind.stix = f.pattern_type == "stix";
+          ind.first_value = static_cast<uint32_t>(cache.entries.size());
+          if (ind.stix) {
+            const auto index = static_cast<uint32_t>(cache.indicators.size() - 1);
+            ind.reducible = AppendValuesOf(f.pattern, f.spec_version == "2.0", index, cache.entries).ok();
+          }
+          ind.values = static_cast<uint32_t>(cache.entries.size()) - ind.first_value;
+          if (bytes_out) bytes_out->emplace_back(bytes);
+        }
+      }
+    }
+  }
+  cache.filled = true;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_force, const WarningCheck& warning,
-                          Timestamp now, bool keep_bytes) {
+                          Timestamp now, bool keep_bytes, IndicatorCache* cache) {
   ExportSet set;
   set.decisions = std::move(in_force);
   auto note_change = [&](Timestamp t) {
@@ -172,66 +223,61 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
   decide::Resolver resolver(set.decisions);
   if (!resolver.AnyBlock()) return set;  // nothing can be exported: skip reading the store
 
-  simdjson::ondemand::parser parser;
-  std::string buffer;
+  IndicatorCache local;
+  std::vector<std::string> bytes;
+  if (keep_bytes || !cache) cache = &local;
+  if (!cache->filled) {
+    if (Status st = Fill(store, *cache, keep_bytes ? &bytes : nullptr); !st.ok()) {
+      cache->Clear();  // never half-filled
+      return st;
+    }
+  }
+
   // Values of allowed indicators; values that must never be blocked.
   std::vector<Entry> allowed_entries;
-  std::vector<std::string> allowed_ids;
-
-  CORDON_ASSIGN_OR_RETURN(auto roots, store.ListApiRoots());
-  for (const auto& root : roots) {
-    CORDON_ASSIGN_OR_RETURN(auto collections, store.ListCollections(root.name));
-    for (const auto& col : collections) {
-      std::string_view collection = set.names.emplace_back(col.id);
-      std::string_view last_source;  // feeds come from few sources: intern the last one seen
-      PageReader reader(store, col.id);
-      while (true) {
-        CORDON_ASSIGN_OR_RETURN(auto page, reader.Next());
-        if (!page) break;
-        for (const RowBatch::Row& row : page->rows) {
-          const std::string_view id = page->Id(row), bytes = page->Bytes(row);
-          ++set.stats.indicators;
-          IndicatorFields f;
-          if (Status st = ReadFields(parser, bytes, buffer, f); !st.ok()) {
-            return absl::InternalError("collection " + col.id + ", object " + std::string(id) + ": " +
-                                       std::string(st.message()));
-          }
-          const decide::Decision* d = resolver.Effective(id, f.source, col.id);
-          if (!d || d->action == decide::Action::kMonitor) continue;
-          if (f.pattern_type != "stix") {
-            if (d->action == decide::Action::kBlock) ++set.stats.not_reducible;
-            continue;
-          }
-          bool expired = f.revoked;
-          if (!f.valid_until.empty()) {
-            auto until = ParseTimestamp(f.valid_until);
-            if (until.ok()) {
-              if (*until <= now) expired = true;
-              else note_change(*until);
-            }
-          }
-          if (expired && d->action == decide::Action::kBlock) {
-            ++set.stats.expired;
-            continue;
-          }
-          uint32_t index = static_cast<uint32_t>(set.indicators.size());
-          bool allow = d->action == decide::Action::kAllow;
-          if (!AppendValuesOf(f.pattern, f.spec_version == "2.0", index, allow ? allowed_entries : set.entries).ok()) {
-            if (!allow) ++set.stats.not_reducible;
-            continue;
-          }
-          if (allow) continue;
-          ++set.stats.blocked;
-          if (f.source != last_source) {
-            last_source = f.source.empty() ? std::string_view() : std::string_view(set.names.emplace_back(f.source));
-          }
-          // The resolver holds a copy of set.decisions in the same order.
-          const decide::Decision* own = &set.decisions[static_cast<size_t>(d - resolver.decisions().data())];
-          set.indicators.push_back({std::string(f.id), last_source, collection,
-                                    keep_bytes ? std::string(bytes) : std::string(), own});
-        }
-      }
+  // The set's own copies of the cache's source and collection names.
+  absl::flat_hash_map<const char*, std::string_view> names;
+  auto own_name = [&](std::string_view cached) -> std::string_view {
+    if (cached.empty()) return {};
+    auto [it, added] = names.try_emplace(cached.data());
+    if (added) it->second = set.names.emplace_back(cached);
+    return it->second;
+  };
+  for (size_t i = 0; i < cache->indicators.size(); ++i) {
+    const IndicatorCache::Indicator& ind = cache->indicators[i];
+    ++set.stats.indicators;
+    const decide::Decision* d = resolver.Effective(ind.id, ind.source, ind.collection);
+    if (!d || d->action == decide::Action::kMonitor) continue;
+    const bool allow = d->action == decide::Action::kAllow;
+    if (!ind.stix) {
+      if (!allow) ++set.stats.not_reducible;
+      continue;
     }
+    bool expired = ind.revoked;
+    if (ind.valid_until) {
+      if (*ind.valid_until <= now) expired = true;
+      else note_change(*ind.valid_until);
+    }
+    if (expired && !allow) {
+      ++set.stats.expired;
+      continue;
+    }
+    if (!ind.reducible) {
+      if (!allow) ++set.stats.not_reducible;
+      continue;
+    }
+    const auto values = std::span(cache->entries).subspan(ind.first_value, ind.values);
+    if (allow) {
+      allowed_entries.insert(allowed_entries.end(), values.begin(), values.end());
+      continue;
+    }
+    ++set.stats.blocked;
+    const auto index = static_cast<uint32_t>(set.indicators.size());
+    for (const Entry& e : values) set.entries.emplace_back(e).indicator = index;
+    // The resolver holds a copy of set.decisions in the same order.
+    const decide::Decision* own = &set.decisions[static_cast<size_t>(d - resolver.decisions().data())];
+    set.indicators.push_back({ind.id, own_name(ind.source), own_name(ind.collection),
+                              keep_bytes ? std::move(bytes[i]) : std::string(), own});
   }
 
   absl::flat_hash_set<EntryKey, EntryKeyHash> excluded;

@@ -109,6 +109,43 @@ TEST_F(ExportTest, CollectAppliesTheResolutionRuleAndExclusions) {
   EXPECT_EQ(set->next_change->ns, expiring.expires->ns);
 }
 
+TEST_F(ExportTest, CachedIndicatorsGiveTheSameSetUntilCleared) {
+  Import({
+      Indicator(1, "[domain-name:value = 'one.example']"),
+      Indicator(2, "[domain-name:value = 'two.example'] OR [ipv4-addr:value = '198.51.100.0/24']"),
+      Indicator(3, "[domain-name:value = 'a.example' AND domain-name:value = 'b.example']"),
+      Indicator(4, "[domain-name:value = 'old.example']", R"(,"valid_until":"2026-02-01T00:00:00Z")"),
+  });
+  IndicatorCache cache;
+  auto allow = Block(decide::Scope::kIndicator, Id(2), 2);
+  allow.action = decide::Action::kAllow;
+  for (const auto& ds : std::vector<std::vector<decide::Decision>>{
+           {Block(decide::Scope::kSource, kSrc, 1)},
+           {Block(decide::Scope::kSource, kSrc, 1), allow},
+           {Block(decide::Scope::kIndicator, Id(2), 3)},
+       }) {
+    auto direct = Collect(*store_, ds, nullptr, Now(), false);
+    auto cached = Collect(*store_, ds, nullptr, Now(), false, &cache);
+    ASSERT_TRUE(direct.ok() && cached.ok());
+    EXPECT_TRUE(cache.filled);
+    EXPECT_EQ(RenderOne(Format::kCsv, *cached), RenderOne(Format::kCsv, *direct));
+    EXPECT_EQ(cached->stats.blocked, direct->stats.blocked);
+    EXPECT_EQ(cached->stats.not_reducible, direct->stats.not_reducible);
+    EXPECT_EQ(cached->stats.expired, direct->stats.expired);
+  }
+  // The cache is what the store held when it was filled: a later object shows
+  // only once the caller clears it.
+  Import({Indicator(5, "[domain-name:value = 'late.example']")});
+  std::vector<decide::Decision> block_all = {Block(decide::Scope::kSource, kSrc, 1)};
+  auto stale = Collect(*store_, block_all, nullptr, Now(), false, &cache);
+  ASSERT_TRUE(stale.ok());
+  EXPECT_THAT(RenderOne(Format::kPlain, *stale), Not(HasSubstr("late.example")));
+  cache.Clear();
+  auto fresh = Collect(*store_, block_all, nullptr, Now(), false, &cache);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_THAT(RenderOne(Format::kPlain, *fresh), HasSubstr("late.example"));
+}
+
 TEST_F(ExportTest, NoBlockDecisionReadsNothing) {
   Import({Indicator(1, "[domain-name:value = 'evil.example']")});
   auto set = Collect(*store_, {}, nullptr, Now(), false);

@@ -1,5 +1,8 @@
 #include "export/run.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
 #include <ostream>
 #include <thread>
 
@@ -33,11 +36,30 @@ void PutSerial(std::string& content, int64_t serial) {
 Exporter::Exporter(store::Store& store, decide::DecisionStore& decisions, RunOptions options)
     : store_(store), decisions_(decisions), options_(std::move(options)) {}
 
+// CORDON_EXPORT_TIMING=1 prints the time of each phase of an export to stderr (profiling).
+class PhaseTimer {
+ public:
+  PhaseTimer() : on_(std::getenv("CORDON_EXPORT_TIMING") != nullptr), last_(std::chrono::steady_clock::now()) {}
+  void Done(const char* phase) {
+    if (!on_) return;
+    auto now = std::chrono::steady_clock::now();
+    std::cerr << "export phase " << phase << ": " << std::chrono::duration<double>(now - last_).count() << " s\n";
+    last_ = now;
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
+  PhaseTimer timer;
+  const bool cached = cache_.filled;
   Timestamp now = Now();
   CORDON_ASSIGN_OR_RETURN(auto in_force, decisions_.InForce(now));
   CORDON_ASSIGN_OR_RETURN(ExportSet set, Collect(store_, std::move(in_force), options_.warning, now,
-                                                   /*keep_bytes=*/options_.format == Format::kStix));
+                                                   /*keep_bytes=*/options_.format == Format::kStix, &cache_));
+  timer.Done(cached ? "collect (cached indicators)" : "collect");
   RunResult result;
   result.entries = set.entries.size();
   result.stats = set.stats;
@@ -64,6 +86,7 @@ Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
     return result;
   }
 
+  timer.Done("render");
   std::string digest = Digest(files);
   const std::string key = std::string(FormatName(options_.format)) + ":" + out_path.string();
   CORDON_ASSIGN_OR_RETURN(auto state, decisions_.GetSerial(key));
@@ -75,19 +98,26 @@ Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
   }
   // Never backwards: the serial only grows, and tracks the clock when it can.
   int64_t serial = std::max(state.serial + 1, now.ns / 1'000'000'000);
-  for (auto& f : files) {
-    PutSerial(f.content, serial);
+  // A zone served but never written (its write failed) is overtaken too.
+  if (options_.xfr) serial = std::max<int64_t>(serial, int64_t{options_.xfr->serial()} + 1);
+  for (auto& f : files) PutSerial(f.content, serial);
+  if (options_.xfr) {
+    // Secondaries first: they get the change by IXFR without waiting for the
+    // file's write and fsync.
+    CORDON_ASSIGN_OR_RETURN(dns::Zone zone, dns::ParseZoneText(files[0].content));
+    timer.Done("digest + zone parse");
+    CORDON_RETURN_IF_ERROR(options_.xfr->Publish(std::move(zone)));
+    timer.Done("publish");
+  }
+  for (const auto& f : files) {
     CORDON_RETURN_IF_ERROR(WriteFileAtomically(out_path.string() + f.suffix, f.content));
   }
+  timer.Done("write");
   Status reload = options_.reload_command.empty() ? absl::OkStatus() : RunCommand(options_.reload_command);
   // After a failed reload the digest is forgotten (the serial kept): the next
   // export writes again with a higher serial and retries the reload.
   CORDON_RETURN_IF_ERROR(decisions_.PutSerial(key, {serial, reload.ok() ? digest : std::string()}));
   if (!reload.ok()) return reload;
-  if (options_.xfr) {
-    CORDON_ASSIGN_OR_RETURN(dns::Zone zone, dns::ParseZoneText(files[0].content));
-    CORDON_RETURN_IF_ERROR(options_.xfr->Publish(std::move(zone)));
-  }
   result.serial = serial;
   result.written = true;
   return result;
@@ -134,6 +164,7 @@ Status Exporter::Watch(const std::atomic<bool>& stop, std::ostream& log) {
       log << "cordon export: poll failed: " << fp.status().message() << std::endl;
     } else {
       pending |= !(*fp == last);
+      if (fp->collections != last.collections) cache_.Clear();
       last = std::move(*fp);
     }
     if (next_change && Now() >= *next_change) pending = true;

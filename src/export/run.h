@@ -68,6 +68,9 @@ class Exporter {
   store::Store& store_;
   decide::DecisionStore& decisions_;
   RunOptions options_;
+  // The store's indicators as of the last export; Watch clears it when a
+  // collection's fingerprint moves, so decisions alone re-read nothing.
+  IndicatorCache cache_;
 };
 
 }  // namespace cordon::exporter
