@@ -159,16 +159,20 @@ class PageReader {
   std::thread thread_;
 };
 
-// Reads every collection's indicators (last versions) into `cache`; with
-// `bytes`, each one's JSON too (same order).
-Status Fill(store::Store& store, IndicatorCache& cache, std::vector<std::string>* bytes_out) {
+// Reads every collection's indicators (last versions) and calls
+// `visit(indicator, bytes)` for each, its values appended to `values` from
+// indicator.first_value on (`visit` may keep or drop them). Source and
+// collection names are kept in `names`.
+template <typename Visit>
+Status ReadIndicators(store::Store& store, std::deque<std::string>& names, std::vector<Entry>& values, Visit&& visit) {
   simdjson::ondemand::parser parser;
   std::string buffer;
+  IndicatorCache::Indicator ind;
   CORDON_ASSIGN_OR_RETURN(auto roots, store.ListApiRoots());
   for (const auto& root : roots) {
     CORDON_ASSIGN_OR_RETURN(auto collections, store.ListCollections(root.name));
     for (const auto& col : collections) {
-      std::string_view collection = cache.names.emplace_back(col.id);
+      std::string_view collection = names.emplace_back(col.id);
       std::string_view last_source;  // feeds come from few sources: intern the last one seen
       PageReader reader(store, col.id);
       while (true) {
@@ -182,29 +186,26 @@ Status Fill(store::Store& store, IndicatorCache& cache, std::vector<std::string>
                                        std::string(st.message()));
           }
           if (f.source != last_source) {
-            last_source = f.source.empty() ? std::string_view() : std::string_view(cache.names.emplace_back(f.source));
+            last_source = f.source.empty() ? std::string_view() : std::string_view(names.emplace_back(f.source));
           }
-          IndicatorCache::Indicator& ind = cache.indicators.emplace_back();
           ind.id = id;
           ind.source = last_source;
           ind.collection = collection;
           ind.revoked = f.revoked;
+          ind.valid_until.reset();
           if (!f.valid_until.empty()) {
             if (auto until = ParseTimestamp(f.valid_until); until.ok()) ind.valid_until = *until;
           }
           ind.stix = f.pattern_type == "stix";
-          ind.first_value = static_cast<uint32_t>(cache.entries.size());
-          if (ind.stix) {
-            const auto index = static_cast<uint32_t>(cache.indicators.size() - 1);
-            ind.reducible = AppendValuesOf(f.pattern, f.spec_version == "2.0", index, cache.entries).ok();
-          }
-          ind.values = static_cast<uint32_t>(cache.entries.size()) - ind.first_value;
-          if (bytes_out) bytes_out->emplace_back(bytes);
+          ind.reducible = false;
+          ind.first_value = static_cast<uint32_t>(values.size());
+          if (ind.stix) ind.reducible = AppendValuesOf(f.pattern, f.spec_version == "2.0", 0, values).ok();
+          ind.values = static_cast<uint32_t>(values.size()) - ind.first_value;
+          visit(ind, bytes);
         }
       }
     }
   }
-  cache.filled = true;
   return absl::OkStatus();
 }
 
@@ -223,16 +224,6 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
   decide::Resolver resolver(set.decisions);
   if (!resolver.AnyBlock()) return set;  // nothing can be exported: skip reading the store
 
-  IndicatorCache local;
-  std::vector<std::string> bytes;
-  if (keep_bytes || !cache) cache = &local;
-  if (!cache->filled) {
-    if (Status st = Fill(store, *cache, keep_bytes ? &bytes : nullptr); !st.ok()) {
-      cache->Clear();  // never half-filled
-      return st;
-    }
-  }
-
   // Values of allowed indicators; values that must never be blocked.
   std::vector<Entry> allowed_entries;
   // The set's own copies of the cache's source and collection names.
@@ -243,15 +234,15 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
     if (added) it->second = set.names.emplace_back(cached);
     return it->second;
   };
-  for (size_t i = 0; i < cache->indicators.size(); ++i) {
-    const IndicatorCache::Indicator& ind = cache->indicators[i];
+  // Applies the decisions to one indicator; `consume`: its id and values may be moved from.
+  auto consider = [&](IndicatorCache::Indicator& ind, std::span<Entry> values, std::string_view bytes, bool consume) {
     ++set.stats.indicators;
     const decide::Decision* d = resolver.Effective(ind.id, ind.source, ind.collection);
-    if (!d || d->action == decide::Action::kMonitor) continue;
+    if (!d || d->action == decide::Action::kMonitor) return;
     const bool allow = d->action == decide::Action::kAllow;
     if (!ind.stix) {
       if (!allow) ++set.stats.not_reducible;
-      continue;
+      return;
     }
     bool expired = ind.revoked;
     if (ind.valid_until) {
@@ -260,24 +251,45 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
     }
     if (expired && !allow) {
       ++set.stats.expired;
-      continue;
+      return;
     }
     if (!ind.reducible) {
       if (!allow) ++set.stats.not_reducible;
-      continue;
+      return;
     }
-    const auto values = std::span(cache->entries).subspan(ind.first_value, ind.values);
-    if (allow) {
-      allowed_entries.insert(allowed_entries.end(), values.begin(), values.end());
-      continue;
-    }
-    ++set.stats.blocked;
+    std::vector<Entry>& into = allow ? allowed_entries : set.entries;
     const auto index = static_cast<uint32_t>(set.indicators.size());
-    for (const Entry& e : values) set.entries.emplace_back(e).indicator = index;
+    for (Entry& e : values) (consume ? into.emplace_back(std::move(e)) : into.emplace_back(e)).indicator = index;
+    if (allow) return;
+    ++set.stats.blocked;
     // The resolver holds a copy of set.decisions in the same order.
     const decide::Decision* own = &set.decisions[static_cast<size_t>(d - resolver.decisions().data())];
-    set.indicators.push_back({ind.id, own_name(ind.source), own_name(ind.collection),
-                              keep_bytes ? std::move(bytes[i]) : std::string(), own});
+    set.indicators.push_back({consume ? std::move(ind.id) : ind.id, own_name(ind.source), own_name(ind.collection),
+                              keep_bytes ? std::string(bytes) : std::string(), own});
+  };
+
+  if (keep_bytes || !cache) {
+    // One pass over the store, nothing kept.
+    std::deque<std::string> read_names;
+    std::vector<Entry> values;
+    CORDON_RETURN_IF_ERROR(ReadIndicators(store, read_names, values, [&](auto& ind, std::string_view bytes) {
+      consider(ind, std::span(values).subspan(ind.first_value), bytes, /*consume=*/true);
+      values.clear();
+    }));
+  } else {
+    if (!cache->filled) {
+      Status st = ReadIndicators(store, cache->names, cache->entries, [&](const auto& ind, std::string_view) {
+        cache->indicators.push_back(ind);
+      });
+      if (!st.ok()) {
+        cache->Clear();  // never half-filled
+        return st;
+      }
+      cache->filled = true;
+    }
+    for (auto& ind : cache->indicators) {
+      consider(ind, std::span(cache->entries).subspan(ind.first_value, ind.values), {}, /*consume=*/false);
+    }
   }
 
   absl::flat_hash_set<EntryKey, EntryKeyHash> excluded;

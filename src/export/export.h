@@ -104,7 +104,7 @@ struct IndicatorCache {
   bool filled = false;
   std::deque<std::string> names;
   std::vector<Indicator> indicators;
-  std::vector<Entry> entries;  // Entry::indicator indexes `indicators`
+  std::vector<Entry> entries;  // an indicator's values: [first_value, first_value + values)
   void Clear() { *this = IndicatorCache(); }
 };
 

@@ -58,7 +58,8 @@ Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
   Timestamp now = Now();
   CORDON_ASSIGN_OR_RETURN(auto in_force, decisions_.InForce(now));
   CORDON_ASSIGN_OR_RETURN(ExportSet set, Collect(store_, std::move(in_force), options_.warning, now,
-                                                   /*keep_bytes=*/options_.format == Format::kStix, &cache_));
+                                                   /*keep_bytes=*/options_.format == Format::kStix,
+                                                   watching_ ? &cache_ : nullptr));
   timer.Done(cached ? "collect (cached indicators)" : "collect");
   RunResult result;
   result.entries = set.entries.size();
@@ -153,6 +154,7 @@ Result<Exporter::Fingerprint> Exporter::Poll(const Fingerprint& previous) {
 }
 
 Status Exporter::Watch(const std::atomic<bool>& stop, std::ostream& log) {
+  watching_ = true;
   Fingerprint last;
   bool pending = true;  // export at start
   std::optional<Timestamp> next_change;

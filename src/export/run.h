@@ -71,6 +71,7 @@ class Exporter {
   // The store's indicators as of the last export; Watch clears it when a
   // collection's fingerprint moves, so decisions alone re-read nothing.
   IndicatorCache cache_;
+  bool watching_ = false;  // a single export keeps no cache
 };
 
 }  // namespace cordon::exporter
