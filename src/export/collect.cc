@@ -287,6 +287,8 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
       }
       cache->filled = true;
     }
+    set.entries.reserve(cache->entries.size());
+    set.indicators.reserve(cache->indicators.size());
     for (auto& ind : cache->indicators) {
       consider(ind, std::span(cache->entries).subspan(ind.first_value, ind.values), {}, /*consume=*/false);
     }
