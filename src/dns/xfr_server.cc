@@ -424,9 +424,12 @@ void XfrServer::State::ReceiveUdp() {
 namespace {
 
 // One TCP connection: length-prefixed queries answered in turn (RFC 7766).
+// A connection idle for XfrOptions::idle_timeout while a query is awaited, or
+// whose reader takes longer than that for one message, is closed.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const XfrServer::State* state) : socket_(std::move(socket)), state_(state) {}
+  Session(tcp::socket socket, const XfrServer::State* state)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), state_(state) {}
   void Start() {
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
@@ -435,12 +438,24 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Closes the socket unless the operation started now completes in time.
+  void Arm() {
+    timer_.expires_after(state_->options.idle_timeout);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->socket_.close();
+    });
+  }
   void ReadLength() {
+    Arm();
     asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
-      if (ec) return;
+      if (ec) {
+        self->timer_.cancel();
+        return;
+      }
       self->query_.resize(size_t{self->length_[0]} << 8 | self->length_[1]);
       asio::async_read(self->socket_, asio::buffer(self->query_),
                        [self](boost::system::error_code ec, size_t) {
+                         self->timer_.cancel();
                          if (!ec) self->Respond();
                        });
     });
@@ -452,7 +467,9 @@ class Session : public std::enable_shared_from_this<Session> {
       ReadLength();
       return;
     }
+    Arm();
     asio::async_write(socket_, asio::buffer(out_[next_]), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      self->timer_.cancel();
       if (ec) return;
       self->out_[self->next_].clear();
       self->out_[self->next_].shrink_to_fit();
@@ -462,6 +479,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   tcp::socket socket_;
+  asio::steady_timer timer_;
   const XfrServer::State* state_;
   std::string peer_;
   uint8_t length_[2] = {0, 0};

@@ -13,6 +13,7 @@
 // lives in memory: after a restart secondaries get one full transfer.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +37,9 @@ struct XfrOptions {
   // get REFUSED (the zone names every blocked value). SOA queries are answered
   // for anyone.
   std::vector<std::string> allow;
+  // A TCP connection waiting this long for a query, or for its reader to take
+  // one message, is closed (RFC 7766 asks servers to bound idle connections).
+  std::chrono::milliseconds idle_timeout{30'000};
   // Where failures of NOTIFY or of a transfer connection are reported (may be empty).
   std::function<void(const std::string&)> log;
 };

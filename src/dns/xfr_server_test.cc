@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <numeric>
 
 namespace cordon::dns {
@@ -209,6 +215,43 @@ TEST_F(XfrServerTest, LargeTransfersSpanMessagesUnder64KiB) {
     EXPECT_EQ(Field(m, 4), 1);  // every message repeats the question
   }
   EXPECT_EQ(Answers(axfr), 20001u + 2u);
+}
+
+// Over a real TCP connection: a query answered with its length prefix, then
+// the idle connection closed by the server.
+TEST(XfrServerTransport, AnswersOverTcpAndClosesIdleConnections) {
+  auto server = XfrServer::Start({.origin = "rpz.local", .listen = "127.0.0.1:0",
+                                  .idle_timeout = std::chrono::milliseconds(200)});
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Publish(ZoneWith(9, 0, 2)).ok());
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((*server)->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string q = Query("rpz.local", kTypeAxfr);
+  std::string framed = {static_cast<char>(q.size() >> 8), static_cast<char>(q.size() & 0xff)};
+  framed += q;
+  ASSERT_EQ(::send(fd, framed.data(), framed.size(), 0), static_cast<ssize_t>(framed.size()));
+  auto read_some = [&](std::string& into) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 3000) != 1) return -1;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) into.append(buf, static_cast<size_t>(n));
+    return static_cast<int>(n);
+  };
+  std::string reply;
+  while (reply.size() < 2 || reply.size() < 2u + Field(reply, 0)) ASSERT_GT(read_some(reply), 0);
+  std::string message = reply.substr(2);
+  EXPECT_EQ(Field(message, 0), 0x1234);
+  EXPECT_EQ(Rcode(message), 0);
+  EXPECT_EQ(Field(message, 6), 3u + 2u);  // SOA, NS, 2 CNAMEs, SOA
+  // Nothing more is sent: the server closes the connection after the idle timeout.
+  std::string rest;
+  EXPECT_EQ(read_some(rest), 0);
+  ::close(fd);
 }
 
 }  // namespace
