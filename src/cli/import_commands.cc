@@ -124,9 +124,12 @@ int ImportFeed(Context& c, const std::string& data, const std::string& collectio
   // holds the index pages being filled, and table pages spill to the WAL
   // mid-transaction at no extra cost (32 MiB to 1 GiB measured within noise
   // for a 1,000,000-line import; a larger cache only costs memory).
-  // The checkpoint (copying the whole import from the WAL into the database)
-  // is left to a running server, or to closing the store when none runs.
-  auto st = OpenExisting(data, {.cache_kib = kBulkCacheKib, .checkpoint = store::SqliteOptions::Checkpoint::kDeferred});
+  // With no other process on the node the import bypasses the WAL (written
+  // once, into the database); beside a running server it goes to the WAL and
+  // the checkpoint (copying it into the database) is left to the server.
+  auto st = OpenExisting(data, {.cache_kib = kBulkCacheKib,
+                                .checkpoint = store::SqliteOptions::Checkpoint::kDeferred,
+                                .bulk_without_wal = true});
   if (!st.ok()) return c.Fail(st.status());
   auto col = (*st)->GetCollection(api_root, collection);
   if (!col.ok()) return c.Fail(col.status());

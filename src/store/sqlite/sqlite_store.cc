@@ -356,8 +356,25 @@ class SqliteStore : public Store {
   // --- objects ---
   Result<std::unique_ptr<BulkWrite>> BeginBulkWrite(const std::string& collection) override {
     std::unique_lock lock(write_mu_);
-    CORDON_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
-    return std::unique_ptr<BulkWrite>(new SqliteBulkWrite(*this, std::move(lock), collection));
+    bool rollback_journal = false;
+    if (options_.bulk_without_wal) {
+      {
+        std::lock_guard pool(pool_mu_);
+        readers_.clear();  // this store's own idle readers would keep the WAL in use
+      }
+      // SQLite leaves WAL mode only when no other connection has the database
+      // open; otherwise the pragma fails (locked) and the write stays in WAL.
+      CORDON_ASSIGN_OR_RETURN(auto* s, writer_->Prepare("PRAGMA journal_mode=TRUNCATE"));
+      Result<bool> row = Step(*writer_, s, "set journal mode");
+      rollback_journal = row.ok() && *row && ColumnText(s, 0) == "truncate";
+      sqlite3_reset(s);
+      writer_->ResetBusy();
+    }
+    if (Status begin = writer_->Exec("BEGIN IMMEDIATE"); !begin.ok()) {
+      if (rollback_journal) RestoreWal();
+      return begin;
+    }
+    return std::unique_ptr<BulkWrite>(new SqliteBulkWrite(*this, std::move(lock), collection, rollback_journal));
   }
 
   Result<PageEnd> ScanObjects(const ObjectQuery& q, RowVisitor visit) override {
@@ -583,18 +600,26 @@ class SqliteStore : public Store {
     }
   }
 
+  // Back to WAL after a bulk write under a rollback journal. If another
+  // connection opened the database meanwhile this fails, and the next writer
+  // to open it (every writer asks for WAL) switches it back.
+  void RestoreWal() { writer_->Exec("PRAGMA journal_mode=WAL").IgnoreError(); }
+
   // The open write transaction of BeginBulkWrite; owns write_mu_ meanwhile.
   class SqliteBulkWrite : public BulkWrite {
    public:
-    SqliteBulkWrite(SqliteStore& store, std::unique_lock<std::mutex> lock, std::string collection)
+    SqliteBulkWrite(SqliteStore& store, std::unique_lock<std::mutex> lock, std::string collection,
+                    bool rollback_journal)
         : store_(store), lock_(std::move(lock)), collection_(std::move(collection)),
-          saved_last_(store.last_date_added_ns_) {}
+          saved_last_(store.last_date_added_ns_), rollback_journal_(rollback_journal) {}
     ~SqliteBulkWrite() override {
-      if (!open_) return;
-      Connection& c = *store_.writer_;
-      c.ResetBusy();
-      if (!sqlite3_get_autocommit(c.db())) c.Exec("ROLLBACK").IgnoreError();
-      store_.last_date_added_ns_ = saved_last_;  // nothing of the transaction was stored
+      if (open_) {
+        Connection& c = *store_.writer_;
+        c.ResetBusy();
+        if (!sqlite3_get_autocommit(c.db())) c.Exec("ROLLBACK").IgnoreError();
+        store_.last_date_added_ns_ = saved_last_;  // nothing of the transaction was stored
+      }
+      if (rollback_journal_) store_.RestoreWal();
     }
 
     Result<PutResult> Put(const std::vector<NewObject>& objects) override {
@@ -616,6 +641,7 @@ class SqliteStore : public Store {
     std::unique_lock<std::mutex> lock_;
     const std::string collection_;
     const int64_t saved_last_;
+    const bool rollback_journal_;  // BeginBulkWrite left WAL mode for this write
     bool open_ = true;   // begun, not yet committed
     Status failed_;      // the first error: the transaction is lost
   };

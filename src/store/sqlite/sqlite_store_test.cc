@@ -441,6 +441,63 @@ TEST_F(SqliteStoreTest, DeferredCheckpointLeavesTheWalToTheLastClose) {
   EXPECT_EQ(*(*reopened)->CountObjects(kCol), 2000);
 }
 
+// What a bulk write with bulk_without_wal leaves: the bytes in the database
+// file, not in a WAL; the database back in WAL mode; everything readable.
+TEST_F(SqliteStoreTest, BulkWriteAloneBypassesTheWal) {
+  const auto db = dir_.path() / "cordon.db";
+  store_.reset();
+  const auto before = std::filesystem::file_size(db);
+  auto s = OpenSqliteStore(db, {.checkpoint = SqliteOptions::Checkpoint::kDeferred, .bulk_without_wal = true});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*(*s)->CountObjects(kCol), 0);  // a read first: its pooled connection must not keep the WAL
+  std::vector<Obj> objs = Batch("bulk", 2000);
+  for (auto& o : objs) o.bytes += std::string(400, ' ');
+  {
+    auto write = (*s)->BeginBulkWrite(kCol);
+    ASSERT_TRUE(write.ok());
+    ASSERT_TRUE((*write)->Put(Views(objs)).ok());
+    ASSERT_TRUE((*write)->Commit().ok());
+  }
+  EXPECT_GT(std::filesystem::file_size(db), before + 2000u * 400);  // in the database file already
+  const auto wal = db.string() + "-wal";
+  EXPECT_TRUE(!std::filesystem::exists(wal) || std::filesystem::file_size(wal) < 2000u * 400);
+  {
+    RawDb raw(db);
+    EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(raw.Query("PRAGMA integrity_check"), "ok");
+  }
+  EXPECT_EQ(*(*s)->CountObjects(kCol), 2000);
+  // A bulk write that is not committed leaves nothing, and WAL mode.
+  {
+    auto write = (*s)->BeginBulkWrite(kCol);
+    ASSERT_TRUE(write.ok());
+    ASSERT_TRUE((*write)->Put(Views(Batch("dropped", 10))).ok());
+  }
+  EXPECT_EQ(*(*s)->CountObjects(kCol), 2000);
+  RawDb raw(db);
+  EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStoreTest, BulkWriteBesideAnotherConnectionStaysInTheWal) {
+  const auto db = dir_.path() / "cordon.db";
+  store_.reset();
+  auto server = OpenSqliteStore(db);  // another connection on the database, as a running server
+  ASSERT_TRUE(server.ok());
+  ASSERT_EQ(*(*server)->CountObjects(kCol), 0);
+  auto s = OpenSqliteStore(db, {.checkpoint = SqliteOptions::Checkpoint::kDeferred, .bulk_without_wal = true});
+  ASSERT_TRUE(s.ok());
+  const auto before = std::filesystem::file_size(db);
+  std::vector<Obj> objs = Batch("bulk", 2000);
+  for (auto& o : objs) o.bytes += std::string(400, ' ');
+  auto write = (*s)->BeginBulkWrite(kCol);
+  ASSERT_TRUE(write.ok());
+  ASSERT_TRUE((*write)->Put(Views(objs)).ok());
+  ASSERT_TRUE((*write)->Commit().ok());
+  EXPECT_EQ(std::filesystem::file_size(db), before);  // committed, in the WAL only
+  EXPECT_GT(std::filesystem::file_size(db.string() + "-wal"), 2000u * 400);
+  EXPECT_EQ(*(*server)->CountObjects(kCol), 2000);
+}
+
 TEST_F(SqliteStoreTest, BackgroundCheckpointerCopiesOtherProcessesCommits) {
   const auto db = dir_.path() / "cordon.db";
   store_.reset();
