@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <random>
+
 #include "base/json_writer.h"
 #include "base/uuid.h"
 
@@ -23,6 +26,35 @@ TEST(Time, EpochAndNanoseconds) {
   EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00.000000001Z")->ns, 1);
   EXPECT_EQ(FormatTimestamp(*ParseTimestamp("2000-02-29T23:59:59.999999999Z")),
             "2000-02-29T23:59:59.999999999Z");
+}
+
+// The in-place digit writer against glibc's gmtime_r + snprintf, over random
+// instants of the whole range of Timestamp (int64 ns: 1677 to 2262, negative
+// epochs included) and every precision.
+TEST(Time, FormatAgreesWithGmtime) {
+  std::mt19937_64 random(42);
+  const int64_t lo = -9'223'372'035LL, hi = 9'223'372'035LL;  // seconds
+  for (int i = 0; i < 200000; ++i) {
+    const int64_t secs = lo + static_cast<int64_t>(random() % static_cast<uint64_t>(hi - lo));
+    const int64_t frac = static_cast<int64_t>(random() % 1'000'000'000);
+    const int digits = static_cast<int>(random() % 10);
+    time_t tt = secs;
+    tm parts{};
+    ASSERT_NE(gmtime_r(&tt, &parts), nullptr);
+    char want[64];
+    int n = std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1,
+                          parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec);
+    std::string expected(want, n);
+    if (digits > 0) {
+      char f[16];
+      std::snprintf(f, sizeof f, "%09lld", static_cast<long long>(frac));
+      expected += '.';
+      expected.append(f, digits);
+    }
+    expected += 'Z';
+    const Timestamp t{secs * 1'000'000'000 + frac, digits};
+    ASSERT_EQ(FormatTimestamp(t, digits), expected) << secs << " " << frac;
+  }
 }
 
 TEST(Time, RejectsNonUtcAndMalformed) {
