@@ -151,9 +151,16 @@ int ImportFeed(Context& c, const std::string& data, const std::string& collectio
     prefix(parsed->items);
     prefix(parsed->rejected);
     prefix(parsed->skipped);
-    std::move(parsed->items.begin(), parsed->items.end(), std::back_inserter(all.items));
-    std::move(parsed->rejected.begin(), parsed->rejected.end(), std::back_inserter(all.rejected));
-    std::move(parsed->skipped.begin(), parsed->skipped.end(), std::back_inserter(all.skipped));
+    auto append = [](auto& from, auto& to) {
+      if (to.empty()) {
+        to = std::move(from);  // one file: no copy of a million items
+      } else {
+        std::move(from.begin(), from.end(), std::back_inserter(to));
+      }
+    };
+    append(parsed->items, all.items);
+    append(parsed->rejected, all.rejected);
+    append(parsed->skipped, all.skipped);
   }
   auto report = feeds::ImportCandidates(**st, collection, std::move(all), options, *lists);
   if (!report.ok()) return c.Fail(report.status());
