@@ -31,11 +31,6 @@ void PutSerial(std::string& content, int64_t serial) {
   if (pos != std::string::npos) content.replace(pos, kSerialToken.size(), std::to_string(serial));
 }
 
-}  // namespace
-
-Exporter::Exporter(store::Store& store, decide::DecisionStore& decisions, RunOptions options)
-    : store_(store), decisions_(decisions), options_(std::move(options)) {}
-
 // CORDON_EXPORT_TIMING=1 prints the time of each phase of an export to stderr (profiling).
 class PhaseTimer {
  public:
@@ -51,6 +46,11 @@ class PhaseTimer {
   bool on_;
   std::chrono::steady_clock::time_point last_;
 };
+
+}  // namespace
+
+Exporter::Exporter(store::Store& store, decide::DecisionStore& decisions, RunOptions options)
+    : store_(store), decisions_(decisions), options_(std::move(options)) {}
 
 Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
   PhaseTimer timer;
