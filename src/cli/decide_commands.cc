@@ -178,6 +178,7 @@ int Export(Context& c, const DecideOptions& o) {
   ro.format = *format;
   ro.output = o.output;
   ro.reload_command = o.reload;
+  ro.rpz_zone = o.zone;
   if (!shared_lists->empty()) {
     ro.warning = [shared_lists, ancestors](exporter::Entry::Kind kind, std::string_view value,
                                            bool subtree) -> std::optional<std::string> {
@@ -277,7 +278,8 @@ void AddDecideCommands(Registrar& r) {
   exp->add_option("--reload", o->reload, "command run after each change of the output (sh -c)");
   exp->add_option("--xfr", o->xfr,
                   "rpz --watch: also serve the zone to secondaries by AXFR/IXFR on ADDRESS:PORT (UDP and TCP)");
-  exp->add_option("--zone", o->zone, "--xfr: the zone's name")->capture_default_str();
+  exp->add_option("--zone", o->zone, "rpz: the zone's name at the resolvers (names that would not fit under it are left out)")
+      ->capture_default_str();
   exp->add_option("--notify", o->notify, "--xfr: send NOTIFY to this secondary (ADDRESS:PORT) after each change; repeatable");
   exp->add_option("--xfr-allow", o->xfr_allow,
                   "--xfr: a further address allowed to transfer the zone (loopback and --notify ones are); repeatable");

@@ -116,6 +116,9 @@ Result<ExportSet> Collect(store::Store& store, std::vector<decide::Decision> in_
 
 struct RenderOptions {
   int64_t serial = 0;           // RPZ SOA serial
+  // RPZ: the zone's name at the resolvers. A trigger whose name under it would
+  // pass DNS's 255-byte limit is left out (a resolver would refuse the zone).
+  std::string rpz_zone = "rpz.local";
   // Suricata: the rules load their IP lists as NAME.ipv4.lst / NAME.ipv6.lst
   // (Render writes them with suffixes ".ipv4.lst"/".ipv6.lst"; NAME is the
   // output's file name, so rules and lists sit side by side).

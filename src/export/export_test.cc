@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include "dns/xfr_server.h"
+#include "dns/zone.h"
 #include "export/run.h"
 #include "ingest/ingest.h"
 #include "store/sqlite/sqlite_store.h"
@@ -185,6 +187,32 @@ TEST_F(ExportTest, RpzTriggersAndPolicies) {
   EXPECT_THAT(zone, HasSubstr("\n128.3.zz.2.0.0.1.rpz-ip CNAME . ; "));  // the longest zero run
   EXPECT_THAT(zone, HasSubstr("\n128.4.3.0.0.2.zz.1.rpz-ip CNAME . ; "));  // of equal runs, the first
   EXPECT_THAT(zone, HasSubstr("\n32.1.2.0.192.rpz-ip CNAME . ; "));
+}
+
+TEST_F(ExportTest, RpzLeavesOutNamesTooLongForTheZone) {
+  // Both are valid domain names (at most 253 bytes): 199 and 250 bytes.
+  const std::string label(63, 'a');
+  const std::string fits = label + "." + label + "." + label + ".example";
+  const std::string too_long = label + "." + label + "." + label + "." + std::string(50, 'b') + ".example";
+  Import({Indicator(1, "[domain-name:value = '" + fits + "']"), Indicator(2, "[domain-name:value = '" + too_long + "']")});
+  auto set = Collect(*store_, {Block(decide::Scope::kSource, kSrc, 1)}, nullptr, Now(), false);
+  ASSERT_TRUE(set.ok()) << set.status();
+  ASSERT_EQ(set->entries.size(), 2u);
+  // Under "rpz.local" a name of 250 + 1 + 9 bytes is 262 bytes on the wire: left out.
+  std::string zone = Render(Format::kRpz, *set, {.rpz_zone = "rpz.local"})[0].content;
+  EXPECT_THAT(zone, HasSubstr("\n" + fits + " CNAME . ;"));
+  EXPECT_THAT(zone, Not(HasSubstr(too_long)));
+  // Under a 60-byte zone name the first one no longer fits either.
+  zone = Render(Format::kRpz, *set, {.rpz_zone = std::string(60, 'z')})[0].content;
+  EXPECT_THAT(zone, Not(HasSubstr(fits)));
+  // What the render keeps, the transfer server accepts under that name.
+  zone = Render(Format::kRpz, *set, {.rpz_zone = "rpz.local"})[0].content;
+  zone.replace(zone.find(kSerialToken), kSerialToken.size(), "1");
+  auto parsed = dns::ParseZoneText(zone);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  auto server = dns::XfrServer::Start({.origin = "rpz.local", .listen = "127.0.0.1:0"});
+  ASSERT_TRUE(server.ok());
+  EXPECT_TRUE((*server)->Publish(std::move(*parsed)).ok());
 }
 
 TEST_F(ExportTest, OtherFormats) {

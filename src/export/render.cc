@@ -108,7 +108,10 @@ void AppendRpzAction(std::string& out, const Policy& p) {
   }
 }
 
-std::string RenderRpz(const ExportSet& set) {
+std::string RenderRpz(const ExportSet& set, std::string_view zone) {
+  // A name's wire length is its text length + 2 (first label's length byte,
+  // root); under the zone that is owner + 1 + zone + 2 bytes, at most 255.
+  const size_t max_owner = zone.size() + 3 < 255 ? 255 - zone.size() - 3 : 0;
   std::string out;
   out.reserve(64 + set.entries.size() * 96);
   out += "; cordon RPZ export: blocked indicators (policy per decision). Names are relative to the zone.\n";
@@ -116,6 +119,7 @@ std::string RenderRpz(const ExportSet& set) {
   out += kSerialToken;
   out += " 3600 600 86400 60\n@ IN NS localhost.\n";
   auto line = [&](std::string_view owner_prefix, std::string_view owner, const Entry& e) {
+    if (owner_prefix.size() + owner.size() > max_owner) return;  // no such DNS name
     out += owner_prefix;
     out += owner;
     out += ' ';
@@ -447,7 +451,7 @@ std::string_view FormatName(Format f) {
 
 std::vector<OutputFile> Render(Format format, const ExportSet& set, const RenderOptions& options) {
   switch (format) {
-    case Format::kRpz: return {{"", RenderRpz(set)}};
+    case Format::kRpz: return {{"", RenderRpz(set, options.rpz_zone)}};
     case Format::kSuricata: return RenderSuricata(set, options);
     case Format::kZeek: return {{"", RenderZeek(set)}};
     case Format::kNftables: return {{"", RenderNftables(set)}};

@@ -68,6 +68,7 @@ Result<RunResult> Exporter::ExportOnce(std::ostream& stdout_stream) {
 
   std::filesystem::path out_path;
   RenderOptions render;
+  render.rpz_zone = options_.rpz_zone;
   if (!options_.output.empty()) {
     out_path = std::filesystem::absolute(options_.output);
     render.dataset_basename = out_path.filename().string();

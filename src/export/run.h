@@ -21,6 +21,7 @@ struct RunOptions {
   // (single-file formats only), with no serial kept.
   std::string output;
   std::string reload_command;  // run after each change of the output (empty: none)
+  std::string rpz_zone = "rpz.local";  // RenderOptions::rpz_zone (and the zone served by `xfr`)
   WarningCheck warning;
   std::chrono::milliseconds poll{200};
   // RPZ only: every zone written is also published to this zone-transfer
