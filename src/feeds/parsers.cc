@@ -105,33 +105,55 @@ bool IsLocalName(std::string_view name) {
 enum class Field { kValue, kType, kFirstSeen, kLabels, kDescription };
 constexpr std::array<std::string_view, 5> kFieldNames = {"value", "type", "first_seen", "labels", "description"};
 
-// RFC 4180 split of one record; `line` has no newline.
-std::vector<std::string> SplitCsv(std::string_view line, char delim) {
-  std::vector<std::string> out(1);
+// RFC 4180 split of one record (`line` has no newline) into out[0, count);
+// returns count. `out` is reused from record to record: its strings keep their
+// capacity, so a row allocates nothing once the first rows are read. Runs of
+// plain bytes are appended at once.
+size_t SplitCsv(std::string_view line, char delim, std::vector<std::string>& out) {
+  size_t count = 0;
+  auto next_field = [&]() -> std::string& {
+    if (count == out.size()) out.emplace_back();
+    std::string& f = out[count++];
+    f.clear();
+    return f;
+  };
+  std::string* field = &next_field();
   bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          out.back() += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        out.back() += c;
+  size_t i = 0;
+  while (i < line.size()) {
+    if (quoted) {  // up to the closing quote; "" is a quote
+      size_t q = line.find('"', i);
+      if (q == std::string_view::npos) {
+        field->append(line.substr(i));
+        break;
       }
-    } else if (c == '"' && Trim(out.back()).empty()) {
-      out.back().clear();
-      quoted = true;
-    } else if (c == delim) {
-      out.emplace_back();
-    } else if (c != '\r') {
-      out.back() += c;
+      field->append(line.substr(i, q - i));
+      if (q + 1 < line.size() && line[q + 1] == '"') {
+        *field += '"';
+        i = q + 2;
+      } else {
+        quoted = false;
+        i = q + 1;
+      }
+      continue;
     }
+    size_t j = i;
+    while (j < line.size() && line[j] != delim && line[j] != '"' && line[j] != '\r') ++j;
+    field->append(line.data() + i, j - i);
+    if (j == line.size()) break;
+    if (line[j] == delim) {
+      field = &next_field();
+    } else if (line[j] == '"') {
+      if (Trim(*field).empty()) {  // a quote opens a field only before its first byte
+        field->clear();
+        quoted = true;
+      } else {
+        *field += '"';
+      }
+    }  // a '\r' outside quotes is dropped
+    i = j + 1;
   }
-  return out;
+  return count;
 }
 
 }  // namespace
@@ -250,10 +272,11 @@ Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
     rows_from = ForEachCsvLine(text, 1, [&](size_t n, std::string_view line) {
       seen = true;
       first_row_line = n + 1;
-      std::vector<std::string> fields = SplitCsv(line, options.delimiter);
+      std::vector<std::string> fields;
+      const size_t count = SplitCsv(line, options.delimiter, fields);
       for (size_t f = 0; f < kFieldNames.size() && bad_header.ok(); ++f) {
         if (by_name[f].empty()) continue;
-        for (size_t i = 0; i < fields.size(); ++i) {
+        for (size_t i = 0; i < count; ++i) {
           if (Trim(fields[i]) == by_name[f]) index[f] = i;
         }
         if (!index[f]) {
@@ -273,12 +296,13 @@ Result<Parsed> ParseCsv(std::string_view text, const CsvOptions& options) {
   auto rows = [&](std::string_view part, size_t first_line) -> Result<Parsed> {
     Parsed out;
     Status bad_row;
+    std::vector<std::string> fields;  // reused by every row of this part
     ForEachCsvLine(part, first_line, [&](size_t n, std::string_view line) {
-      std::vector<std::string> fields = SplitCsv(line, options.delimiter);
-      if (fields.size() < needed) {
+      const size_t count = SplitCsv(line, options.delimiter, fields);
+      if (count < needed) {
         size_t f = 0;
-        while (!(index[f] && *index[f] >= fields.size())) ++f;
-        bad_row = Invalid(Line(n) + ": " + std::to_string(fields.size()) + " fields, but column " +
+        while (!(index[f] && *index[f] >= count)) ++f;
+        bad_row = Invalid(Line(n) + ": " + std::to_string(count) + " fields, but column " +
                           std::to_string(*index[f] + 1) + " (" + std::string(kFieldNames[f]) + ") is mapped");
         return false;
       }

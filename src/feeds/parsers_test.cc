@@ -122,6 +122,27 @@ TEST(ParsersTest, CsvByNumberAndByHeaderName) {
   EXPECT_EQ(real->items[0].description, "urlhaus-filter malicious website detected");
 }
 
+// RFC 4180 quoting, as the description column shows it: delimiters and
+// doubled quotes inside quotes, a quote inside an unquoted field kept as is,
+// spaces before an opening quote, CR dropped outside quotes and kept inside.
+TEST(ParsersTest, CsvQuotingRules) {
+  auto p = ParseCsv("a.example,\"one, two\"\n"
+                    "b.example,\"say \"\"hi\"\"\"\n"
+                    "c.example,six\"inch\n"
+                    "d.example,  \"quoted\"\r\n"
+                    "e.example,\"line\rbreak\"\n"
+                    "f.example,\n",
+                    {.columns = "value=1,description=2"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->items.size(), 6u);
+  EXPECT_EQ(p->items[0].description, "one, two");
+  EXPECT_EQ(p->items[1].description, "say \"hi\"");
+  EXPECT_EQ(p->items[2].description, "six\"inch");
+  EXPECT_EQ(p->items[3].description, "quoted");
+  EXPECT_EQ(p->items[4].description, "line\rbreak");
+  EXPECT_EQ(p->items[5].description, "");
+}
+
 TEST(ParsersTest, CsvStructuralErrorsFailTheWholeFile) {
   auto p = ParseCsv("a,b\nc\n", {.columns = "value=1,type=2"});
   ASSERT_FALSE(p.ok());
