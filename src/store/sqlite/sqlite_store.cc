@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <absl/container/flat_hash_set.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -600,6 +601,17 @@ class SqliteStore : public Store {
     }
   }
 
+  // What a bulk write knows of its collection: if it held no object when the
+  // write began (the write lock is held throughout), an id this write has not
+  // stored has no version, and its version-range probe (a B-tree seek per
+  // object) is skipped. Hashes only: a collision costs a probe, never a
+  // wrong answer.
+  struct FreshIds {
+    bool checked = false;
+    bool empty = false;                      // the collection had no object at the first Put
+    absl::flat_hash_set<size_t> written;     // std::hash of the ids stored so far
+  };
+
   // Back to WAL after a bulk write under a rollback journal. If another
   // connection opened the database meanwhile this fails, and the next writer
   // to open it (every writer asks for WAL) switches it back.
@@ -624,7 +636,7 @@ class SqliteStore : public Store {
 
     Result<PutResult> Put(const std::vector<NewObject>& objects) override {
       CORDON_RETURN_IF_ERROR(failed_);
-      auto result = store_.PutLocked(*store_.writer_, collection_, objects);
+      auto result = store_.PutLocked(*store_.writer_, collection_, objects, &fresh_);
       if (!result.ok()) failed_ = result.status();
       return result;
     }
@@ -642,6 +654,7 @@ class SqliteStore : public Store {
     const std::string collection_;
     const int64_t saved_last_;
     const bool rollback_journal_;  // BeginBulkWrite left WAL mode for this write
+    FreshIds fresh_;
     bool open_ = true;   // begun, not yet committed
     Status failed_;      // the first error: the transaction is lost
   };
@@ -763,7 +776,8 @@ class SqliteStore : public Store {
     return Done(c, insert, "insert objects");
   }
 
-  Result<PutResult> PutLocked(Connection& c, const std::string& collection, const std::vector<NewObject>& objects) {
+  Result<PutResult> PutLocked(Connection& c, const std::string& collection, const std::vector<NewObject>& objects,
+                              FreshIds* fresh = nullptr) {
     PutResult out;
     out.outcomes.reserve(objects.size());
     out.date_added.reserve(objects.size());
@@ -779,6 +793,15 @@ class SqliteStore : public Store {
         "UPDATE meta SET value=? WHERE key='last_date_added_ns'"));
     CORDON_ASSIGN_OR_RETURN(std::optional<int64_t> key, CollectionKey(c, collection, /*create=*/true));
     const int64_t ckey = *key;
+    if (fresh && !fresh->checked) {
+      CORDON_ASSIGN_OR_RETURN(auto* any, c.Prepare("SELECT 1 FROM objects WHERE ckey=? LIMIT 1"));
+      sqlite3_bind_int64(any, 1, ckey);
+      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, any, "read whether the collection is empty"));
+      sqlite3_reset(any);
+      fresh->empty = !row;
+      fresh->checked = true;
+    }
+    const bool skip_probes = fresh && fresh->empty;
     const int64_t now_ns =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count() * 1000;
@@ -797,17 +820,19 @@ class SqliteStore : public Store {
       // covering-index probe is all that precedes the insert.
       bool is_first = true, is_last = true, had_versions = false;
       int64_t min = 0, max = 0;
-      sqlite3_bind_int64(range, 1, ckey);
-      BindTextStatic(range, 2, o.info.id);
-      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, range, "read version range"));
-      if (row && sqlite3_column_type(range, 0) != SQLITE_NULL) {
-        had_versions = true;
-        min = sqlite3_column_int64(range, 0);
-        max = sqlite3_column_int64(range, 1);
-        is_first = version.ns < min;
-        is_last = version.ns > max;
+      if (!skip_probes || fresh->written.contains(id_hash)) {
+        sqlite3_bind_int64(range, 1, ckey);
+        BindTextStatic(range, 2, o.info.id);
+        CORDON_ASSIGN_OR_RETURN(bool row, Step(c, range, "read version range"));
+        if (row && sqlite3_column_type(range, 0) != SQLITE_NULL) {
+          had_versions = true;
+          min = sqlite3_column_int64(range, 0);
+          max = sqlite3_column_int64(range, 1);
+          is_first = version.ns < min;
+          is_last = version.ns > max;
+        }
+        sqlite3_reset(range);
       }
-      sqlite3_reset(range);
       if (had_versions && version.ns >= min && version.ns <= max) {
         sqlite3_bind_int64(find, 1, ckey);
         BindTextStatic(find, 2, o.info.id);
@@ -836,6 +861,7 @@ class SqliteStore : public Store {
       // date_added: microseconds, strictly increasing across the whole node.
       last_date_added_ns_ = std::max(now_ns, last_date_added_ns_ + 1000);
       pending.push_back(NewRow{&o, id_hash, last_date_added_ns_, is_first, is_last});
+      if (skip_probes) fresh->written.insert(id_hash);
       if (pending.size() == kInsertRows) CORDON_RETURN_IF_ERROR(InsertRows(c, ckey, pending));
       out.outcomes.push_back(PutOutcome::kAdded);
       out.date_added.push_back(Timestamp{last_date_added_ns_, 6});

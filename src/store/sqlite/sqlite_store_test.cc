@@ -478,6 +478,37 @@ TEST_F(SqliteStoreTest, BulkWriteAloneBypassesTheWal) {
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
 }
 
+// A bulk write into an empty collection skips the version probe for ids it
+// has not written; ids it has written get the full treatment: versions,
+// first/last flags and re-posts come out as with PutObjects.
+TEST_F(SqliteStoreTest, BulkWriteIntoAnEmptyCollectionKeepsVersionsExact) {
+  auto write = store_->BeginBulkWrite(kCol);
+  ASSERT_TRUE(write.ok());
+  std::vector<Obj> first = {MakeObject("indicator--a", 1), MakeObject("indicator--b", 1), MakeObject("indicator--a", 3)};
+  auto r1 = (*write)->Put(Views(first));
+  ASSERT_TRUE(r1.ok());
+  std::vector<Obj> second = {MakeObject("indicator--a", 2), MakeObject("indicator--b", 1), MakeObject("indicator--b", 0)};
+  auto r2 = (*write)->Put(Views(second));
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->outcomes[1], PutOutcome::kUnchanged);  // the same version again
+  ASSERT_TRUE((*write)->Commit().ok());
+  write->reset();
+  auto sorted = [&](ObjectQuery q) {
+    auto ids = Ids(q);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  ObjectQuery last;
+  last.version.last = true;
+  EXPECT_EQ(sorted(last), (std::vector<std::pair<std::string, int64_t>>{{"indicator--a", 3}, {"indicator--b", 1}}));
+  ObjectQuery firsts;
+  firsts.version.first = true;
+  EXPECT_EQ(sorted(firsts), (std::vector<std::pair<std::string, int64_t>>{{"indicator--a", 1}, {"indicator--b", 0}}));
+  ObjectQuery all;
+  all.version.all = true;
+  EXPECT_EQ(Ids(all).size(), 5u);
+}
+
 TEST_F(SqliteStoreTest, BulkWriteBesideAnotherConnectionStaysInTheWal) {
   const auto db = dir_.path() / "cordon.db";
   store_.reset();
