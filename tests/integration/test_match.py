@@ -218,9 +218,12 @@ class MatchTest(unittest.TestCase):
             f = open(log, "w", buffering=1)
             n = 0
             write(100, f, log)
-            wait_until(lambda: os.path.exists(alerts_path) and
-                       len(read_text(alerts_path).splitlines()) >= 100 and
-                       json.loads(read_text(alerts_path).splitlines()[-1])["line"] == 100, timeout=20)
+
+            def complete_alerts():
+                # The matcher may be caught mid-write: only lines with their '\n' count.
+                return read_text(alerts_path).split("\n")[:-1] if os.path.exists(alerts_path) else []
+            wait_until(lambda: len(complete_alerts()) >= 100 and
+                       json.loads(complete_alerts()[-1])["line"] == 100, timeout=20)
         finally:
             f.close()
             proc.send_signal(signal.SIGTERM)
