@@ -10,6 +10,8 @@
 #include <random>
 #include <thread>
 
+#include "base/strings.h"
+
 namespace cordon::dns {
 namespace {
 
@@ -69,36 +71,39 @@ size_t LabelsLength(std::string_view name) {
 // and owners (relative to the origin) end in a pointer to it.
 constexpr char kPointerToQuestion[] = {static_cast<char>(0xc0), 0x0c};
 
-void PutRecord(std::string& out, const Record& r, uint32_t ttl) {
-  PutLabels(out, r.owner);
+// One resource record of class IN: `owner` (relative to the question's name),
+// then the RDATA `put_rdata` writes, its length filled in afterwards.
+template <typename PutRdata>
+void PutRr(std::string& out, std::string_view owner, uint16_t type, uint32_t ttl, PutRdata&& put_rdata) {
+  PutLabels(out, owner);
   out.append(kPointerToQuestion, 2);
-  PutU16(out, r.type);
+  PutU16(out, type);
   PutU16(out, kClassIn);
   PutU32(out, ttl);
-  size_t rdlength_at = out.size();
+  const size_t rdlength_at = out.size();
   PutU16(out, 0);
-  PutLabels(out, r.target);
-  out += '\0';
-  size_t rdlength = out.size() - rdlength_at - 2;
+  put_rdata();
+  const size_t rdlength = out.size() - rdlength_at - 2;
   out[rdlength_at] = static_cast<char>(rdlength >> 8);
   out[rdlength_at + 1] = static_cast<char>(rdlength & 0xff);
 }
 
+// An absolute name in full (no compression).
+void PutName(std::string& out, std::string_view name) {
+  PutLabels(out, name);
+  out += '\0';
+}
+
+void PutRecord(std::string& out, const Record& r, uint32_t ttl) {
+  PutRr(out, r.owner, r.type, ttl, [&] { PutName(out, r.target); });
+}
+
 void PutSoa(std::string& out, const Soa& soa, uint32_t serial, uint32_t ttl) {
-  out.append(kPointerToQuestion, 2);
-  PutU16(out, kTypeSoa);
-  PutU16(out, kClassIn);
-  PutU32(out, ttl);
-  size_t rdlength_at = out.size();
-  PutU16(out, 0);
-  PutLabels(out, soa.mname);
-  out += '\0';
-  PutLabels(out, soa.rname);
-  out += '\0';
-  for (uint32_t v : {serial, soa.refresh, soa.retry, soa.expire, soa.minimum}) PutU32(out, v);
-  size_t rdlength = out.size() - rdlength_at - 2;
-  out[rdlength_at] = static_cast<char>(rdlength >> 8);
-  out[rdlength_at + 1] = static_cast<char>(rdlength & 0xff);
+  PutRr(out, "", kTypeSoa, ttl, [&] {
+    PutName(out, soa.mname);
+    PutName(out, soa.rname);
+    for (uint32_t v : {serial, soa.refresh, soa.retry, soa.expire, soa.minimum}) PutU32(out, v);
+  });
 }
 
 struct ParsedQuery {
@@ -526,8 +531,7 @@ void XfrServer::State::Notify(uint32_t serial) {
     PutU16(*message, id);
     PutU16(*message, static_cast<uint16_t>(kOpcodeNotify << 11) | kFlagAa);
     for (uint16_t count : {1, 1, 0, 0}) PutU16(*message, count);
-    PutLabels(*message, origin);
-    *message += '\0';
+    PutName(*message, origin);
     PutU16(*message, kTypeSoa);
     PutU16(*message, kClassIn);
     PutSoa(*message, zone->soa, serial, zone->ttl);
@@ -576,9 +580,8 @@ XfrServer::~XfrServer() {
 
 Result<std::unique_ptr<XfrServer>> XfrServer::Start(XfrOptions options) {
   auto state = std::make_unique<State>();
-  std::string origin = options.origin;
+  std::string origin = ToLower(options.origin);
   while (!origin.empty() && origin.back() == '.') origin.pop_back();
-  for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (origin.empty()) return absl::InvalidArgumentError("zone transfer: the zone needs a name");
   state->origin = origin;
   state->origin_wire_length = LabelsLength(origin) + 1;

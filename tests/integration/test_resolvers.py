@@ -175,25 +175,8 @@ class Resolvers(unittest.TestCase):
                                               stderr=open(conf + ".log", "w")))
         cls.bind = shutil.which("named") or (os.path.exists("/usr/sbin/named") and "/usr/sbin/named")
         if cls.bind:
-            named_conf = os.path.join(cls.dir, "named.conf")
-            with open(named_conf, "w") as f:
-                f.write(f"""options {{
-  directory "{cls.dir}";
-  pid-file "{cls.dir}/named.pid";
-  listen-on port {cls.bind_port} {{ 127.0.0.1; }};
-  listen-on-v6 {{ none; }};
-  recursion yes;
-  allow-query {{ 127.0.0.1; }};
-  dnssec-validation no;
-  max-cache-ttl 0;
-  max-ncache-ttl 0;
-  response-policy {{ zone "rpz.local"; }};
-}};
-controls {{ }};
-zone "." {{ type primary; file "{cls.dir}/root.zone"; }};
-zone "example.test" {{ type forward; forward only; forwarders {{ 127.0.0.1 port {cls.auth_port}; }}; }};
-zone "rpz.local" {{ type primary; file "{cls.rpz}"; }};
-""")
+            named_conf = cls.write_named_conf("named", cls.bind_port,
+                                              f'type primary; file "{cls.rpz}";')
             with open(os.path.join(cls.dir, "root.zone"), "w") as f:
                 # A local root that delegates `test` back to loopback: recursion never leaves the machine.
                 f.write(f"$TTL 30\n@ SOA ns.root. h.root. 1 3600 600 86400 30\n@ NS ns.root.\nns.root. A 127.0.0.1\n"
@@ -211,6 +194,32 @@ zone "rpz.local" {{ type primary; file "{cls.rpz}"; }};
                 '  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n'
                 '  local-zone: "." refuse\n  local-zone: "example.test." transparent\n'
                 f'stub-zone:\n  name: "example.test"\n  stub-addr: 127.0.0.1@{cls.auth_port}\n')
+
+    @classmethod
+    def write_named_conf(cls, name, port, rpz_zone):
+        """A recursive BIND on `port` with the local root, example.test forwarded to the authoritative
+        Unbound, and the RPZ zone rpz.local defined by `rpz_zone` (its zone clause's body)."""
+        path = os.path.join(cls.dir, name + ".conf")
+        with open(path, "w") as f:
+            f.write(f"""options {{
+  directory "{cls.dir}";
+  pid-file "{cls.dir}/{name}.pid";
+  listen-on port {port} {{ 127.0.0.1; }};
+  listen-on-v6 {{ none; }};
+  recursion yes;
+  allow-query {{ 127.0.0.1; }};
+  dnssec-validation no;
+  max-cache-ttl 0;
+  max-ncache-ttl 0;
+  # BIND applies a changed RPZ at most once a minute unless told otherwise.
+  response-policy {{ zone "rpz.local" min-update-interval 0; }};
+}};
+controls {{ }};
+zone "." {{ type primary; file "{cls.dir}/root.zone"; }};
+zone "example.test" {{ type forward; forward only; forwarders {{ 127.0.0.1 port {cls.auth_port}; }}; }};
+zone "rpz.local" {{ {rpz_zone} }};
+""")
+        return path
 
     @classmethod
     def wait_ready(cls, port):
@@ -349,26 +358,9 @@ zone "rpz.local" {{ type primary; file "{cls.rpz}"; }};
         procs = [subprocess.Popen(["unbound", "-d", "-c", conf], stdout=subprocess.DEVNULL,
                                   stderr=open(conf + ".log", "w"))]
         if self.bind:
-            named_conf = os.path.join(self.dir, "named-secondary.conf")
-            with open(named_conf, "w") as f:
-                f.write(f"""options {{
-  directory "{self.dir}";
-  pid-file "{self.dir}/named-secondary.pid";
-  listen-on port {secondaries[1][1]} {{ 127.0.0.1; }};
-  listen-on-v6 {{ none; }};
-  recursion yes;
-  allow-query {{ 127.0.0.1; }};
-  dnssec-validation no;
-  max-cache-ttl 0;
-  max-ncache-ttl 0;
-  # BIND applies a changed RPZ at most once a minute unless told otherwise.
-  response-policy {{ zone "rpz.local" min-update-interval 0; }};
-}};
-controls {{ }};
-zone "." {{ type primary; file "{self.dir}/root.zone"; }};
-zone "example.test" {{ type forward; forward only; forwarders {{ 127.0.0.1 port {self.auth_port}; }}; }};
-zone "rpz.local" {{ type secondary; primaries {{ 127.0.0.1 port {xfr_port}; }}; file "{self.dir}/bind-secondary.rpz"; }};
-""")
+            named_conf = self.write_named_conf(
+                "named-secondary", secondaries[1][1],
+                f'type secondary; primaries {{ 127.0.0.1 port {xfr_port}; }}; file "{self.dir}/bind-secondary.rpz";')
             procs.append(subprocess.Popen([self.bind, "-g", "-4", "-c", named_conf], stdout=subprocess.DEVNULL,
                                           stderr=open(named_conf + ".log", "w")))
         soa = lambda: int(subprocess.run(["dig", "@127.0.0.1", "-p", str(xfr_port), "+short", "rpz.local", "SOA"],

@@ -414,11 +414,12 @@ TEST_F(SqliteStoreTest, BulkWriteHoldsTheWriter) {
 }
 
 // Writes `n` objects (with some bulk each) through a store opened with
-// `checkpoint`, in one bulk write; the store stays open until the caller
-// drops it.
-std::unique_ptr<Store> BulkLoad(const std::filesystem::path& db, SqliteOptions::Checkpoint checkpoint, int n) {
-  auto s = OpenSqliteStore(db, {.checkpoint = checkpoint});
+// `options`, in one bulk write, after a read (as an import looks up first);
+// the store stays open until the caller drops it.
+std::unique_ptr<Store> BulkLoad(const std::filesystem::path& db, const SqliteOptions& options, int n) {
+  auto s = OpenSqliteStore(db, options);
   EXPECT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE((*s)->CountObjects(kCol).ok());  // a pooled reader stays open, as after a lookup
   std::vector<Obj> objs = Batch("bulk", n);
   for (auto& o : objs) o.bytes += std::string(400, ' ');
   auto write = (*s)->BeginBulkWrite(kCol);
@@ -432,7 +433,7 @@ TEST_F(SqliteStoreTest, DeferredCheckpointLeavesTheWalToTheLastClose) {
   const auto db = dir_.path() / "cordon.db";
   store_.reset();
   const auto before = std::filesystem::file_size(db);
-  auto importer = BulkLoad(db, SqliteOptions::Checkpoint::kDeferred, 2000);
+  auto importer = BulkLoad(db, {.checkpoint = SqliteOptions::Checkpoint::kDeferred}, 2000);
   EXPECT_EQ(std::filesystem::file_size(db), before);  // committed, in the WAL only
   EXPECT_GT(std::filesystem::file_size(db.string() + "-wal"), 2000u * 400);
   importer.reset();  // the last connection: SQLite checkpoints on close
@@ -447,17 +448,8 @@ TEST_F(SqliteStoreTest, BulkWriteAloneBypassesTheWal) {
   const auto db = dir_.path() / "cordon.db";
   store_.reset();
   const auto before = std::filesystem::file_size(db);
-  auto s = OpenSqliteStore(db, {.checkpoint = SqliteOptions::Checkpoint::kDeferred, .bulk_without_wal = true});
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*(*s)->CountObjects(kCol), 0);  // a read first: its pooled connection must not keep the WAL
-  std::vector<Obj> objs = Batch("bulk", 2000);
-  for (auto& o : objs) o.bytes += std::string(400, ' ');
-  {
-    auto write = (*s)->BeginBulkWrite(kCol);
-    ASSERT_TRUE(write.ok());
-    ASSERT_TRUE((*write)->Put(Views(objs)).ok());
-    ASSERT_TRUE((*write)->Commit().ok());
-  }
+  // BulkLoad reads first: the pooled reader must not keep the WAL in use.
+  auto s = BulkLoad(db, {.checkpoint = SqliteOptions::Checkpoint::kDeferred, .bulk_without_wal = true}, 2000);
   EXPECT_GT(std::filesystem::file_size(db), before + 2000u * 400);  // in the database file already
   const auto wal = db.string() + "-wal";
   EXPECT_TRUE(!std::filesystem::exists(wal) || std::filesystem::file_size(wal) < 2000u * 400);
@@ -466,14 +458,14 @@ TEST_F(SqliteStoreTest, BulkWriteAloneBypassesTheWal) {
     EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
     EXPECT_EQ(raw.Query("PRAGMA integrity_check"), "ok");
   }
-  EXPECT_EQ(*(*s)->CountObjects(kCol), 2000);
+  EXPECT_EQ(*s->CountObjects(kCol), 2000);
   // A bulk write that is not committed leaves nothing, and WAL mode.
   {
-    auto write = (*s)->BeginBulkWrite(kCol);
+    auto write = s->BeginBulkWrite(kCol);
     ASSERT_TRUE(write.ok());
     ASSERT_TRUE((*write)->Put(Views(Batch("dropped", 10))).ok());
   }
-  EXPECT_EQ(*(*s)->CountObjects(kCol), 2000);
+  EXPECT_EQ(*s->CountObjects(kCol), 2000);
   RawDb raw(db);
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
 }
@@ -515,15 +507,8 @@ TEST_F(SqliteStoreTest, BulkWriteBesideAnotherConnectionStaysInTheWal) {
   auto server = OpenSqliteStore(db);  // another connection on the database, as a running server
   ASSERT_TRUE(server.ok());
   ASSERT_EQ(*(*server)->CountObjects(kCol), 0);
-  auto s = OpenSqliteStore(db, {.checkpoint = SqliteOptions::Checkpoint::kDeferred, .bulk_without_wal = true});
-  ASSERT_TRUE(s.ok());
   const auto before = std::filesystem::file_size(db);
-  std::vector<Obj> objs = Batch("bulk", 2000);
-  for (auto& o : objs) o.bytes += std::string(400, ' ');
-  auto write = (*s)->BeginBulkWrite(kCol);
-  ASSERT_TRUE(write.ok());
-  ASSERT_TRUE((*write)->Put(Views(objs)).ok());
-  ASSERT_TRUE((*write)->Commit().ok());
+  auto s = BulkLoad(db, {.checkpoint = SqliteOptions::Checkpoint::kDeferred, .bulk_without_wal = true}, 2000);
   EXPECT_EQ(std::filesystem::file_size(db), before);  // committed, in the WAL only
   EXPECT_GT(std::filesystem::file_size(db.string() + "-wal"), 2000u * 400);
   EXPECT_EQ(*(*server)->CountObjects(kCol), 2000);
@@ -538,7 +523,7 @@ TEST_F(SqliteStoreTest, BackgroundCheckpointerCopiesOtherProcessesCommits) {
   // Another connection (as `cordon import` would) commits and goes away; it is
   // not the last one, so it does not checkpoint: the server's thread does,
   // within about a second.
-  BulkLoad(db, SqliteOptions::Checkpoint::kDeferred, 2000).reset();
+  BulkLoad(db, {.checkpoint = SqliteOptions::Checkpoint::kDeferred}, 2000).reset();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::filesystem::file_size(db) <= before + 2000u * 400 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
