@@ -122,6 +122,13 @@ CREATE INDEX objects_first ON objects(ckey, seq) WHERE is_first=1;
 CREATE INDEX objects_type_last ON objects(ckey, type, seq) WHERE is_last=1;
 CREATE INDEX objects_date_added ON objects(date_added_ns);
 )sql",
+    // v3: no index on date_added_ns. seq and date_added grow together (every
+    // writer continues from the high-water mark in meta, read inside its write
+    // transaction), so "added after X" is found by a binary search over seq
+    // (SeekAddedAfter) and the index only cost each insert a B-tree write.
+    R"sql(
+DROP INDEX objects_date_added;
+)sql",
 };
 
 std::string Join(const std::vector<std::string>& v) {
@@ -248,7 +255,7 @@ class SqliteStore : public Store {
                                                              .autocheckpoint_pages = deferred ? 0 : sqlite::kAutocheckpointPages}));
     CORDON_RETURN_IF_ERROR(Migrate());
     CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare(
-        "SELECT max(coalesce((SELECT max(date_added_ns) FROM objects), 0),"
+        "SELECT max(coalesce((SELECT date_added_ns FROM objects ORDER BY seq DESC LIMIT 1), 0),"
         " coalesce((SELECT value FROM meta WHERE key='last_date_added_ns'), 0))"));
     CORDON_ASSIGN_OR_RETURN(bool row, Step(*writer_, s, "read date_added high-water mark"));
     if (row) last_date_added_ns_ = sqlite3_column_int64(s, 0);
@@ -382,15 +389,11 @@ class SqliteStore : public Store {
     return Read<PageEnd>([&](Connection& c) -> Result<PageEnd> {
       int64_t after = q.after_cursor;
       if (q.added_after) {
-        // seq and date_added grow together, so "added after X" is "seq from the
-        // first row added after X" and the scan below stays a seq range scan.
-        CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(
-            "SELECT seq FROM objects WHERE date_added_ns > ? ORDER BY date_added_ns LIMIT 1"));
-        sqlite3_bind_int64(s, 1, q.added_after->ns);
-        CORDON_ASSIGN_OR_RETURN(bool row, Step(c, s, "seek added_after"));
-        if (!row) return PageEnd{};
-        after = std::max<int64_t>(after, sqlite3_column_int64(s, 0) - 1);
-        sqlite3_reset(s);
+        // "Added after X" becomes "seq from the first row added after X", so
+        // the scan below stays a seq range scan.
+        CORDON_ASSIGN_OR_RETURN(std::optional<int64_t> first, SeekAddedAfter(c, q.added_after->ns));
+        if (!first) return PageEnd{};
+        after = std::max<int64_t>(after, *first - 1);
       }
       Sql sql;
       sql.Add("SELECT seq,id,type,spec_version,version_ns,version_digits,date_added_ns");
@@ -698,6 +701,46 @@ class SqliteStore : public Store {
     return r;
   }
 
+  // The seq of the first row (any collection) whose date_added is after
+  // `ns`, or nullopt if none. date_added grows with seq, so the rows added
+  // after `ns` are a suffix in seq order: a binary search over seq, each step
+  // one rowid seek (~40 at most), instead of an index on date_added that every
+  // insert would have to maintain.
+  Result<std::optional<int64_t>> SeekAddedAfter(Connection& c, int64_t ns) {
+    CORDON_ASSIGN_OR_RETURN(auto* at, c.Prepare(
+        "SELECT seq, date_added_ns FROM objects WHERE seq>=? ORDER BY seq LIMIT 1"));
+    // The first row at or after seq `from`: (seq, date_added), or nullopt.
+    auto row_from = [&](int64_t from) -> Result<std::optional<std::pair<int64_t, int64_t>>> {
+      sqlite3_bind_int64(at, 1, from);
+      CORDON_ASSIGN_OR_RETURN(bool row, Step(c, at, "seek added_after"));
+      std::optional<std::pair<int64_t, int64_t>> out;
+      if (row) out = {sqlite3_column_int64(at, 0), sqlite3_column_int64(at, 1)};
+      sqlite3_reset(at);
+      return out;
+    };
+    CORDON_ASSIGN_OR_RETURN(auto* last, c.Prepare("SELECT seq, date_added_ns FROM objects ORDER BY seq DESC LIMIT 1"));
+    CORDON_ASSIGN_OR_RETURN(bool any, Step(c, last, "seek added_after"));
+    int64_t best = any ? sqlite3_column_int64(last, 0) : 0;
+    const bool newest_is_after = any && sqlite3_column_int64(last, 1) > ns;
+    sqlite3_reset(last);
+    if (!newest_is_after) return std::nullopt;
+    // Invariants: `best` is added after `ns`; every row before `lo` is not;
+    // no row lies in [end, best).
+    int64_t lo = 0, end = best;
+    while (lo < end) {
+      const int64_t mid = lo + (end - lo) / 2;
+      CORDON_ASSIGN_OR_RETURN(auto r, row_from(mid));
+      if (!r || r->first >= end) {
+        end = mid;  // no row in [mid, end)
+      } else if (r->second > ns) {
+        best = end = r->first;
+      } else {
+        lo = r->first + 1;
+      }
+    }
+    return best;
+  }
+
   Result<StatusResource> GetStatusIn(Connection& c, const std::string& id) {
     CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare("SELECT api_root,user,status,request_ns FROM statuses WHERE id=?"));
     BindText(s, 1, id);
@@ -791,6 +834,14 @@ class SqliteStore : public Store {
         "UPDATE objects SET is_first=0 WHERE ckey=? AND id=? AND version_ns=?"));
     CORDON_ASSIGN_OR_RETURN(auto* mark, c.Prepare(
         "UPDATE meta SET value=? WHERE key='last_date_added_ns'"));
+    // Another process (an import beside the server) may have written since
+    // this one last did: continue from the high-water mark it left, so that
+    // date_added keeps growing with seq across processes (SeekAddedAfter
+    // relies on it). Read inside the write transaction, so it is current.
+    CORDON_ASSIGN_OR_RETURN(auto* high, c.Prepare("SELECT value FROM meta WHERE key='last_date_added_ns'"));
+    CORDON_ASSIGN_OR_RETURN(bool has_high, Step(c, high, "read date_added high-water mark"));
+    if (has_high) last_date_added_ns_ = std::max<int64_t>(last_date_added_ns_, sqlite3_column_int64(high, 0));
+    sqlite3_reset(high);
     CORDON_ASSIGN_OR_RETURN(std::optional<int64_t> key, CollectionKey(c, collection, /*create=*/true));
     const int64_t ckey = *key;
     if (fresh && !fresh->checked) {

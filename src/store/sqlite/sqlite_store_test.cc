@@ -277,7 +277,7 @@ std::vector<StoredObject> AllPages(Store& store, ObjectQuery q) {
 
 TEST_F(SqliteStoreTest, SchemaVersionWalAndIndexPlans) {
   RawDb raw(dir_.path() / "cordon.db");
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "3");
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
   // The shapes QueryObjects builds: each must be an index range scan in seq
   // order (no full scan, no sort), whatever the filters.
@@ -297,9 +297,11 @@ TEST_F(SqliteStoreTest, SchemaVersionWalAndIndexPlans) {
     EXPECT_NE(plan.find("SEARCH objects USING"), std::string::npos) << rest << "\n" << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << rest << "\n" << plan;
   }
-  std::string seek = raw.Query("EXPLAIN QUERY PLAN SELECT seq FROM objects WHERE date_added_ns > ? "
-                               "ORDER BY date_added_ns LIMIT 1");
-  EXPECT_NE(seek.find("objects_date_added"), std::string::npos) << seek;
+  // The added_after seek is a rowid seek per step of its binary search.
+  std::string seek = raw.Query("EXPLAIN QUERY PLAN SELECT seq, date_added_ns FROM objects WHERE seq>=? "
+                               "ORDER BY seq LIMIT 1");
+  EXPECT_NE(seek.find("SEARCH objects USING INTEGER PRIMARY KEY (rowid>?)"), std::string::npos) << seek;
+  EXPECT_EQ(raw.Query("SELECT count(*) FROM sqlite_master WHERE name='objects_date_added'"), "0");
   // A match[id] query is a point lookup per id.
   std::string by_id = raw.Query("EXPLAIN QUERY PLAN SELECT seq FROM objects INDEXED BY objects_by_version "
                                 "WHERE ckey=? AND seq>? AND is_last=1 AND id IN (?,?) ORDER BY seq LIMIT 101");
@@ -315,6 +317,60 @@ TEST_F(SqliteStoreTest, SchemaVersionWalAndIndexPlans) {
     EXPECT_EQ(plan.find("SCAN"), std::string::npos) << q << "\n" << plan;
     EXPECT_NE(plan.find("objects_by_version"), std::string::npos) << q << "\n" << plan;
   }
+}
+
+// added_after is a binary search over seq: exact at every boundary, across
+// the gaps deletions leave, over rows of several collections.
+TEST_F(SqliteStoreTest, AddedAfterIsExactAtEveryRowAcrossGaps) {
+  constexpr char kOther[] = "5d0c4b2e-1f3a-4c6d-8e9f-0a1b2c3d4e5f";
+  ASSERT_TRUE(store_->PutCollection({kOther, "cordon", "o", "", ""}).ok());
+  std::vector<std::pair<std::string, Timestamp>> rows;  // (id, date_added) in kCol, in order
+  for (int i = 0; i < 60; ++i) {
+    const std::string id = "indicator--g" + std::to_string(i);
+    if (i % 3 == 2) {  // interleaved rows of another collection
+      Obj o = MakeObject(id, 1);
+      ASSERT_TRUE(store_->PutObjects(kOther, {{o.bytes, o.info}}).ok());
+      continue;
+    }
+    rows.emplace_back(id, Put({MakeObject(id, 1)}).date_added[0]);
+  }
+  for (int i : {0, 1, 7, 8, 9, 10, 30, 39}) {  // a run of deleted rows, and the first one
+    ASSERT_EQ(*store_->DeleteObject(kCol, rows[i].first, {}, {}), 1);
+    rows[i].first.clear();
+  }
+  auto expected_after = [&](int64_t ns) {
+    std::vector<std::string> ids;
+    for (const auto& [id, added] : rows)
+      if (!id.empty() && added.ns > ns) ids.push_back(id);
+    return ids;
+  };
+  auto got_after = [&](int64_t ns) {
+    std::vector<std::string> ids;
+    for (const auto& [id, version] : Ids({.added_after = Timestamp{ns, 6}})) ids.push_back(id);
+    return ids;
+  };
+  for (const auto& [id, added] : rows) {
+    for (int64_t ns : {added.ns - 1, added.ns, added.ns + 1}) EXPECT_EQ(got_after(ns), expected_after(ns)) << ns;
+  }
+  EXPECT_EQ(got_after(0).size(), rows.size() - 8);
+  EXPECT_TRUE(got_after(rows.back().second.ns).empty());
+}
+
+// Two processes write one node (an import beside the server): each continues
+// from the date_added the other handed out, so date_added grows with seq and
+// the added_after seek finds every new row.
+TEST_F(SqliteStoreTest, DateAddedContinuesFromAnotherWritersHighWaterMark) {
+  Put({MakeObject("indicator--first", 1)});
+  // Another writer handed out date_added up to an hour from now (a burst of
+  // rows numbered faster than the clock, or a clock ahead of this one's).
+  const int64_t theirs = Now().ns + int64_t{3600} * 1'000'000'000;
+  RawDb(dir_.path() / "cordon.db").Exec("UPDATE meta SET value=" + std::to_string(theirs) +
+                                        " WHERE key='last_date_added_ns'");
+  auto r = Put({MakeObject("indicator--next", 1)});
+  EXPECT_GT(r.date_added[0].ns, theirs);
+  auto after = Ids({.added_after = Timestamp{theirs, 6}});
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].first, "indicator--next");
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
@@ -915,7 +971,7 @@ TEST(SqliteStoreMigrationTest, Version1MigratesInPlace) {
   ASSERT_TRUE(store.ok()) << store.status();
   {
     RawDb raw(path);
-    EXPECT_EQ(raw.Query("PRAGMA user_version"), "2");
+    EXPECT_EQ(raw.Query("PRAGMA user_version"), "3");
     EXPECT_EQ(raw.Query("PRAGMA integrity_check"), "ok");
     EXPECT_EQ(raw.Query("PRAGMA foreign_key_check"), "");
   }
