@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -483,6 +485,41 @@ std::unique_ptr<Store> BulkLoad(const std::filesystem::path& db, const SqliteOpt
   EXPECT_TRUE((*write)->Put(Views(objs)).ok());
   EXPECT_TRUE((*write)->Commit().ok());
   return std::move(*s);
+}
+
+// The POSIX locks this process holds on `file` (lines of /proc/locks).
+std::vector<std::string> OwnLocksOn(const std::filesystem::path& file) {
+  struct stat st;
+  EXPECT_EQ(::stat(file.c_str(), &st), 0);
+  const std::string pid = " " + std::to_string(::getpid()) + " ";
+  const std::string inode = ":" + std::to_string(st.st_ino) + " ";
+  std::vector<std::string> out;
+  std::ifstream in("/proc/locks");
+  for (std::string line; std::getline(in, line);)
+    if (line.find("POSIX") != std::string::npos && line.find(pid) != std::string::npos &&
+        line.find(inode) != std::string::npos)
+      out.push_back(line);
+  return out;
+}
+
+// Closing any descriptor of a file drops all of the process's POSIX locks
+// on it, SQLite's too; a bulk write (which starts writeback through its own
+// descriptors) must leave them as they were, or another process could write
+// under this one's feet.
+TEST_F(SqliteStoreTest, BulkWriteKeepsTheProcesssLocksOnTheDatabase) {
+  const auto db = dir_.path() / "cordon.db";
+  ASSERT_TRUE(store_->CountObjects(kCol).ok());  // the WAL connections hold their read lock
+  const std::vector<std::string> before = OwnLocksOn(db);
+  ASSERT_FALSE(before.empty());
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Obj> objs = Batch("locks" + std::to_string(round), 300);
+    auto write = store_->BeginBulkWrite(kCol);
+    ASSERT_TRUE(write.ok());
+    ASSERT_TRUE((*write)->Put(Views(objs)).ok());
+    ASSERT_TRUE((*write)->Commit().ok());
+    write->reset();
+    EXPECT_EQ(OwnLocksOn(db), before) << "round " << round;
+  }
 }
 
 TEST_F(SqliteStoreTest, DeferredCheckpointLeavesTheWalToTheLastClose) {
