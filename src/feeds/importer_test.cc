@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "feeds/misp.h"
 #include "feeds/parsers.h"
@@ -278,6 +279,87 @@ TEST_F(ImporterTest, EveryMappedMispTypeGivesAValidIndicator) {
   ImportReport r = Import(std::move(*p), {.source = "types", .now = At("2026-01-01T00:00:00Z")});
   for (const auto& x : r.rejections) ADD_FAILURE() << x.where << " " << x.value << ": " << x.reason;
   EXPECT_EQ(r.added, static_cast<int>(attrs.size()));
+}
+
+// The importer admits the indicators it builds without parsing them back
+// (AdmitBuilt): what it tells the store about each one must be exactly what
+// validation reads from its bytes. Checked on every stored row's columns, for
+// new versions and updates, across MISP (tags, TLP, comments), CSV (labels,
+// descriptions, first_seen) and plain lists, with confidence and TLP options.
+TEST_F(ImporterTest, BuiltObjectsAreWhatValidationReads) {
+  auto misp = ParseMispEvents(ReadFile(SharedData("misp/events/pymisp/long_event.json")), {});
+  ASSERT_TRUE(misp.ok());
+  Import(std::move(*misp), {.source = "CIRCL", .confidence = 70, .now = At("2026-01-01T00:00:00Z")});
+  const std::string csv = "value,type,first_seen,labels,description\n"
+                          "evil.example,domain,2025-12-01T10:00:00Z,phishing;bank,\"a \"\"quoted\"\" note\"\n"
+                          "198.51.100.7,ip,,c2,\n"
+                          "https://evil.example/x?y=1,url,2025-12-02T00:00:00.5Z,,é ü\n";
+  auto rows = ParseCsv(csv, {.columns = "value=value,type=type,first_seen=first_seen,labels=labels,"
+                                        "description=description"});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ImportOptions o{.source = "csv", .tlp = stix::Tlp::kAmber, .now = At("2026-01-01T00:00:00.123456789Z")};
+  Import(*rows, o);
+  Import(ParsePlain("a.example\n203.0.113.0/24\n" + std::string(64, 'c') + "\n"), {.source = "plain"});
+  // Updates: a new lifetime half-way through the old one rewrites every CSV indicator.
+  o.now = At("2026-01-20T00:00:00Z");
+  o.labels = {"renewed"};
+  ImportReport again = Import(*rows, o);
+  EXPECT_EQ(again.updated, 3);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "cordon.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id,type,spec_version,version_ns,version_digits,revoked,confidence,tlp,"
+                                   "marking_refs,bytes FROM objects WHERE type='indicator'", -1, &q, nullptr),
+            SQLITE_OK);
+  int checked = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    auto text = [&](int col) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, col))); };
+    const std::string bytes(static_cast<const char*>(sqlite3_column_blob(q, 9)), sqlite3_column_bytes(q, 9));
+    stix::Validated v = stix::ValidateObject(bytes);
+    ASSERT_TRUE(v.ok()) << bytes;
+    SCOPED_TRACE(v.info.id);
+    EXPECT_EQ(text(0), v.info.id);
+    EXPECT_EQ(text(1), v.info.type);
+    EXPECT_EQ(text(2), "2.1");
+    EXPECT_EQ(sqlite3_column_int64(q, 3), v.info.version().ns);
+    EXPECT_EQ(sqlite3_column_int(q, 4), v.info.version().frac_digits);
+    EXPECT_EQ(sqlite3_column_int(q, 5), v.info.revoked ? 1 : 0);
+    if (v.info.confidence) EXPECT_EQ(sqlite3_column_int(q, 6), *v.info.confidence);
+    else EXPECT_EQ(sqlite3_column_type(q, 6), SQLITE_NULL);
+    EXPECT_EQ(sqlite3_column_int(q, 7), static_cast<int>(v.info.tlp));
+    std::string refs = "[";
+    for (const std::string& r : v.info.object_marking_refs) refs += (refs.size() > 1 ? ",\"" : "\"") + r + "\"";
+    EXPECT_EQ(text(8), refs + "]");
+    ++checked;
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  EXPECT_GT(checked, 60);
+}
+
+// What building can get wrong is caught before the store: a pattern that
+// does not parse and text that is not UTF-8 are rejections with reasons.
+TEST_F(ImporterTest, BuiltObjectsWithABadPatternOrBytesAreRejected) {
+  Parsed p = ParsePlain("ok.example\n");
+  Candidate bad_pattern = p.items[0];
+  bad_pattern.where = "line 2";
+  bad_pattern.pattern = "[domain-name:value = 'x'";
+  Candidate bad_bytes = p.items[0];
+  bad_bytes.where = "line 3";
+  bad_bytes.value = "latin1.example";
+  bad_bytes.pattern = "[domain-name:value = 'latin1.example']";
+  bad_bytes.description = "caf\xe9";
+  p.items.push_back(bad_pattern);
+  p.items.push_back(bad_bytes);
+  ImportReport r = Import(std::move(p), {.source = "s"});
+  EXPECT_EQ(r.added, 1);
+  ASSERT_EQ(r.rejected, 2);
+  EXPECT_EQ(r.rejections[0].where, "line 2");
+  EXPECT_THAT(r.rejections[0].reason, HasSubstr("pattern: invalid STIX pattern"));
+  EXPECT_EQ(r.rejections[1].where, "line 3");
+  EXPECT_THAT(r.rejections[1].reason, HasSubstr("not valid UTF-8"));
+  EXPECT_EQ(*store_->CountObjects(kCol), 2);  // the identity and ok.example
 }
 
 TEST(ImportOptionsTest, DurationsAndTlp) {
