@@ -248,8 +248,8 @@ TEST_F(ImporterTest, RealMispEventRoundTrip) {
 }
 
 TEST_F(ImporterTest, EveryMappedMispTypeGivesAValidIndicator) {
-  // One attribute per mapped type; the importer validates every object it writes
-  // (stix::ValidateObject parses the pattern), so a bad mapping would be a rejection.
+  // One attribute per mapped type; the importer validates the pattern of every
+  // object it writes, so a bad mapping would be a rejection.
   const std::vector<std::pair<std::string, std::string>> attrs = {
       {"ip-src", "198.51.100.1"}, {"ip-dst", "2001:db8::5"}, {"ip-dst", "198.51.100.0/24"},
       {"ip-src|port", "198.51.100.2|22"}, {"ip-dst|port", "2001:db8::6|443"}, {"domain", "evil.example"},

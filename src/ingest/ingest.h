@@ -1,5 +1,8 @@
-// Validate-then-store of STIX content: the one path by which objects enter a
-// collection, shared by TAXII POST and `cordon import`.
+// Validate-then-store of STIX content: the path by which objects from outside
+// enter a collection (TAXII POST, `cordon import --format stix`, federation
+// pulls). The feed importer builds its own indicators from a template and
+// admits them with a narrower check (feeds/importer.cc, AdmitBuilt) into the
+// same Batch shape.
 //
 // Every object is validated first; the valid ones are then written in ONE
 // store transaction, so a request either stores all of its valid objects or,
