@@ -32,7 +32,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, co
   if (options.writer) {
     // journal_size_limit: a WAL that grew for one large import is cut back to
     // 64 MiB when it is next reset, instead of keeping its size on disk.
-    pragmas = "PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=" +
+    pragmas = "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=" +
               std::to_string(options.autocheckpoint_pages) + "; " + pragmas;
   }
   CORDON_RETURN_IF_ERROR(c->Exec(pragmas));
