@@ -1,15 +1,16 @@
 #include "feeds/importer.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <future>
 #include <iterator>
+#include <span>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/uuid.h"
@@ -47,21 +48,37 @@ struct IdKey {
 };
 
 // nullopt when `id` is not type--uuid (it is then none an import looks up).
+// Called for every id an import makes and every stored row it scans.
 std::optional<IdKey> KeyOf(std::string_view id) {
-  size_t at = id.find("--");
-  if (at == std::string_view::npos || id.size() != at + 2 + 36) return std::nullopt;
+  static constexpr auto kHex = [] {
+    std::array<uint8_t, 256> t{};
+    t.fill(0xff);
+    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<uint8_t>(c);
+    for (int c = 0; c < 6; ++c) t['a' + c] = static_cast<uint8_t>(10 + c);
+    return t;
+  }();
+  constexpr size_t kUuid = 36;
+  if (id.size() < kUuid + 3) return std::nullopt;
+  const size_t at = id.size() - kUuid - 2;  // the "--"
+  if (id[at] != '-' || id[at + 1] != '-') return std::nullopt;
+  const char* u = id.data() + at + 2;
+  if (u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-') return std::nullopt;
   IdKey key;
   key.identity = id.substr(0, at) == "identity";
-  int digits = 0;
-  for (char ch : id.substr(at + 2)) {
-    if (ch == '-') continue;
-    int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-    if (v < 0) return std::nullopt;
-    uint64_t& half = digits < 16 ? key.hi : key.lo;
-    half = half << 4 | static_cast<uint64_t>(v);
-    ++digits;
-  }
-  if (digits != 32) return std::nullopt;
+  uint8_t bad = 0;
+  auto hex = [&](uint64_t& half, const char* from, int n) {
+    for (int k = 0; k < n; ++k) {
+      const uint8_t v = kHex[static_cast<unsigned char>(from[k])];
+      bad |= v;  // 0xff marks a non-digit; digits are < 16
+      half = half << 4 | (v & 15);
+    }
+  };
+  hex(key.hi, u, 8);
+  hex(key.hi, u + 9, 4);
+  hex(key.hi, u + 14, 4);
+  hex(key.lo, u + 19, 4);
+  hex(key.lo, u + 24, 12);
+  if (bad & 0xf0) return std::nullopt;
   return key;
 }
 
@@ -70,30 +87,46 @@ std::optional<IdKey> KeyOf(std::string_view id) {
 class StoredVersions {
  public:
   struct Version {
-    std::string_view bytes;  // in the arena
+    std::string_view bytes;  // in the arena; empty until found (Expect)
     Timestamp modified;
   };
+  // Only versions of `keys` are kept from now on (a scan that passes over
+  // other ids): one hash probe per scanned row instead of a set and a map.
+  void Expect(std::span<const IdKey> keys) {
+    expecting_ = true;
+    versions_.reserve(keys.size());
+    for (const IdKey& k : keys) versions_.try_emplace(k);
+  }
   void Add(const IdKey& key, std::string_view bytes, Timestamp modified) {
-    auto [it, inserted] = versions_.try_emplace(key, Version{{}, modified});
-    if (!inserted) return;
+    auto it = versions_.find(key);
+    if (it == versions_.end()) {
+      if (expecting_) return;
+      it = versions_.try_emplace(key).first;
+    } else if (!it->second.bytes.empty()) {
+      return;  // the first row seen is kept
+    }
     if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < bytes.size()) {
       blocks_.emplace_back().reserve(std::max(kBlockBytes, bytes.size()));
     }
     std::string& block = blocks_.back();  // appended within its capacity: earlier views stay valid
     block.append(bytes);
-    it->second.bytes = std::string_view(block).substr(block.size() - bytes.size());
+    it->second = Version{std::string_view(block).substr(block.size() - bytes.size()), modified};
+  }
+  const Version* Find(const IdKey& key) const {
+    if (versions_.empty()) return nullptr;  // a first import
+    auto it = versions_.find(key);
+    return it == versions_.end() || it->second.bytes.empty() ? nullptr : &it->second;
   }
   const Version* Find(std::string_view id) const {
-    if (versions_.empty()) return nullptr;  // a first import
     auto key = KeyOf(id);
-    auto it = key ? versions_.find(*key) : versions_.end();
-    return it == versions_.end() ? nullptr : &it->second;
+    return key ? Find(*key) : nullptr;
   }
 
  private:
   static constexpr size_t kBlockBytes = size_t{8} << 20;
   std::deque<std::string> blocks_;
   absl::flat_hash_map<IdKey, Version> versions_;
+  bool expecting_ = false;
 };
 
 // A string property of a stored object ("" if absent).
@@ -128,15 +161,13 @@ Timestamp ValidUntilOf(simdjson::dom::parser& parser, std::string_view bytes) {
 // Reads the latest stored version of each id (absent ids are not found).
 // When the ids are a good part of the collection, one sequential pass over its
 // latest indicators is much cheaper than a probe per id (random reads).
+// `keys[k]` is KeyOf(ids[k]).
 Result<StoredVersions> LookUp(store::Store& store, const std::string& collection,
-                              const std::vector<std::string_view>& ids, int64_t collection_size) {
+                              const std::vector<std::string_view>& ids, std::span<const IdKey> keys,
+                              int64_t collection_size) {
   StoredVersions out;
   if (static_cast<int64_t>(ids.size()) * kScanRatio >= collection_size) {
-    absl::flat_hash_set<IdKey> wanted;
-    wanted.reserve(ids.size());
-    for (std::string_view id : ids) {
-      if (auto key = KeyOf(id)) wanted.insert(*key);
-    }
+    out.Expect(keys);
     store::ObjectQuery q;
     q.collection = collection;
     q.types = {"indicator", "identity"};
@@ -144,8 +175,7 @@ Result<StoredVersions> LookUp(store::Store& store, const std::string& collection
     q.limit = kScanPage;
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(store::PageEnd end, store.ScanObjects(q, [&](const store::ObjectRow& row) {
-        auto key = KeyOf(row.id);
-        if (key && wanted.contains(*key)) out.Add(*key, row.bytes, row.version);
+        if (auto key = KeyOf(row.id)) out.Add(*key, row.bytes, row.version);
       }));
       if (!end.more) break;
       q.after_cursor = end.next_cursor;
@@ -370,13 +400,15 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
 
   // Ids (a SHA-1 each) on two cores.
   std::vector<std::string> ids(items.size());
+  std::vector<IdKey> keys(items.size());  // KeyOf(ids[i])
   // With each id, its sort key: the uuid's first 64 bits, then input position.
   std::vector<std::pair<uint64_t, uint32_t>> keyed(items.size());
   {
     auto compute = [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         ids[i] = IndicatorId(report.identity_id, items[i].pattern);
-        keyed[i] = {KeyOf(ids[i]).value_or(IdKey{}).hi, static_cast<uint32_t>(i)};
+        keys[i] = KeyOf(ids[i]).value_or(IdKey{});
+        keyed[i] = {keys[i].hi, static_cast<uint32_t>(i)};
       }
     };
     auto second_half = std::async(std::launch::async, compute, items.size() / 2, items.size());
@@ -409,10 +441,16 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
   CORDON_ASSIGN_OR_RETURN(int64_t count, store.CountObjects(collection));
   if (count > 0) {
     std::vector<std::string_view> wanted;
+    std::vector<IdKey> wanted_keys;
     wanted.reserve(order.size() + 1);
+    wanted_keys.reserve(order.size() + 1);
     wanted.push_back(report.identity_id);
-    for (uint32_t i : order) wanted.push_back(ids[i]);
-    CORDON_ASSIGN_OR_RETURN(stored, LookUp(store, collection, wanted, count));
+    wanted_keys.push_back(KeyOf(report.identity_id).value_or(IdKey{}));
+    for (uint32_t i : order) {
+      wanted.push_back(ids[i]);
+      wanted_keys.push_back(keys[i]);
+    }
+    CORDON_ASSIGN_OR_RETURN(stored, LookUp(store, collection, wanted, wanted_keys, count));
   }
 
   timer.Mark("lookup");
@@ -442,7 +480,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
       const size_t i = order[n];
       const Candidate& c = items[i];
       std::string fragment = Fragment(c, report.identity_id, o);
-      const StoredVersions::Version* version = stored.Find(ids[i]);
+      const StoredVersions::Version* version = stored.Find(keys[i]);
       bool wrote = true;
       if (!version) {
         if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
