@@ -269,8 +269,9 @@ stix::ObjectInfo BuiltInfo(const std::string& id, Timestamp created, Timestamp m
 // built from a template whose only free parts are escaped strings and the
 // pattern, so what can be wrong with one is its pattern (checked here with
 // the parser validation uses, same message) or bytes that are not UTF-8 (a
-// CSV or list in another encoding). `infos[k]` describes objects[k]; an empty
-// one (the source identity) gets the full validation.
+// CSV or list in another encoding, or a source name). `infos[k]` describes
+// objects[k], the indicator of items[object_item[k]] or (SIZE_MAX) the
+// source's identity.
 ingest::Batch AdmitBuilt(const std::vector<std::string>& objects, std::vector<stix::ObjectInfo> infos,
                          const std::vector<size_t>& object_item, const std::vector<Candidate>& items) {
   ingest::Batch b;
@@ -281,17 +282,12 @@ ingest::Batch AdmitBuilt(const std::vector<std::string>& objects, std::vector<st
     ingest::ObjectReport& r = b.report.objects[k];
     stix::ObjectInfo& info = infos[k];
     std::string problem;
-    if (info.id.empty()) {
-      stix::Validated v = stix::ValidateObject(objects[k], stix::DefaultVersion::kInfer);
-      info = std::move(v.info);
-      for (const stix::Problem& p : v.problems) {
-        if (!problem.empty()) problem += "; ";
-        problem += p.property.empty() ? p.reason : p.property + ": " + p.reason;
-      }
-    } else if (!simdjson::validate_utf8(objects[k].data(), objects[k].size())) {
+    if (!simdjson::validate_utf8(objects[k].data(), objects[k].size())) {
       problem = "the feed's text is not valid UTF-8";
-    } else if (Status st = pattern::Validate(items[object_item[k]].pattern, pattern::Version::k21); !st.ok()) {
-      problem = "pattern: invalid STIX pattern: " + std::string(st.message());
+    } else if (object_item[k] != SIZE_MAX) {  // not the source identity: an indicator
+      if (Status st = pattern::Validate(items[object_item[k]].pattern, pattern::Version::k21); !st.ok()) {
+        problem = "pattern: invalid STIX pattern: " + std::string(st.message());
+      }
     }
     r.id = info.id;
     if (info.modified) r.version = FormatTimestamp(*info.modified);
@@ -312,9 +308,7 @@ struct Slice {
   std::vector<std::string> objects;
   std::vector<size_t> object_item;  // the item of objects[k]; SIZE_MAX for the identity
   std::vector<bool> is_update;      // objects[k] is a new version of a stored indicator
-  // What objects[k] is, known from building it (the identity's is left
-  // empty: that one is validated as any incoming object).
-  std::vector<stix::ObjectInfo> infos;
+  std::vector<stix::ObjectInfo> infos;  // what objects[k] is, known from building it
   ingest::Batch batch;              // objects admitted (views into `objects`)
   int unchanged = 0;
   std::vector<std::pair<size_t, Rejection>> rejections, skips;
@@ -465,6 +459,10 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
   const int64_t renew_before = o.valid_for_ns / 2;
   const std::string now_text = Ts(now), valid_until_text = Ts(valid_until);
   const Timestamp now_written = *ParseTimestamp(now_text);  // `now` as the objects carry it
+  stix::ObjectInfo identity_info;  // what validation would read from `identity`
+  identity_info.id = report.identity_id;
+  identity_info.type = "identity";
+  identity_info.created = identity_info.modified = now_written;
   // Builds and validates the objects of order[begin, end): pure, so it runs on
   // a second core while the store writes the previous slice.
   auto build = [&](size_t begin, size_t end) {
@@ -474,7 +472,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
       slice.objects.push_back(*identity);
       slice.object_item.push_back(SIZE_MAX);
       slice.is_update.push_back(false);
-      slice.infos.emplace_back();
+      slice.infos.push_back(identity_info);
     }
     for (size_t n = begin; n < end; ++n) {
       const size_t i = order[n];

@@ -285,7 +285,8 @@ TEST_F(ImporterTest, EveryMappedMispTypeGivesAValidIndicator) {
 // (AdmitBuilt): what it tells the store about each one must be exactly what
 // validation reads from its bytes. Checked on every stored row's columns, for
 // new versions and updates, across MISP (tags, TLP, comments), CSV (labels,
-// descriptions, first_seen) and plain lists, with confidence and TLP options.
+// descriptions, first_seen) and plain lists, with confidence and TLP options,
+// and the sources' identities.
 TEST_F(ImporterTest, BuiltObjectsAreWhatValidationReads) {
   auto misp = ParseMispEvents(ReadFile(SharedData("misp/events/pymisp/long_event.json")), {});
   ASSERT_TRUE(misp.ok());
@@ -310,7 +311,7 @@ TEST_F(ImporterTest, BuiltObjectsAreWhatValidationReads) {
   ASSERT_EQ(sqlite3_open((dir_.path() / "cordon.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* q = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id,type,spec_version,version_ns,version_digits,revoked,confidence,tlp,"
-                                   "marking_refs,bytes FROM objects WHERE type='indicator'", -1, &q, nullptr),
+                                   "marking_refs,bytes FROM objects", -1, &q, nullptr),
             SQLITE_OK);
   int checked = 0;
   while (sqlite3_step(q) == SQLITE_ROW) {
