@@ -5,6 +5,7 @@
 #include <ctime>
 #include <random>
 
+#include "absl/strings/str_format.h"
 #include "base/json_writer.h"
 #include "base/uuid.h"
 
@@ -72,6 +73,39 @@ TEST(Time, OrderIsIntegerOrder) {
 TEST(JsonWriter, EscapesControlAndQuotes) {
   EXPECT_EQ(JsonString("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
   EXPECT_EQ(JsonString("Việt Nam"), "\"Việt Nam\"");
+}
+
+// Every character that needs escaping, at every offset around the 16-byte
+// steps of the fast path, in strings of every length up to 40, against a
+// byte-by-byte reference (RFC 8259 escapes).
+TEST(JsonWriter, EscapesAtEveryOffset) {
+  auto reference = [](std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c < 0x20) out += absl::StrFormat("\\u%04x", c);
+      else out += static_cast<char>(c);
+    }
+    return out + "\"";
+  };
+  for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', ' ', '\xc3'}) {
+    for (size_t length = 0; length <= 40; ++length) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string s(length, 'a');
+        s[at] = special;
+        ASSERT_EQ(JsonString(s), reference(s)) << int(special) << " at " << at << " of " << length;
+      }
+    }
+  }
+  std::string prefix = "x";  // appended after existing text
+  AppendJsonString(prefix, std::string(20, 'b') + "\"");
+  EXPECT_EQ(prefix, "x\"" + std::string(20, 'b') + "\\\"\"");
 }
 
 TEST(Uuid, Validates) {
