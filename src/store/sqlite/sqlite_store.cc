@@ -270,28 +270,36 @@ int KeptDescriptor(const std::string& path) {
 // thread because the call can block while the device's queue is full.
 class WritebackStarter {
  public:
-  explicit WritebackStarter(const std::string& db_path) {
-    for (const std::string& p : {db_path, db_path + "-wal"}) {
-      if (int fd = KeptDescriptor(p); fd >= 0) fds_.push_back(fd);
-    }
-  }
+  explicit WritebackStarter(std::string db_path) : db_path_(std::move(db_path)) {}
   ~WritebackStarter() {
     if (running_.valid()) running_.wait();
   }
   WritebackStarter(const WritebackStarter&) = delete;
   WritebackStarter& operator=(const WritebackStarter&) = delete;
 
-  // Queues writeback of what is dirty now, unless the previous request is
-  // still being queued (then the next call catches up).
-  void Nudge() {
-    if (fds_.empty()) return;
+  // Counts `bytes` more written; once a transaction has written enough for
+  // writeback to matter (a POST of one envelope never does), queues it for
+  // what is dirty now, unless the previous request is still being queued
+  // (then a later call catches up).
+  void Wrote(size_t bytes) {
+    since_last_ += bytes;
+    if (since_last_ < kEvery) return;
     if (running_.valid() && running_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    since_last_ = 0;
+    if (fds_.empty()) {
+      for (const std::string& p : {db_path_, db_path_ + "-wal"}) {
+        if (int fd = KeptDescriptor(p); fd >= 0) fds_.push_back(fd);
+      }
+    }
     running_ = std::async(std::launch::async, [fds = fds_] {
       for (int fd : fds) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     });
   }
 
  private:
+  static constexpr size_t kEvery = size_t{16} << 20;  // object bytes between requests
+  const std::string db_path_;
+  size_t since_last_ = 0;
   std::vector<int> fds_;
   std::future<void> running_;
 };
@@ -704,7 +712,9 @@ class SqliteStore : public Store {
       CORDON_RETURN_IF_ERROR(failed_);
       auto result = store_.PutLocked(*store_.writer_, collection_, objects, &fresh_);
       if (!result.ok()) failed_ = result.status();
-      writeback_.Nudge();
+      size_t bytes = 0;
+      for (const NewObject& o : objects) bytes += o.bytes.size();
+      writeback_.Wrote(bytes);
       return result;
     }
 

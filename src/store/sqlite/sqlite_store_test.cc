@@ -525,7 +525,8 @@ TEST_F(SqliteStoreTest, BulkWriteKeepsTheProcesssLocksOnTheDatabase) {
   const std::vector<std::string> before = OwnLocksOn(db);
   ASSERT_FALSE(before.empty());
   for (int round = 0; round < 2; ++round) {
-    std::vector<Obj> objs = Batch("locks" + std::to_string(round), 300);
+    std::vector<Obj> objs = Batch("locks" + std::to_string(round), 450);
+    for (Obj& o : objs) o.bytes += std::string(40000, ' ');  // 18 MB: enough to start writeback
     auto write = store_->BeginBulkWrite(kCol);
     ASSERT_TRUE(write.ok());
     ASSERT_TRUE((*write)->Put(Views(objs)).ok());
