@@ -9,6 +9,7 @@
 # re-import of the same file (all unchanged).
 # WITH_SERVER=1 starts `cordon serve` on the node first (the usual deployment: an import
 # then leaves its checkpoint to the server's idle checkpointer).
+# AB="BIN_A BIN_B" [ROUNDS=3] runs first imports only, two binaries alternating (see below).
 # Usage: bench/import_bench.sh [LINES]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,30 @@ run() {  # name, args...
 data=$work/data
 col=0b8f2d4e-7c1a-4e55-9d3b-6a2f1c0e9b71
 col2=1c9e3f5a-8d2b-4f66-ae4c-7b3a2d1f0c82
+csv_args=(--format csv --source bench-csv --columns value=value,type=type,first_seen=first_seen,labels=labels)
+
+# AB="BIN_A BIN_B" [ROUNDS=3]: side by side instead — per round and binary, a first
+# import of each file into a fresh node (with the warning lists), the binaries alternating.
+if [ -n "${AB:-}" ]; then
+  echo "lines: $lines; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for round in $(seq "${ROUNDS:-3}"); do
+    for bin in $AB; do
+      for kind in plain csv; do
+        rm -rf "$data"
+        "$bin" init --data "$data" >/dev/null
+        "$bin" collection add --data "$data" --id $col --title t >/dev/null
+        "$bin" warninglist add --data "$data" "$shared"/misp/warninglists/*.json >/dev/null
+        sync
+        if [ $kind = plain ]; then
+          run "r$round $kind $(basename "$bin")" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
+        else
+          run "r$round $kind $(basename "$bin")" --data "$data" --collection $col "${csv_args[@]}" "$work/feed.csv"
+        fi
+      done
+    done
+  done
+  exit 0
+fi
 "$bin" init --data "$data" >/dev/null
 "$bin" collection add --data "$data" --id $col --title plain >/dev/null
 "$bin" collection add --data "$data" --id $col2 --title csv >/dev/null
@@ -79,7 +104,5 @@ fi
 echo "lines: $lines; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 run "plain, first import" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
 run "plain, re-import" --data "$data" --collection $col --format plain --source bench-plain "$work/plain.txt"
-run "csv, first import" --data "$data" --collection $col2 --format csv --source bench-csv \
-  --columns value=value,type=type,first_seen=first_seen,labels=labels "$work/feed.csv"
-run "csv, re-import" --data "$data" --collection $col2 --format csv --source bench-csv \
-  --columns value=value,type=type,first_seen=first_seen,labels=labels "$work/feed.csv"
+run "csv, first import" --data "$data" --collection $col2 "${csv_args[@]}" "$work/feed.csv"
+run "csv, re-import" --data "$data" --collection $col2 "${csv_args[@]}" "$work/feed.csv"
