@@ -267,37 +267,40 @@ stix::ObjectInfo BuiltInfo(const std::string& id, Timestamp created, Timestamp m
 
 // An import's indicators are admitted without parsing them back: they were
 // built from a template whose only free parts are escaped strings and the
-// pattern, so what can be wrong with one is its pattern (checked here with
-// the parser validation uses, same message) or bytes that are not UTF-8 (a
-// CSV or list in another encoding, or a source name). `infos[k]` describes
-// objects[k], the indicator of items[object_item[k]] or (SIZE_MAX) the
-// source's identity.
+// pattern, so what can be wrong with one is its pattern (checked with the
+// parser validation uses, same message) or bytes that are not UTF-8 (a CSV or
+// list in another encoding, or a source name). CheckBuilt runs right after
+// an object is built, while its bytes and its candidate are still in cache;
+// `pattern` is null for the source identity. "" when the object is fine.
+std::string CheckBuilt(std::string_view json, const std::string* pattern) {
+  if (!simdjson::validate_utf8(json.data(), json.size())) return "the feed's text is not valid UTF-8";
+  if (pattern) {
+    if (Status st = pattern::Validate(*pattern, pattern::Version::k21); !st.ok()) {
+      return "pattern: invalid STIX pattern: " + std::string(st.message());
+    }
+  }
+  return "";
+}
+
+// The batch of a slice's built objects: objects[k] is described by infos[k]
+// and was found wrong for problems[k] (CheckBuilt; "" if fine).
 ingest::Batch AdmitBuilt(const std::vector<std::string>& objects, std::vector<stix::ObjectInfo> infos,
-                         const std::vector<size_t>& object_item, const std::vector<Candidate>& items) {
+                         std::vector<std::string> problems) {
   ingest::Batch b;
   b.report.objects.resize(objects.size());
   b.valid.reserve(objects.size());
   b.valid_index.reserve(objects.size());
   for (size_t k = 0; k < objects.size(); ++k) {
     ingest::ObjectReport& r = b.report.objects[k];
-    stix::ObjectInfo& info = infos[k];
-    std::string problem;
-    if (!simdjson::validate_utf8(objects[k].data(), objects[k].size())) {
-      problem = "the feed's text is not valid UTF-8";
-    } else if (object_item[k] != SIZE_MAX) {  // not the source identity: an indicator
-      if (Status st = pattern::Validate(items[object_item[k]].pattern, pattern::Version::k21); !st.ok()) {
-        problem = "pattern: invalid STIX pattern: " + std::string(st.message());
-      }
-    }
-    r.id = info.id;
-    if (info.modified) r.version = FormatTimestamp(*info.modified);
-    if (!problem.empty()) {
+    r.id = infos[k].id;
+    if (infos[k].modified) r.version = FormatTimestamp(*infos[k].modified);
+    if (!problems[k].empty()) {
       r.outcome = ingest::ObjectOutcome::kRejected;
-      r.reason = std::move(problem);
+      r.reason = std::move(problems[k]);
       continue;
     }
     b.valid_index.push_back(k);
-    b.valid.push_back(store::NewObject{objects[k], std::move(info)});
+    b.valid.push_back(store::NewObject{objects[k], std::move(infos[k])});
   }
   return b;
 }
@@ -309,6 +312,7 @@ struct Slice {
   std::vector<size_t> object_item;  // the item of objects[k]; SIZE_MAX for the identity
   std::vector<bool> is_update;      // objects[k] is a new version of a stored indicator
   std::vector<stix::ObjectInfo> infos;  // what objects[k] is, known from building it
+  std::vector<std::string> problems;     // why objects[k] is wrong (CheckBuilt), "" if it is not
   ingest::Batch batch;              // objects admitted (views into `objects`)
   int unchanged = 0;
   std::vector<std::pair<size_t, Rejection>> rejections, skips;
@@ -473,6 +477,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
       slice.object_item.push_back(SIZE_MAX);
       slice.is_update.push_back(false);
       slice.infos.push_back(identity_info);
+      slice.problems.push_back(CheckBuilt(slice.objects.back(), nullptr));
     }
     for (size_t n = begin; n < end; ++n) {
       const size_t i = order[n];
@@ -490,6 +495,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
                                               valid_until_text));
         slice.is_update.push_back(false);
         slice.infos.push_back(BuiltInfo(ids[i], now_written, now_written, c, o));
+        slice.problems.push_back(CheckBuilt(slice.objects.back(), &c.pattern));
       } else {
         const std::string_view bytes = version->bytes;
         bool same = bytes.find(fragment) != std::string_view::npos;
@@ -513,6 +519,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
           slice.is_update.push_back(true);
           slice.infos.push_back(BuiltInfo(ids[i], ParseTimestamp(created).value_or(Timestamp{}),
                                           *ParseTimestamp(modified_text), c, o));
+          slice.problems.push_back(CheckBuilt(slice.objects.back(), &c.pattern));
         }
       }
       if (wrote) slice.object_item.push_back(i);
@@ -523,7 +530,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
         }
       }
     }
-    slice.batch = AdmitBuilt(slice.objects, std::move(slice.infos), slice.object_item, items);
+    slice.batch = AdmitBuilt(slice.objects, std::move(slice.infos), std::move(slice.problems));
     return slice;
   };
 
