@@ -11,6 +11,7 @@
 #include <span>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "base/uuid.h"
@@ -198,7 +199,14 @@ Result<StoredVersions> LookUp(store::Store& store, const std::string& collection
 // The properties compared between versions, as written: everything after
 // "modified" up to the timestamps that follow it.
 std::string Fragment(const Candidate& c, const std::string& identity_id, const ImportOptions& o) {
-  std::string f = ",\"created_by_ref\":\"" + identity_id + "\",\"name\":";
+  // Labels sorted and without repeats; views, so a row's labels are not copied.
+  absl::InlinedVector<std::string_view, 8> labels(o.labels.begin(), o.labels.end());
+  labels.insert(labels.end(), c.labels.begin(), c.labels.end());
+  size_t label_bytes = 0;
+  for (std::string_view l : labels) label_bytes += l.size() + 3;
+  std::string f;
+  f.reserve(identity_id.size() + c.value.size() + c.description.size() + c.pattern.size() + label_bytes + 280);
+  f.append(",\"created_by_ref\":\"").append(identity_id).append("\",\"name\":");
   AppendJsonString(f, c.value);
   if (!c.description.empty()) {
     f += ",\"description\":";
@@ -207,9 +215,7 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
   f += ",\"indicator_types\":[\"malicious-activity\"],\"pattern\":";
   AppendJsonString(f, c.pattern);
   f += ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"";
-  if (!o.labels.empty() || !c.labels.empty()) {
-    std::vector<std::string> labels = o.labels;
-    labels.insert(labels.end(), c.labels.begin(), c.labels.end());
+  if (!labels.empty()) {
     std::sort(labels.begin(), labels.end());
     labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
     f += ",\"labels\":[";
@@ -219,9 +225,9 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
     }
     f += ']';
   }
-  if (o.confidence) f += ",\"confidence\":" + std::to_string(*o.confidence);
+  if (o.confidence) f.append(",\"confidence\":").append(std::to_string(*o.confidence));
   Tlp tlp = std::max(c.tlp, o.tlp);
-  if (tlp != Tlp::kNone) f += ",\"object_marking_refs\":[\"" + std::string(stix::TlpMarkingId(tlp)) + "\"]";
+  if (tlp != Tlp::kNone) f.append(",\"object_marking_refs\":[\"").append(stix::TlpMarkingId(tlp)).append("\"]");
   f += ",\"valid_from\":";
   return f;
 }
