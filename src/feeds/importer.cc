@@ -320,6 +320,15 @@ struct Slice {
   std::vector<stix::ObjectInfo> infos;  // what objects[k] is, known from building it
   std::vector<std::string> problems;     // why objects[k] is wrong (CheckBuilt), "" if it is not
   ingest::Batch batch;              // objects admitted (views into `objects`)
+  // Adds a built object, checked at once (CheckBuilt: `pattern` is null for
+  // the source identity).
+  void Add(std::string json, size_t item, bool update, stix::ObjectInfo info, const std::string* pattern) {
+    problems.push_back(CheckBuilt(json, pattern));
+    objects.push_back(std::move(json));
+    object_item.push_back(item);
+    is_update.push_back(update);
+    infos.push_back(std::move(info));
+  }
   int unchanged = 0;
   std::vector<std::pair<size_t, Rejection>> rejections, skips;
   std::vector<std::pair<size_t, WarningReport>> warnings;
@@ -479,39 +488,30 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
     Slice slice;
     simdjson::dom::parser parser;
     if (begin == 0 && identity) {
-      slice.objects.push_back(*identity);
-      slice.object_item.push_back(SIZE_MAX);
-      slice.is_update.push_back(false);
-      slice.infos.push_back(identity_info);
-      slice.problems.push_back(CheckBuilt(slice.objects.back(), nullptr));
+      slice.Add(*identity, SIZE_MAX, /*update=*/false, identity_info, nullptr);
     }
     for (size_t n = begin; n < end; ++n) {
       const size_t i = order[n];
       const Candidate& c = items[i];
       std::string fragment = Fragment(c, report.identity_id, o);
       const StoredVersions::Version* version = stored.Find(keys[i]);
-      bool wrote = true;
       if (!version) {
         if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
           slice.rejections.push_back({i, {c.where, c.value, "first_seen is after the end of the lifetime"}});
           continue;
         }
-        slice.objects.push_back(IndicatorJson(ids[i], now_text, now_text, fragment,
-                                              c.first_seen ? Ts(Timestamp{c.first_seen->ns, kFracDigits}) : now_text,
-                                              valid_until_text));
-        slice.is_update.push_back(false);
-        slice.infos.push_back(BuiltInfo(ids[i], now_written, now_written, c, o));
-        slice.problems.push_back(CheckBuilt(slice.objects.back(), &c.pattern));
+        slice.Add(IndicatorJson(ids[i], now_text, now_text, fragment,
+                                c.first_seen ? Ts(Timestamp{c.first_seen->ns, kFracDigits}) : now_text,
+                                valid_until_text),
+                  i, /*update=*/false, BuiltInfo(ids[i], now_written, now_written, c, o), &c.pattern);
       } else {
         const std::string_view bytes = version->bytes;
         bool same = bytes.find(fragment) != std::string_view::npos;
         if (same && ValidUntilOf(parser, bytes).ns - now.ns > renew_before) {
           ++slice.unchanged;
-          wrote = false;
         } else if (IsRevoked(parser, bytes)) {
           // Revoked in the store (by an analyst or a decision): a feed does not bring it back.
           slice.skips.push_back({i, {c.where, c.value, "revoked in the store"}});
-          wrote = false;
         } else {
           Timestamp modified = now;
           if (modified.ns <= version->modified.ns) modified.ns = version->modified.ns + 1000;  // strictly later (µs)
@@ -521,14 +521,13 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
           if (valid_from.empty()) valid_from = created;
           Timestamp until{std::max(valid_until.ns, modified.ns + o.valid_for_ns), kFracDigits};
           const std::string modified_text = Ts(modified);
-          slice.objects.push_back(IndicatorJson(ids[i], created, modified_text, fragment, valid_from, Ts(until)));
-          slice.is_update.push_back(true);
-          slice.infos.push_back(BuiltInfo(ids[i], ParseTimestamp(created).value_or(Timestamp{}),
-                                          *ParseTimestamp(modified_text), c, o));
-          slice.problems.push_back(CheckBuilt(slice.objects.back(), &c.pattern));
+          slice.Add(IndicatorJson(ids[i], created, modified_text, fragment, valid_from, Ts(until)), i,
+                    /*update=*/true,
+                    BuiltInfo(ids[i], ParseTimestamp(created).value_or(Timestamp{}), *ParseTimestamp(modified_text),
+                              c, o),
+                    &c.pattern);
         }
       }
-      if (wrote) slice.object_item.push_back(i);
       for (const ValueCheck& check : c.checks) {
         if (auto hit = warning_lists.Check(check.kind, check.value)) {
           slice.warnings.push_back({i, {c.where, c.value, std::move(*hit)}});
