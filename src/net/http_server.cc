@@ -15,7 +15,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+
+#include "net/tls_stream.h"
 
 namespace cordon::net {
 namespace {
@@ -92,6 +93,9 @@ class ServerImpl : public HttpServer {
       ssl_.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                        asio::ssl::context::no_tlsv1_1);
+      // TlsStream serves writes without reading: a renegotiation (TLS 1.2)
+      // would stall them. Clients that need one are refused.
+      SSL_CTX_set_options(ssl_.native_handle(), SSL_OP_NO_RENEGOTIATION);
       ssl_.use_certificate_chain_file(options_.tls_cert_file, ec);
       if (ec) return absl::InvalidArgumentError("cannot use TLS certificate '" + options_.tls_cert_file + "': " + ec.message());
       ssl_.use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
@@ -170,10 +174,9 @@ class ServerImpl : public HttpServer {
       co_await ServeConnection(stream, handler_, options_);
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     } else {
-      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), ssl_);
+      TlsStream stream(beast::tcp_stream(std::move(socket)), ssl_.native_handle());
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-      co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                      asio::redirect_error(asio::use_awaitable, ec));
+      co_await stream.async_handshake(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       co_await ServeConnection(stream, handler_, options_);
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));

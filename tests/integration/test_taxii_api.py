@@ -322,6 +322,64 @@ class TaxiiApiTest(unittest.TestCase):
         self.assertError(self.admin.get(f"{OBJECTS}?match[version]=newest"), 400)
         self.assertError(self.admin.get(f"{OBJECTS}?match[colour]=red"), 400)
 
+    def tls_socket(self, version):
+        ctx = ssl.create_default_context(cafile=self.node.cert)
+        ctx.minimum_version = ctx.maximum_version = version
+        raw = socket.create_connection(("127.0.0.1", self.node.port), timeout=30)
+        return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+
+    @staticmethod
+    def read_until_closed(s):
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+        return data
+
+    def test_tls_12_and_13_with_pipelined_requests_and_multi_record_bodies(self):
+        # The server's own TLS stream: both protocol versions; two requests in
+        # one TLS record (the second must wait in the buffer, not be lost); a
+        # request body and a response of many records each.
+        objects = [indicator(0x7e0000 + i) for i in range(300)]  # ~120 KB: eight records
+        body = json.dumps({"objects": objects}).encode()
+        self.assertGreater(len(body), 5 * 16384)
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            with self.tls_socket(version) as s:
+                self.assertEqual(s.version(), "TLSv1.2" if version == ssl.TLSVersion.TLSv1_2 else "TLSv1.3")
+                auth = self.admin.auth
+                post = (f"POST {OBJECTS} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nAccept: {TAXII}\r\n"
+                        f"Content-Type: {TAXII}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+                s.sendall(post)
+                get = (f"GET {OBJECTS}?limit=300&match[id]=" + ",".join(o["id"] for o in objects) +
+                       f" HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nAccept: {TAXII}\r\n")
+                # Pipelined: this request and the closing one leave in one record.
+                s.sendall((get + "\r\n" + get + "Connection: close\r\n\r\n").encode())
+                responses = self.read_until_closed(s).split(b"HTTP/1.1 ")[1:]
+            self.assertEqual(len(responses), 3, [r[:80] for r in responses])
+            self.assertTrue(responses[0].startswith(b"202"), responses[0][:200])
+            status = json.loads(responses[0].split(b"\r\n\r\n", 1)[1])
+            self.assertEqual(status["failure_count"], 0, status)
+            for r in responses[1:]:
+                self.assertTrue(r.startswith(b"200"), r[:200])
+                head, payload = r.split(b"\r\n\r\n", 1)
+                self.assertGreater(len(payload), 3 * 16384)
+                self.assertEqual({o["id"] for o in json.loads(payload)["objects"]}, {o["id"] for o in objects})
+
+    def test_broken_handshakes_leave_the_server_serving(self):
+        # Garbage instead of a ClientHello, a ClientHello cut short, and a
+        # client that leaves after the handshake without a close_notify.
+        with socket.create_connection(("127.0.0.1", self.node.port), timeout=10) as s:
+            s.sendall(b"\x16\x03\x01\x02\x00" + os.urandom(512))
+            self.assertEqual(self.read_until_closed(s)[:1], b"\x15")  # an alert, then the close
+        with socket.create_connection(("127.0.0.1", self.node.port), timeout=10) as s:
+            s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        with self.tls_socket(ssl.TLSVersion.TLSv1_3) as s:
+            s.do_handshake()
+            s.sendall(b"GET /taxii2/ HTT")
+        self.assertEqual(self.admin.get("/taxii2/").status, 200)
+        fresh = self.node.token_client()
+        self.assertEqual(fresh.get(OBJECTS + "?limit=1").status, 200)
+        fresh.close()
+
     def test_plain_http_is_refused_on_the_tls_port(self):
         with socket.create_connection(("127.0.0.1", self.node.port), timeout=10) as s:
             s.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\n\r\n")
