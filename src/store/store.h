@@ -157,9 +157,25 @@ class BulkWrite {
   virtual Status Commit() = 0;
 };
 
+// While it lives, the reads its thread makes on the store that began it share
+// one snapshot (one read transaction) instead of taking one each. See
+// Store::BeginReadScope.
+class ReadScope {
+ public:
+  virtual ~ReadScope() = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Pins this thread's reads to one snapshot until the scope ends: they are
+  // consistent with each other (a TAXII request sees its user, collection and
+  // objects as of one moment), and a request's reads cost one transaction.
+  // Writes are not affected, but reads in the scope do not see them: use it
+  // around read-only work. Returns nullptr when the thread already holds a
+  // scope (the outer one stays in force) or the backend has none.
+  virtual std::unique_ptr<ReadScope> BeginReadScope() { return nullptr; }
 
   // --- API roots and collections ---
   virtual Status PutApiRoot(const ApiRoot& root) = 0;  // insert or replace

@@ -297,6 +297,10 @@ net::Response Service::Answer(const net::Request& req, std::string* user_name) {
   }
   auto target = ParseTarget(req.target);
   if (!target.ok()) return FromStatus(target.status());
+  // A read request sees its user, API root, collection and objects as of one
+  // snapshot, read in one transaction.
+  std::unique_ptr<store::ReadScope> snapshot;
+  if (req.method == "GET" || req.method == "HEAD") snapshot = store_.BeginReadScope();
   auto user = auth_.Authenticate(req.authorization, req.remote);
   if (!user.ok()) {
     net::Response r = FromStatus(user.status());

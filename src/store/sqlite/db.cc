@@ -19,6 +19,12 @@ Connection::~Connection() {
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, const ConnectionOptions& options) {
+  // No memory statistics: with them every sqlite3_malloc takes one
+  // process-wide mutex, and the server's io threads queued on it (futex
+  // waits). Must precede SQLite's initialisation; if something initialised
+  // it first, the call fails and changes nothing.
+  static const bool configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)configured;
   auto c = std::unique_ptr<Connection>(new Connection);
   if (sqlite3_open_v2(path.c_str(), &c->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {

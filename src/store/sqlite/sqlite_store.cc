@@ -304,6 +304,13 @@ class WritebackStarter {
   std::future<void> running_;
 };
 
+// The thread's ReadScope, if any (one per thread, whichever store began it).
+struct PinnedReader {
+  const void* store = nullptr;
+  Connection* connection = nullptr;
+};
+thread_local PinnedReader pinned_reader;
+
 class SqliteStore : public Store {
  public:
   SqliteStore(std::string path, SqliteOptions options) : path_(std::move(path)), options_(options) {}
@@ -577,7 +584,9 @@ class SqliteStore : public Store {
 
   Result<StatusResource> GetStatus(const std::string& id) override {
     return Read<StatusResource>([&](Connection& c) -> Result<StatusResource> {
-      // One snapshot for both statements (a concurrent PutStatus rewrites both).
+      // One snapshot for both statements (a concurrent PutStatus rewrites
+      // both), unless a ReadScope already holds one.
+      if (!sqlite3_get_autocommit(c.db())) return GetStatusIn(c, id);
       CORDON_RETURN_IF_ERROR(c.Exec("BEGIN"));
       auto r = GetStatusIn(c, id);
       c.ResetBusy();
@@ -755,25 +764,67 @@ class SqliteStore : public Store {
 
   // Runs `f` on a reader connection from the pool (created on demand; one per
   // concurrently reading thread), so readers never wait for the writer: each
-  // reads the last committed WAL snapshot.
+  // reads the last committed WAL snapshot. Inside a ReadScope of this store,
+  // on the scope's connection and snapshot.
   template <typename T, typename F>
   Result<T> Read(F&& f) {
-    std::unique_ptr<Connection> c;
+    if (pinned_reader.store == this) {
+      Result<T> r = f(*pinned_reader.connection);
+      pinned_reader.connection->ResetBusy();  // resets the statements; the scope's transaction goes on
+      return r;
+    }
+    CORDON_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, TakeReader());
+    Result<T> r = f(*c);
+    c->ResetBusy();  // ends the read transaction: the next call sees new commits
+    ReturnReader(std::move(c));
+    return r;
+  }
+
+  Result<std::unique_ptr<Connection>> TakeReader() {
     {
       std::lock_guard lock(pool_mu_);
       if (!readers_.empty()) {
-        c = std::move(readers_.back());
+        std::unique_ptr<Connection> c = std::move(readers_.back());
         readers_.pop_back();
+        return c;
       }
     }
-    if (!c) {
-      CORDON_ASSIGN_OR_RETURN(c, Connection::Open(path_, {options_.cache_kib, /*writer=*/false}));
-    }
-    Result<T> r = f(*c);
-    c->ResetBusy();  // ends the read transaction: the next call sees new commits
+    return Connection::Open(path_, {options_.cache_kib, /*writer=*/false});
+  }
+
+  void ReturnReader(std::unique_ptr<Connection> c) {
     std::lock_guard lock(pool_mu_);
     readers_.push_back(std::move(c));
-    return r;
+  }
+
+  // A BEGIN on a reader connection, pinned to the thread until destroyed.
+  // The snapshot is taken by the first read (a deferred transaction).
+  class PinnedReads : public ReadScope {
+   public:
+    PinnedReads(SqliteStore* store, std::unique_ptr<Connection> c) : store_(store), c_(std::move(c)) {
+      pinned_reader = {store_, c_.get()};
+    }
+    ~PinnedReads() override {
+      pinned_reader = {};
+      c_->ResetBusy();
+      if (!sqlite3_get_autocommit(c_->db())) c_->Exec("COMMIT").IgnoreError();
+      store_->ReturnReader(std::move(c_));
+    }
+
+   private:
+    SqliteStore* store_;
+    std::unique_ptr<Connection> c_;
+  };
+
+  std::unique_ptr<ReadScope> BeginReadScope() override {
+    if (pinned_reader.store) return nullptr;
+    Result<std::unique_ptr<Connection>> c = TakeReader();
+    if (!c.ok()) return nullptr;  // reads then open their own and report the error
+    if (!(*c)->Exec("BEGIN").ok()) {
+      ReturnReader(*std::move(c));
+      return nullptr;
+    }
+    return std::make_unique<PinnedReads>(this, *std::move(c));
   }
 
   // A seq at or before the first row (any collection) whose date_added is
@@ -1068,6 +1119,7 @@ class SqliteStore : public Store {
   size_t seek_next_ = 0;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;  // idle reader connections
+
   // Checkpoint::kAlsoWhenIdle: the idle checkpointer.
   std::atomic<int64_t> last_commit_ns_{0};  // steady clock, of this store's last commit
   std::mutex checkpoint_mu_;

@@ -179,6 +179,33 @@ TEST_F(SqliteStoreTest, ReadersSeeCommittedWritesAndAreNotBlocked) {
   writer.join();
 }
 
+TEST_F(SqliteStoreTest, ReadScopeSeesOneSnapshotUntilItEnds) {
+  Put({MakeObject("indicator--a", 1)});
+  {
+    std::unique_ptr<ReadScope> scope = store_->BeginReadScope();
+    ASSERT_NE(scope, nullptr);
+    EXPECT_EQ(store_->BeginReadScope(), nullptr);  // nested: the outer scope stays in force
+    ASSERT_EQ(*store_->CountObjects(kCol), 1);     // the snapshot is taken here
+    // Writes from this thread (the writer connection) and from another thread
+    // commit, but the scope's reads go on seeing the snapshot.
+    Put({MakeObject("indicator--b", 1)});
+    int64_t other_thread_count = -1;
+    std::thread other([&] { other_thread_count = *store_->CountObjects(kCol); });
+    other.join();
+    EXPECT_EQ(other_thread_count, 2);  // other threads are not pinned
+    EXPECT_EQ(*store_->CountObjects(kCol), 1);
+    EXPECT_EQ(Ids({}).size(), 1u);
+    auto col = store_->GetCollection("cordon", kCol);
+    EXPECT_TRUE(col.ok()) << col.status();
+    // Reads that take a snapshot of their own join the scope's.
+    EXPECT_TRUE(absl::IsNotFound(store_->GetStatus("no-such-status").status()));
+  }
+  EXPECT_EQ(*store_->CountObjects(kCol), 2);  // after the scope: the latest commit
+  auto scope = store_->BeginReadScope();
+  EXPECT_NE(scope, nullptr);  // the thread can pin again
+  EXPECT_EQ(Ids({}).size(), 2u);
+}
+
 TEST_F(SqliteStoreTest, UsersTokensStatusesAndReopen) {
   ASSERT_TRUE(store_->PutUser({"alice", "hash", {kCol}, {"*"}}).ok());
   ASSERT_TRUE(store_->PutToken({"abc", "alice", "ci"}).ok());
