@@ -92,6 +92,10 @@ struct ObjectQuery {
   int64_t after_cursor = 0;
   int limit = 0;  // > 0
   bool with_bytes = true;  // false for manifests: skip reading object bytes
+  // false: rows carry only date_added and bytes (id, type, spec_version and
+  // version left empty), for pages that serve the bytes alone: fewer columns
+  // for SQLite to decode per row.
+  bool with_identity = true;
 };
 
 struct StoredObject {

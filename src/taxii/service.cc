@@ -237,8 +237,10 @@ struct Service::Trace {
 Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view, Trace& trace,
                                      store::RowVisitor visit) {
   if (view == nullptr) return store_.ScanObjects(q, visit);
-  // Visibility depends on the bytes (markings), so read them even for manifests.
+  // Visibility depends on the type and the bytes (markings), so read them even
+  // for manifests; the audit records the ids.
   q.with_bytes = true;
+  q.with_identity = true;
   const int limit = q.limit;
   int served = 0;
   store::PageEnd end;
@@ -482,6 +484,7 @@ net::Response Service::Route(const net::Request& req, const Target& target_ref, 
       if (!f.ok()) return FromStatus(f.status());
       store::ObjectQuery q =
           QueryFor(cid, *f, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true);
+      q.with_identity = false;  // the page is the objects' bytes
       PageWriter page("objects", static_cast<size_t>(q.limit) * 640);
       auto end = Scan(q, view, trace, [&](const store::ObjectRow& o) { AppendObject(o, view, page.Item(o)); });
       if (!end.ok()) return FromStatus(end.status());
@@ -561,6 +564,7 @@ net::Response Service::Route(const net::Request& req, const Target& target_ref, 
     one.ids = {oid};
     store::ObjectQuery q =
         QueryFor(cid, one, options_.default_page_size, options_.max_page_size, /*with_bytes=*/true);
+    q.with_identity = false;  // the page is the objects' bytes
     PageWriter page("objects", 1024);
     auto end = Scan(q, view, trace, [&](const store::ObjectRow& o) { AppendObject(o, view, page.Item(o)); });
     if (!end.ok()) return FromStatus(end.status());

@@ -474,8 +474,8 @@ class SqliteStore : public Store {
         after = std::max<int64_t>(after, *first - 1);
       }
       Sql sql;
-      sql.Add("SELECT seq,id,type,spec_version,version_ns,version_digits,date_added_ns");
-      sql.Add(q.with_bytes ? ",bytes" : "");
+      sql.Add("SELECT seq,date_added_ns,").Add(q.with_bytes ? "bytes" : "NULL");
+      if (q.with_identity) sql.Add(",id,type,spec_version,version_ns,version_digits");
       // match[id] selects a few rows per id: look them up by id (then sort
       // them) rather than let the planner walk a flag index in seq order.
       sql.Add(q.ids.empty() ? " FROM objects" : " FROM objects INDEXED BY objects_by_version");
@@ -497,13 +497,15 @@ class SqliteStore : public Store {
         }
         ++rows;
         end.next_cursor = sqlite3_column_int64(s, 0);
-        visit(ObjectRow{
-            .id = ColumnView(s, 1),
-            .type = ColumnView(s, 2),
-            .spec_version = ColumnView(s, 3),
-            .version = Timestamp{sqlite3_column_int64(s, 4), static_cast<int8_t>(sqlite3_column_int(s, 5))},
-            .date_added = Timestamp{sqlite3_column_int64(s, 6), 6},
-            .bytes = q.with_bytes ? BlobView(s, 7) : std::string_view()});
+        ObjectRow out{.date_added = Timestamp{sqlite3_column_int64(s, 1), 6},
+                      .bytes = q.with_bytes ? BlobView(s, 2) : std::string_view()};
+        if (q.with_identity) {
+          out.id = ColumnView(s, 3);
+          out.type = ColumnView(s, 4);
+          out.spec_version = ColumnView(s, 5);
+          out.version = Timestamp{sqlite3_column_int64(s, 6), static_cast<int8_t>(sqlite3_column_int(s, 7))};
+        }
+        visit(out);
       }
       sqlite3_reset(s);
       if (!end.more) end.next_cursor = 0;
@@ -797,6 +799,13 @@ class SqliteStore : public Store {
     readers_.push_back(std::move(c));
   }
 
+  // A statement without results, prepared once per connection (Exec would
+  // parse it on every call: BEGIN and COMMIT run once per TAXII GET).
+  static Status RunCached(Connection& c, const char* sql) {
+    CORDON_ASSIGN_OR_RETURN(auto* s, c.Prepare(sql));
+    return Done(c, s, sql);
+  }
+
   // A BEGIN on a reader connection, pinned to the thread until destroyed.
   // The snapshot is taken by the first read (a deferred transaction).
   class PinnedReads : public ReadScope {
@@ -807,7 +816,7 @@ class SqliteStore : public Store {
     ~PinnedReads() override {
       pinned_reader = {};
       c_->ResetBusy();
-      if (!sqlite3_get_autocommit(c_->db())) c_->Exec("COMMIT").IgnoreError();
+      if (!sqlite3_get_autocommit(c_->db())) RunCached(*c_, "COMMIT").IgnoreError();
       store_->ReturnReader(std::move(c_));
     }
 
@@ -820,7 +829,7 @@ class SqliteStore : public Store {
     if (pinned_reader.store) return nullptr;
     Result<std::unique_ptr<Connection>> c = TakeReader();
     if (!c.ok()) return nullptr;  // reads then open their own and report the error
-    if (!(*c)->Exec("BEGIN").ok()) {
+    if (!RunCached(**c, "BEGIN").ok()) {
       ReturnReader(*std::move(c));
       return nullptr;
     }

@@ -756,6 +756,16 @@ TEST_F(SqliteStoreTest, ScanStreamsThePageQueryCopies) {
   EXPECT_EQ(rows, 2u);
   EXPECT_FALSE(end->more);
   EXPECT_EQ(end->next_cursor, 0);
+  // Pages of bytes alone: the same bytes, date_added and cursor, no identity.
+  std::vector<std::string> bare;
+  auto bare_end = store_->ScanObjects({.collection = kCol, .limit = 3, .with_identity = false}, [&](const ObjectRow& row) {
+    EXPECT_TRUE(row.id.empty());
+    EXPECT_EQ(row.date_added.ns, page->items[bare.size()].date_added.ns);
+    bare.emplace_back(row.bytes);
+  });
+  ASSERT_TRUE(bare_end.ok());
+  EXPECT_EQ(bare, bytes);
+  EXPECT_EQ(bare_end->next_cursor, page->next_cursor);
 }
 
 TEST_F(SqliteStoreTest, DeleteMiddleAndBySpecVersionKeepsFlags) {
