@@ -45,10 +45,11 @@ class TlsStream {
   executor_type get_executor() { return next_.get_executor(); }
   next_layer_type& next_layer() { return next_; }
 
-  // The server side of the handshake. Handler: void(error_code).
+  // The server side of the handshake. Handler: void(error_code, size_t), the
+  // size always 0 (one signature for every operation).
   template <class Token>
   auto async_handshake(Token&& token);
-  // Sends close_notify; does not wait for the peer's. Handler: void(error_code).
+  // Sends close_notify; does not wait for the peer's. Handler as the handshake's.
   template <class Token>
   auto async_shutdown(Token&& token);
   // AsyncReadStream: decrypted bytes into the first non-empty buffer. The
@@ -64,6 +65,7 @@ class TlsStream {
   enum class Step { kRead, kDone, kFailed };
   // Two maximal TLS records: after compaction a read always has room for one.
   static constexpr size_t kInputCapacity = 2 * (16384 + 2048 + 5);
+  static constexpr size_t kKeptOutput = 128 * 1024;
   friend int TlsStreamBioWrite(BIO*, const char*, int);
   friend int TlsStreamBioRead(BIO*, char*, int);
   template <class Call>
@@ -101,6 +103,9 @@ struct TlsStream::Op {
   void operator()(Self& self, boost::system::error_code ec = {}, size_t got = 0) {
     if (state == kSent) {
       s.out_.clear();
+      // Kept for the next response, unless a large one grew it: an idle
+      // keep-alive connection holds no more than this.
+      if (s.out_.capacity() > kKeptOutput) s.out_.shrink_to_fit();
       if (ec) return self.complete(ec, 0);
       return Finish(self);
     }
