@@ -1,5 +1,6 @@
 #include "match/index.h"
 
+#include <emmintrin.h>
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -29,17 +30,51 @@ constexpr size_t kTypes = size_t(KeyType::kCount);
 constexpr std::string_view kIdPrefix = "indicator--";
 
 // "indicator--" + the canonical 8-4-4-4-12 form of `uuid`, written in place
-// (called once per hit: no per-character appends).
+// (called once per hit). The 32 digits come from two SSE2 vectors, nibble +
+// '0' and + 39 more above 9: ~30 instructions, where a loop over the bytes
+// took ~175 (callgrind of match_bench), a fifth of a hit's cost.
 void FormatIndicatorId(const std::array<uint8_t, 16>& uuid, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(uuid.data()));
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), low4), low = _mm_and_si128(v, low4);
+  auto digits = [](__m128i nibbles) {
+    __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+    return _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')), letters);
+  };
+  char hex[32];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(hex), digits(_mm_unpacklo_epi8(high, low)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(hex + 16), digits(_mm_unpackhi_epi8(high, low)));
   out->resize(kIdPrefix.size() + 36);
-  char* o = out->data();
-  o = std::copy(kIdPrefix.begin(), kIdPrefix.end(), o);
-  for (int b = 0; b < 16; ++b) {
-    if (b == 4 || b == 6 || b == 8 || b == 10) *o++ = '-';
-    *o++ = kHex[uuid[b] >> 4];
-    *o++ = kHex[uuid[b] & 15];
+  char* o = std::copy(kIdPrefix.begin(), kIdPrefix.end(), out->data());
+  std::memcpy(o, hex, 8);
+  o[8] = '-';
+  std::memcpy(o + 9, hex + 8, 4);
+  o[13] = '-';
+  std::memcpy(o + 14, hex + 12, 4);
+  o[18] = '-';
+  std::memcpy(o + 19, hex + 16, 4);
+  o[23] = '-';
+  std::memcpy(o + 24, hex + 20, 12);
+}
+
+// A DNS name has at most 127 labels (253 bytes).
+constexpr size_t kMaxDots = 128;
+
+// The offsets of the dots in `name` (a normalised domain, <= 253 bytes), in
+// order; returns their number. Sixteen bytes per compare, the tail byte by
+// byte (never reading past the name).
+size_t FindDots(std::string_view name, uint32_t* out) {
+  size_t n = 0, i = 0;
+  const __m128i dot = _mm_set1_epi8('.');
+  for (; i + 16 <= name.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name.data() + i));
+    for (unsigned mask = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot))); mask != 0 && n < kMaxDots;
+         mask &= mask - 1)
+      out[n++] = uint32_t(i + size_t(__builtin_ctz(mask)));
   }
+  for (; i < name.size() && n < kMaxDots; ++i)
+    if (name[i] == '.') out[n++] = uint32_t(i);
+  return n;
 }
 
 uint32_t LoadV4(const IpAddress& a) {
@@ -671,14 +706,15 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
         m.exact[size_t(key.type)].PrefetchGroup(st.hashes[k]);
         if (key.type == KeyType::kDomain && !suffixes.empty()) {
           std::string_view name = key.text;
+          uint32_t dots[kMaxDots];
+          const size_t ndots = FindDots(name, dots);
           // Parents from the longest: the order Match reports suffix hits in.
-          size_t labels = 1 + size_t(std::count(name.begin(), name.end(), '.'));
-          for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
-            --labels;  // of the parent after this dot
+          for (size_t d = 0; d < ndots; ++d) {
+            const size_t labels = ndots - d;  // of the parent after this dot
             if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
-            uint64_t h = internal::HashBytes(name.substr(dot + 1));
+            uint64_t h = internal::HashBytes(name.substr(dots[d] + 1));
             internal::PrefetchLine(&m.BloomWord(h));
-            st.suffix_probes.push_back({&key, h, uint32_t(k), uint32_t(dot + 1), 0});
+            st.suffix_probes.push_back({&key, h, uint32_t(k), dots[d] + 1, 0});
           }
         }
       }

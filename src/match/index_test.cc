@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
 #include <sstream>
 #include <set>
 #include <thread>
@@ -139,6 +140,38 @@ TEST(Index, ExactDomainsUrlsHashesPorts) {
               UnorderedElementsAre("001 exact evil.example.com", "005 exact 4444"));
 }
 
+TEST(Index, HitsCarryTheIndicatorsOwnIds) {
+  // Random UUIDs: every hex digit, letters included, at every position.
+  std::mt19937_64 rng(7);
+  std::vector<IndicatorSpec> specs;
+  for (int i = 0; i < 200; ++i) {
+    std::string id = absl::StrFormat("indicator--%08x-%04x-4%03x-%04x-%012x", uint32_t(rng()), uint32_t(rng() & 0xffff),
+                                     uint32_t(rng() & 0xfff), uint32_t(0x8000 | (rng() & 0x3fff)),
+                                     rng() & 0xffffffffffffull);
+    specs.push_back(Spec(0, absl::StrFormat("[domain-name:value = 'd%d.example']", i)));
+    specs.back().id = id;
+  }
+  auto index = BuildOk(specs);
+  ASSERT_EQ(index->size(), specs.size());
+  Matcher m(index);
+  std::set<std::string> want, got;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    want.insert(specs[i].id);
+    got.insert(index->IndicatorId(uint32_t(i)));
+  }
+  EXPECT_EQ(got, want);
+  struct Ids : HitSink {
+    std::vector<std::string> ids;
+    void OnHit(const Event&, const Hit& h) override { ids.emplace_back(h.indicator_id); }
+  } sink;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    TestEvent e;
+    e.Domain(absl::StrFormat("d%d.example", i));
+    ASSERT_EQ(m.Match(e.event(), sink), 1u);
+    EXPECT_EQ(sink.ids.back(), specs[i].id);
+  }
+}
+
 TEST(Index, SharedKeysPostings) {
   auto index = BuildOk({Spec(1, "[domain-name:value = 'a.example']"), Spec(2, "[domain-name:value = 'A.example.']"),
                         Spec(3, "[domain-name:value IN ('a.example', 'b.example')]")});
@@ -157,6 +190,15 @@ TEST(Index, DomainSuffix) {
   EXPECT_THAT(Hits(index, TestEvent().Domain("badexample.com")), IsEmpty());
   EXPECT_THAT(Hits(index, TestEvent().Domain("example.com.evil")), IsEmpty());
   EXPECT_THAT(Hits(index, TestEvent().Domain("com")), IsEmpty());
+  // Dots on both sides of 16-byte boundaries, and many labels.
+  std::string deep = "example.com";
+  for (int i = 0; i < 40; ++i) deep = absl::StrFormat("l%d.", i) + deep;
+  EXPECT_THAT(Hits(index, TestEvent().Domain(deep)), ElementsAre("001 suffix " + deep));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("sixteen-bytes-ab.example.com")),
+              ElementsAre("001 suffix sixteen-bytes-ab.example.com"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("fifteen-bytes-a.example.com")),
+              ElementsAre("001 suffix fifteen-bytes-a.example.com"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("sixteen-bytes-ab.example.co")), IsEmpty());
 
   auto idn = BuildOk({Spec(3, "[domain-name:value LIKE '%.Bücher.example.']")});
   EXPECT_THAT(Hits(idn, TestEvent().Domain("www.bücher.example")), ElementsAre("003 suffix www.xn--bcher-kva.example"));
