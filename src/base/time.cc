@@ -1,8 +1,6 @@
 #include "base/time.h"
 
 #include <chrono>
-#include <cstdio>
-
 
 namespace cordon {
 namespace {
@@ -106,43 +104,29 @@ std::string FormatTimestamp(Timestamp t, int frac_digits) {
   CivilFromDays(days, &y, &m, &d);
   if (frac_digits > 9) frac_digits = 9;
   // Digits written in place (imports format one or two per indicator;
-  // snprintf was most of the cost). Years outside 0-9999 take the general path.
-  if (y >= 0 && y <= 9999) {
-    char buf[32];  // "YYYY-MM-DDTHH:MM:SS" + "." + 9 digits + "Z"
-    PutDigits(buf, static_cast<uint64_t>(y), 4);
-    buf[4] = '-';
-    PutDigits(buf + 5, m, 2);
-    buf[7] = '-';
-    PutDigits(buf + 8, d, 2);
-    buf[10] = 'T';
-    PutDigits(buf + 11, static_cast<uint64_t>(rem / 3600), 2);
-    buf[13] = ':';
-    PutDigits(buf + 14, static_cast<uint64_t>(rem / 60 % 60), 2);
-    buf[16] = ':';
-    PutDigits(buf + 17, static_cast<uint64_t>(rem % 60), 2);
-    size_t n = 19;
-    if (frac_digits > 0) {
-      buf[n++] = '.';
-      char all[9];
-      PutDigits(all, static_cast<uint64_t>(frac), 9);
-      for (int i = 0; i < frac_digits; ++i) buf[n++] = all[i];
-    }
-    buf[n++] = 'Z';
-    return std::string(buf, n);
-  }
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  std::string out(buf, n);
+  // snprintf was most of the cost). int64 nanoseconds span the years 1677 to
+  // 2262, so the year always has four digits.
+  char buf[32];  // "YYYY-MM-DDTHH:MM:SS" + "." + 9 digits + "Z"
+  PutDigits(buf, static_cast<uint64_t>(y), 4);
+  buf[4] = '-';
+  PutDigits(buf + 5, m, 2);
+  buf[7] = '-';
+  PutDigits(buf + 8, d, 2);
+  buf[10] = 'T';
+  PutDigits(buf + 11, static_cast<uint64_t>(rem / 3600), 2);
+  buf[13] = ':';
+  PutDigits(buf + 14, static_cast<uint64_t>(rem / 60 % 60), 2);
+  buf[16] = ':';
+  PutDigits(buf + 17, static_cast<uint64_t>(rem % 60), 2);
+  size_t n = 19;
   if (frac_digits > 0) {
-    char fb[24];
-    std::snprintf(fb, sizeof fb, "%09lld", static_cast<long long>(frac));
-    out += '.';
-    out.append(fb, frac_digits);
+    buf[n++] = '.';
+    char all[9];
+    PutDigits(all, static_cast<uint64_t>(frac), 9);
+    for (int i = 0; i < frac_digits; ++i) buf[n++] = all[i];
   }
-  out += 'Z';
-  return out;
+  buf[n++] = 'Z';
+  return std::string(buf, n);
 }
 
 Timestamp Now() {
