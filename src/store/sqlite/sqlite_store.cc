@@ -585,16 +585,10 @@ class SqliteStore : public Store {
   }
 
   Result<StatusResource> GetStatus(const std::string& id) override {
-    return Read<StatusResource>([&](Connection& c) -> Result<StatusResource> {
-      // One snapshot for both statements (a concurrent PutStatus rewrites
-      // both), unless a ReadScope already holds one.
-      if (!sqlite3_get_autocommit(c.db())) return GetStatusIn(c, id);
-      CORDON_RETURN_IF_ERROR(c.Exec("BEGIN"));
-      auto r = GetStatusIn(c, id);
-      c.ResetBusy();
-      c.Exec("COMMIT").IgnoreError();
-      return r;
-    });
+    // One snapshot for both statements (a concurrent PutStatus rewrites
+    // both): the caller's ReadScope, or one of our own.
+    std::unique_ptr<ReadScope> snapshot = BeginReadScope();
+    return Read<StatusResource>([&](Connection& c) { return GetStatusIn(c, id); });
   }
 
   // --- users and tokens ---
