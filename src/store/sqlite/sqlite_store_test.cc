@@ -528,18 +528,32 @@ std::unique_ptr<Store> BulkLoad(const std::filesystem::path& db, const SqliteOpt
 }
 
 // The POSIX locks this process holds on `file` (lines of /proc/locks).
-std::vector<std::string> OwnLocksOn(const std::filesystem::path& file) {
+// The process's POSIX locks on `file`, as a set. /proc/locks is a seq_file
+// read in chunks: while other processes (tests running beside this one) take
+// and drop locks, a read can repeat or skip a line, so it is read until two
+// reads in a row agree. A process's POSIX locks on one range merge, so a
+// repeated line is always such an artifact.
+std::set<std::string> OwnLocksOn(const std::filesystem::path& file) {
   struct stat st;
   EXPECT_EQ(::stat(file.c_str(), &st), 0);
   const std::string pid = " " + std::to_string(::getpid()) + " ";
   const std::string inode = ":" + std::to_string(st.st_ino) + " ";
-  std::vector<std::string> out;
-  std::ifstream in("/proc/locks");
-  for (std::string line; std::getline(in, line);)
-    if (line.find("POSIX") != std::string::npos && line.find(pid) != std::string::npos &&
-        line.find(inode) != std::string::npos)
-      out.push_back(line.substr(line.find("POSIX")));  // without the ordinal, which other locks shift
-  return out;
+  auto read_once = [&] {
+    std::set<std::string> out;
+    std::ifstream in("/proc/locks");
+    for (std::string line; std::getline(in, line);)
+      if (line.find("POSIX") != std::string::npos && line.find(pid) != std::string::npos &&
+          line.find(inode) != std::string::npos)
+        out.insert(line.substr(line.find("POSIX")));  // without the ordinal, which other locks shift
+    return out;
+  };
+  std::set<std::string> last = read_once();
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::set<std::string> next = read_once();
+    if (next == last) break;
+    last = std::move(next);
+  }
+  return last;
 }
 
 // Closing any descriptor of a file drops all of the process's POSIX locks
@@ -549,7 +563,7 @@ std::vector<std::string> OwnLocksOn(const std::filesystem::path& file) {
 TEST_F(SqliteStoreTest, BulkWriteKeepsTheProcesssLocksOnTheDatabase) {
   const auto db = dir_.path() / "cordon.db";
   ASSERT_TRUE(store_->CountObjects(kCol).ok());  // the WAL connections hold their read lock
-  const std::vector<std::string> before = OwnLocksOn(db);
+  const std::set<std::string> before = OwnLocksOn(db);
   ASSERT_FALSE(before.empty());
   for (int round = 0; round < 2; ++round) {
     std::vector<Obj> objs = Batch("locks" + std::to_string(round), 450);
