@@ -81,8 +81,7 @@ Result<Timestamp> ParseTimestamp(std::string_view s) {
   if (pos >= s.size() || s[pos] != 'Z') return Bad(s, "must end with the UTC designator 'Z'");
   if (pos + 1 != s.size()) return Bad(s, "trailing characters");
   int64_t days = DaysFromCivil(year, month, day);
-  int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
-  return Timestamp{secs * 1'000'000'000 + frac_ns, frac_digits};
+  return FromUnixSeconds(days * 86400 + hour * 3600 + minute * 60 + second, frac_ns, frac_digits);
 }
 
 namespace {
@@ -95,8 +94,12 @@ void PutDigits(char* p, uint64_t v, int width) {
 }  // namespace
 
 std::string FormatTimestamp(Timestamp t, int frac_digits) {
-  int64_t secs = t.ns >= 0 ? t.ns / 1'000'000'000 : (t.ns - 999'999'999) / 1'000'000'000;
-  int64_t frac = t.ns - secs * 1'000'000'000;
+  // Floor division, without the overflow of (ns - 999'999'999) at kEarliest.
+  int64_t secs = t.ns / 1'000'000'000, frac = t.ns % 1'000'000'000;
+  if (frac < 0) {
+    secs -= 1;
+    frac += 1'000'000'000;
+  }
   int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   int64_t rem = secs - days * 86400;
   int64_t y;

@@ -29,6 +29,32 @@ TEST(Time, EpochAndNanoseconds) {
             "2000-02-29T23:59:59.999999999Z");
 }
 
+// Years STIX allows but int64 ns cannot hold saturate to the span's ends
+// (computed without overflow: UBSan in the dev preset checks that), and every
+// instant inside the span, its first and last nanosecond included, is exact.
+TEST(Time, InstantsOutsideTheSpanSaturate) {
+  EXPECT_EQ(ParseTimestamp("9999-12-31T23:59:59Z")->ns, INT64_MAX);
+  EXPECT_EQ(ParseTimestamp("2262-04-11T23:47:17Z")->ns, INT64_MAX);
+  EXPECT_EQ(ParseTimestamp("0000-01-01T00:00:00Z")->ns, INT64_MIN);
+  EXPECT_EQ(ParseTimestamp("1677-09-21T00:12:43.145224191Z")->ns, INT64_MIN);
+  EXPECT_TRUE(IsSaturated(*ParseTimestamp("9999-12-31T23:59:59Z")));
+  EXPECT_TRUE(IsSaturated(*ParseTimestamp("0001-01-01T00:00:00Z")));
+
+  EXPECT_EQ(ParseTimestamp("2262-04-11T23:47:16.854775806Z")->ns, INT64_MAX - 1);
+  EXPECT_EQ(ParseTimestamp("2262-04-11T23:47:16.854775807Z")->ns, INT64_MAX);
+  EXPECT_EQ(ParseTimestamp("1677-09-21T00:12:43.145224193Z")->ns, INT64_MIN + 1);
+  EXPECT_EQ(ParseTimestamp("1677-09-21T00:12:43.145224192Z")->ns, INT64_MIN);
+  EXPECT_FALSE(IsSaturated(*ParseTimestamp("2262-04-11T23:47:16Z")));
+  EXPECT_EQ(FormatTimestamp(kLatest), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(FormatTimestamp(kEarliest), "1677-09-21T00:12:43.145224192Z");
+
+  EXPECT_EQ(FromUnixSeconds(INT64_MAX / 1'000'000'000, 854'775'807, 9).ns, INT64_MAX);
+  EXPECT_EQ(FromUnixSeconds(INT64_MAX / 1'000'000'000, 854'775'808, 9).ns, INT64_MAX);  // one past: saturated
+  EXPECT_EQ(FromUnixSeconds(INT64_MAX, 0, 0).ns, INT64_MAX);
+  EXPECT_EQ(FromUnixSeconds(INT64_MIN, 0, 0).ns, INT64_MIN);
+  EXPECT_EQ(FromUnixSeconds(-1, 999'999'999, 9).ns, -1);
+}
+
 // The in-place digit writer against glibc's gmtime_r + snprintf, over random
 // instants of the whole range of Timestamp (int64 ns: 1677 to 2262, negative
 // epochs included) and every precision.
@@ -53,7 +79,7 @@ TEST(Time, FormatAgreesWithGmtime) {
       expected.append(f, digits);
     }
     expected += 'Z';
-    const Timestamp t{secs * 1'000'000'000 + frac, digits};
+    const Timestamp t{secs * 1'000'000'000 + frac, static_cast<int8_t>(digits)};
     ASSERT_EQ(FormatTimestamp(t, digits), expected) << secs << " " << frac;
   }
 }
@@ -75,6 +101,22 @@ TEST(JsonWriter, EscapesControlAndQuotes) {
   EXPECT_EQ(JsonString("Việt Nam"), "\"Việt Nam\"");
 }
 
+// JSON text is UTF-8: well-formed sequences pass (1 to 4 bytes, at and past
+// the 16-byte fast path), each byte of a malformed one becomes U+FFFD (a
+// Zeek field with raw bytes once made the observed data unloadable; found by
+// events_fuzz).
+TEST(JsonWriter, InvalidUtf8BecomesReplacementCharacters) {
+  const std::string ok = "Đà Nẵng, Москва, 東京, 서울, \xF0\x9F\x98\x80";
+  EXPECT_EQ(JsonString(ok), "\"" + ok + "\"");
+  EXPECT_EQ(JsonString(std::string(20, 'a') + ok), "\"" + std::string(20, 'a') + ok + "\"");
+  EXPECT_EQ(JsonString("ud\x90\xf6x"), R"("ud\ufffd\ufffdx")");      // stray continuation, truncated lead
+  EXPECT_EQ(JsonString("\xC0\xAF"), R"("\ufffd\ufffd")");             // overlong '/'
+  EXPECT_EQ(JsonString("\xED\xA0\x80"), R"("\ufffd\ufffd\ufffd")");    // a UTF-16 surrogate
+  EXPECT_EQ(JsonString("\xF4\x90\x80\x80"), R"("\ufffd\ufffd\ufffd\ufffd")");  // above U+10FFFF
+  EXPECT_EQ(JsonString("\xE2\x82"), R"("\ufffd\ufffd")");              // cut short at the end
+  EXPECT_EQ(JsonString(std::string(17, 'b') + "\xFF\""), "\"" + std::string(17, 'b') + "\\ufffd\\\"\"");
+}
+
 // Every character that needs escaping, at every offset around the 16-byte
 // steps of the fast path, in strings of every length up to 40, against a
 // byte-by-byte reference (RFC 8259 escapes).
@@ -94,12 +136,16 @@ TEST(JsonWriter, EscapesAtEveryOffset) {
     }
     return out + "\"";
   };
-  for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', ' ', '\xc3'}) {
+  // Multi-byte UTF-8 passes as is; a lone lead byte is U+FFFD.
+  for (std::string special : {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", " ", "\xc3\xa9", "\xe6\x9d\xb1", "\xc3"}) {
     for (size_t length = 0; length <= 40; ++length) {
       for (size_t at = 0; at < length; ++at) {
         std::string s(length, 'a');
-        s[at] = special;
-        ASSERT_EQ(JsonString(s), reference(s)) << int(special) << " at " << at << " of " << length;
+        s.replace(at, 1, special);
+        std::string want = special == "\xc3" ? reference(s.substr(0, at)).substr(0, at + 1) + "\\ufffd" +
+                                                   reference(s.substr(at + 1)).substr(1)
+                                             : reference(s);
+        ASSERT_EQ(JsonString(s), want) << special << " at " << at << " of " << length;
       }
     }
   }

@@ -283,6 +283,10 @@ TEST(ParseEpochSeconds, FastFormAgreesWithTheGeneralParser) {
   EXPECT_FALSE(ParseEpochSeconds("152191172a.865716"));
   EXPECT_FALSE(ParseEpochSeconds("1521911720.86571a"));
   EXPECT_FALSE(ParseEpochSeconds("1521911720,865716"));
+  // Past 2262 (int64 ns) both forms saturate rather than overflow.
+  EXPECT_EQ(ParseEpochSeconds("9999999999.999999")->ns, INT64_MAX);
+  EXPECT_EQ(ParseEpochSeconds("999999999999")->ns, INT64_MAX);
+  EXPECT_EQ(ParseIsoTime("9999-12-31T23:59:59-1400")->ns, INT64_MAX);
 }
 
 TEST(ZeekJson, IsoTimestampsAndEpochAgree) {

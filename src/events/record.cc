@@ -324,7 +324,7 @@ std::optional<Timestamp> ParseEpochSeconds(std::string_view text) {
     unsigned d8 = static_cast<unsigned char>(p[8]) - '0', d9 = static_cast<unsigned char>(p[9]) - '0';
     int64_t high = EightDigits(a), frac = EightDigits((b & ~uint64_t(0xffff)) | 0x3030);
     if (high < 0 || frac < 0 || d8 > 9 || d9 > 9) return std::nullopt;  // a non-digit where the form has digits
-    return Timestamp{(high * 100 + d8 * 10 + d9) * 1'000'000'000 + frac * 1'000, 6};
+    return FromUnixSeconds(high * 100 + d8 * 10 + d9, frac * 1'000, 6);  // past 2262-04-11: saturated
   }
   size_t i = 0;
   int64_t sec = 0;
@@ -335,8 +335,7 @@ std::optional<Timestamp> ParseEpochSeconds(std::string_view text) {
     sec = sec * 10 + d;
   }
   if (i == 0 || i > 12) return std::nullopt;
-  Timestamp t{sec * 1'000'000'000, 0};
-  if (i == n) return t;
+  if (i == n) return FromUnixSeconds(sec, 0, 0);
   if (p[i] != '.') return std::nullopt;
   int64_t frac = 0;
   int digits = 0;
@@ -350,9 +349,7 @@ std::optional<Timestamp> ParseEpochSeconds(std::string_view text) {
   }
   static constexpr int64_t kScale[10] = {1'000'000'000, 100'000'000, 10'000'000, 1'000'000, 100'000,
                                          10'000,        1'000,       100,        10,        1};
-  t.ns += frac * kScale[digits];
-  t.frac_digits = static_cast<int8_t>(digits);
-  return t;
+  return FromUnixSeconds(sec, frac * kScale[digits], static_cast<int8_t>(digits));
 }
 
 std::optional<Timestamp> ParseIsoTime(std::string_view text) {
@@ -393,7 +390,8 @@ std::optional<Timestamp> ParseIsoTime(std::string_view text) {
   auto t = ParseTimestamp(std::string_view(buf, end + 1));
   if (!t.ok()) return std::nullopt;
   Timestamp r = *t;
-  r.ns -= offset_min * 60 * 1'000'000'000;
+  if (IsSaturated(r)) return r;  // beyond the span: an offset does not bring it back
+  if (__builtin_sub_overflow(r.ns, offset_min * 60 * 1'000'000'000, &r.ns)) return offset_min < 0 ? kLatest : kEarliest;
   return r;
 }
 

@@ -59,7 +59,11 @@ std::string SightingAggregator::SightingId(std::string_view indicator_id, Timest
 }
 
 void SightingAggregator::Add(std::string_view indicator_id, Timestamp t, stix::Tlp tlp) {
-  int64_t start = t.ns >= 0 ? t.ns - t.ns % window_ns_ : t.ns - (window_ns_ + t.ns % window_ns_) % window_ns_;
+  // The window's start, rounding down; the span's first window starts at its
+  // first instant (where t.ns minus the remainder would overflow).
+  int64_t rem = t.ns % window_ns_, start;
+  if (rem < 0) rem += window_ns_;
+  if (__builtin_sub_overflow(t.ns, rem, &start)) start = INT64_MIN;
   key_scratch_.assign(indicator_id);
   auto it = entries_.find(std::make_pair(key_scratch_, start));
   if (it == entries_.end()) {

@@ -32,6 +32,21 @@ TEST(Sightings, AggregatesPerIndicatorAndWindow) {
   EXPECT_EQ(changed[0].count, 2u);
 }
 
+// Log times outside int64 ns saturate (base/time.h); their windows are the
+// span's first and last, found without overflowing.
+TEST(Sightings, SaturatedTimesFallInTheOutermostWindows) {
+  SightingAggregator agg(3600, "identity--11111111-2222-4333-8444-555555555555");
+  agg.Add("indicator--a", T("0001-01-01T00:00:00Z"));
+  agg.Add("indicator--a", T("1677-09-21T00:30:00Z"));  // inside the span's first hour
+  agg.Add("indicator--a", T("9999-12-31T23:59:59Z"));
+  auto changed = agg.TakeChanged();
+  ASSERT_EQ(changed.size(), 2u);
+  EXPECT_EQ(changed[0].window_start.ns, INT64_MIN);
+  EXPECT_EQ(changed[0].count, 2u);
+  EXPECT_LE(changed[1].window_start.ns, INT64_MAX);
+  EXPECT_GT(changed[1].window_start.ns, INT64_MAX - int64_t{3600} * 1'000'000'000);
+}
+
 TEST(Sightings, IdsAreNameBasedAndStable) {
   std::string a = SightingAggregator::SightingId("indicator--x", T("2024-05-01T10:00:00Z"), "identity--n");
   EXPECT_EQ(a, SightingAggregator::SightingId("indicator--x", T("2024-05-01T10:00:00Z"), "identity--n"));

@@ -43,6 +43,27 @@ TEST(Loader, OasisBundle) {
   EXPECT_FALSE(specs[0].valid_until);
 }
 
+// "valid_until": "9999-12-31T23:59:59Z" is how many producers say "no end".
+// It lies past int64 nanoseconds (2262) and once wrapped to 1816, so the
+// indicator was rejected as ending before it began.
+TEST(Loader, ValidUntilInTheYear9999MeansNoEnd) {
+  IndicatorLoader loader;
+  ASSERT_TRUE(loader.AddJson(R"({"type":"bundle","id":"bundle--44af6c39-c09b-49c5-9de2-394224b04982","objects":[
+    {"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+     "created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z",
+     "pattern":"[domain-name:value = 'forever.example']","pattern_type":"stix",
+     "valid_from":"2016-01-01T00:00:00Z","valid_until":"9999-12-31T23:59:59Z"}]})", "forever.json").ok());
+  auto specs = loader.Take();
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_TRUE(loader.report().problems.empty());
+  ASSERT_TRUE(specs[0].valid_until);
+  EXPECT_EQ(*specs[0].valid_until, kLatest);
+  auto index = Index::Build(std::move(specs));
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_TRUE((*index)->report().rejected.empty()) << (*index)->report().Summary();
+  EXPECT_EQ(CountHits(*index, KeyType::kDomain, "forever.example"), 1);
+}
+
 // A Unit 42 playbook (STIX 2.0 bundle): its indicators build and match their own values.
 TEST(Loader, Unit42PlaybookMatchesItsValues) {
   IndicatorLoader loader;

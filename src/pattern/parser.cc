@@ -59,19 +59,16 @@ Timestamp TimestampFromText(std::string_view s) {
   int64_t days = DaysFromCivil(num(0, 4), static_cast<unsigned>(num(5, 2)),
                                static_cast<unsigned>(num(8, 2)));
   int64_t secs = days * 86400 + num(11, 2) * 3600 + num(14, 2) * 60 + num(17, 2);
-  Timestamp t;
-  t.ns = secs * 1000000000;
+  int64_t frac = 0;
+  int digits = 0;
   if (s[19] == '.') {
-    int64_t frac = 0;
-    int digits = 0;
     for (size_t i = 20; i + 1 < s.size() && digits < 9; ++i, ++digits) {
       frac = frac * 10 + (s[i] - '0');
     }
-    t.frac_digits = static_cast<int8_t>(digits);
     for (int k = digits; k < 9; ++k) frac *= 10;
-    t.ns += frac;
   }
-  return t;
+  // Years past 2262 (a STOP t'9999-...' means "no end") saturate.
+  return FromUnixSeconds(secs, frac, static_cast<int8_t>(digits));
 }
 
 class Parser {

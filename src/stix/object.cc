@@ -1381,10 +1381,18 @@ void Validator::Run(dom::element json) {
     CheckValue(*p, kv.value, path);
 
     // ObjectInfo columns.
-    if (key == "created") {
-      if (const Timestamp* t = Time("created")) info.created = *t;
-    } else if (key == "modified" && cat_ != Cat::kMarking) {
-      if (const Timestamp* t = Time("modified")) info.modified = *t;
+    if (key == "created" || key == "modified") {
+      // Versions are identities, kept as int64 nanoseconds: a saturated one
+      // would make distinct versions equal (bounds such as valid_until may
+      // saturate; see base/time.h).
+      const Timestamp* t = Time(key);
+      if (t && IsSaturated(*t)) {
+        Add(path, "must lie between 1677-09-21 and 2262-04-11 (an object's version is kept in nanoseconds)");
+      } else if (t && key == "created") {
+        info.created = *t;
+      } else if (t && cat_ != Cat::kMarking) {
+        info.modified = *t;
+      }
     } else if (key == "revoked") {
       bool b = false;
       if (kv.value.get_bool().get(b) == simdjson::SUCCESS) info.revoked = b;

@@ -130,6 +130,20 @@ TEST(ValidateObject, ValidIndicatorFillsInfo) {
   EXPECT_EQ(v.info.tlp, Tlp::kRed);
 }
 
+// Bounds past 2262 are valid STIX and kept (they saturate); a version past it
+// cannot be stored apart from another and is refused, naming the property.
+TEST(ValidateObject, TimestampsBeyond2262AreBoundsNotVersions) {
+  Validated bound = V(Indicator().Set("valid_until", "\"9999-12-31T23:59:59Z\""));
+  EXPECT_TRUE(bound.ok()) << Dump(bound);
+  Validated version = V(Indicator().Set("modified", "\"9999-12-31T23:59:59Z\""));
+  ASSERT_EQ(version.problems.size(), 1u) << Dump(version);
+  EXPECT_EQ(version.problems[0].property, "modified");
+  EXPECT_THAT(version.problems[0].reason, ::testing::HasSubstr("2262-04-11"));
+  Validated created = V(Indicator().Set("created", "\"1500-01-01T00:00:00Z\""));
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.problems[0].property, "created");
+}
+
 TEST(ValidateObject, TlpIsTheMostRestrictive) {
   auto tlp = [](std::vector<std::string> refs) {
     std::string list = "[";
