@@ -364,6 +364,34 @@ TEST(EvaluatorObservations, AndOrFollowedBy) {
   EXPECT_EQ(r->observations, (std::vector<size_t>{0, 2}));
 }
 
+// n ANDed copies of one [...] need n distinct instances. With fewer, the
+// answer is "no match" at once (a matching of copies to instances), not after
+// trying every assignment: 10 copies over 9 matching of 20 observations ran
+// into the step budget (10 s) before.
+TEST(EvaluatorObservations, AndOfManyCopiesNeedsThatManyInstances) {
+  auto observations = [](int matching, int others) {
+    std::string out = "[";
+    for (int i = 0; i < matching + others; ++i) {
+      if (i) out += ",";
+      out += Obs21("observed-data--" + std::to_string(i), "2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z", 1,
+                   {Person(i, "p", i < matching ? 10 : 40)});
+    }
+    return out + "]";
+  };
+  std::string ten = "[person:age < 20]";
+  for (int i = 1; i < 10; ++i) ten += " AND [person:age < 20]";
+  Result<MatchResult> few = Eval(ten, observations(9, 11));
+  ASSERT_TRUE(few.ok()) << few.status();
+  EXPECT_FALSE(few->matched);
+  Result<MatchResult> enough = Eval(ten, observations(10, 10));
+  ASSERT_TRUE(enough.ok()) << enough.status();
+  EXPECT_TRUE(enough->matched);
+  EXPECT_EQ(enough->observations.size(), 10u);
+  // Two instances of one observation count as two (number_observed).
+  EXPECT_EQ(M("[person:name = 'carol'] AND [person:name = 'carol'] AND [person:name = 'carol']", Timeline()), 0);
+  EXPECT_EQ(M("([person:name = 'carol'] AND [person:name = 'carol']) AND [person:age > 0]", Timeline()), 1);
+}
+
 TEST(EvaluatorObservations, Qualifiers) {
   std::string t = Timeline();
   EXPECT_EQ(M("[person:age > 0] REPEATS 4 TIMES", t), 1);  // a, b, carol x2
@@ -383,6 +411,9 @@ TEST(EvaluatorObservations, Qualifiers) {
   EXPECT_EQ(M("[person:name = 'bob'] START t'2020-01-01T00:00:11Z' STOP t'2020-01-01T00:00:10Z'", t), 0);
   EXPECT_EQ(M("[person:age > 0] REPEATS 2 TIMES START t'2020-01-01T00:00:00Z' STOP t'2020-01-01T00:00:15Z'", t), 1);
   EXPECT_EQ(M("[person:age > 0] REPEATS 3 TIMES START t'2020-01-01T00:00:00Z' STOP t'2020-01-01T00:00:15Z'", t), 0);
+  // Bounds past 2262 (int64 ns) saturate and stay bounds: "from the year 1 to 9999" is "always".
+  EXPECT_EQ(M("[person:name = 'bob'] START t'0001-01-01T00:00:00Z' STOP t'9999-12-31T23:59:59Z'", t), 1);
+  EXPECT_EQ(M("[person:name = 'bob'] START t'9000-01-01T00:00:00Z' STOP t'9999-12-31T23:59:59Z'", t), 0);
   // Invalid qualifier values are errors at evaluation.
   EXPECT_EQ(M("[person:age > 0] START t'2020-02-30T00:00:00Z' STOP t'2020-03-01T00:00:00Z'", t), -1);
   EXPECT_EQ(M("[person:age > 0] START '2020-01-01t00:00:00Z' STOP '2020-03-01T00:00:00Z'", t, k20), -1);
