@@ -198,7 +198,8 @@ Result<StoredVersions> LookUp(store::Store& store, const std::string& collection
 
 // The properties compared between versions, as written: everything after
 // "modified" up to the timestamps that follow it.
-std::string Fragment(const Candidate& c, const std::string& identity_id, const ImportOptions& o) {
+// *text_ok: every string of it was well-formed UTF-8.
+std::string Fragment(const Candidate& c, const std::string& identity_id, const ImportOptions& o, bool* text_ok) {
   // Labels sorted and without repeats; views, so a row's labels are not copied.
   absl::InlinedVector<std::string_view, 8> labels(o.labels.begin(), o.labels.end());
   labels.insert(labels.end(), c.labels.begin(), c.labels.end());
@@ -207,13 +208,13 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
   std::string f;
   f.reserve(identity_id.size() + c.value.size() + c.description.size() + c.pattern.size() + label_bytes + 280);
   f.append(",\"created_by_ref\":\"").append(identity_id).append("\",\"name\":");
-  AppendJsonString(f, c.value);
+  bool ok = AppendJsonString(f, c.value);
   if (!c.description.empty()) {
     f += ",\"description\":";
-    AppendJsonString(f, c.description);
+    ok &= AppendJsonString(f, c.description);
   }
   f += ",\"indicator_types\":[\"malicious-activity\"],\"pattern\":";
-  AppendJsonString(f, c.pattern);
+  ok &= AppendJsonString(f, c.pattern);
   f += ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"";
   if (!labels.empty()) {
     std::sort(labels.begin(), labels.end());
@@ -221,7 +222,7 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
     f += ",\"labels\":[";
     for (size_t i = 0; i < labels.size(); ++i) {
       if (i) f += ',';
-      AppendJsonString(f, labels[i]);
+      ok &= AppendJsonString(f, labels[i]);
     }
     f += ']';
   }
@@ -229,6 +230,7 @@ std::string Fragment(const Candidate& c, const std::string& identity_id, const I
   Tlp tlp = std::max(c.tlp, o.tlp);
   if (tlp != Tlp::kNone) f.append(",\"object_marking_refs\":[\"").append(stix::TlpMarkingId(tlp)).append("\"]");
   f += ",\"valid_from\":";
+  *text_ok = ok;
   return f;
 }
 
@@ -274,12 +276,13 @@ stix::ObjectInfo BuiltInfo(const std::string& id, Timestamp created, Timestamp m
 // An import's indicators are admitted without parsing them back: they were
 // built from a template whose only free parts are escaped strings and the
 // pattern, so what can be wrong with one is its pattern (checked with the
-// parser validation uses, same message) or bytes that are not UTF-8 (a CSV or
-// list in another encoding, or a source name). CheckBuilt runs right after
-// an object is built, while its bytes and its candidate are still in cache;
-// `pattern` is null for the source identity. "" when the object is fine.
-std::string CheckBuilt(std::string_view json, const std::string* pattern) {
-  if (!simdjson::validate_utf8(json.data(), json.size())) return "the feed's text is not valid UTF-8";
+// parser validation uses, same message) or text that is not UTF-8 (a CSV or
+// list in another encoding, or a source name: `text_ok` false, as
+// AppendJsonString found while building). CheckBuilt runs right after an
+// object is built, while its candidate is still in cache; `pattern` is null
+// for the source identity. "" when the object is fine.
+std::string CheckBuilt(const std::string* pattern, bool text_ok) {
+  if (!text_ok) return "the feed's text is not valid UTF-8";
   if (pattern) {
     if (Status st = pattern::Validate(*pattern, pattern::Version::k21); !st.ok()) {
       return "pattern: invalid STIX pattern: " + std::string(st.message());
@@ -322,8 +325,9 @@ struct Slice {
   ingest::Batch batch;              // objects admitted (views into `objects`)
   // Adds a built object, checked at once (CheckBuilt: `pattern` is null for
   // the source identity).
-  void Add(std::string json, size_t item, bool update, stix::ObjectInfo info, const std::string* pattern) {
-    problems.push_back(CheckBuilt(json, pattern));
+  void Add(std::string json, size_t item, bool update, stix::ObjectInfo info, const std::string* pattern,
+           bool text_ok) {
+    problems.push_back(CheckBuilt(pattern, text_ok));
     objects.push_back(std::move(json));
     object_item.push_back(item);
     is_update.push_back(update);
@@ -468,10 +472,11 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
 
   timer.Mark("lookup");
   std::optional<std::string> identity;
+  bool identity_text_ok = true;
   if (!stored.Find(report.identity_id)) {
     identity = "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"" + report.identity_id +
                "\",\"created\":\"" + Ts(now) + "\",\"modified\":\"" + Ts(now) + "\",\"name\":";
-    AppendJsonString(*identity, Trim(o.source));
+    identity_text_ok = AppendJsonString(*identity, Trim(o.source));
     *identity += ",\"identity_class\":\"organization\"}";
   }
 
@@ -488,12 +493,13 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
     Slice slice;
     simdjson::dom::parser parser;
     if (begin == 0 && identity) {
-      slice.Add(*identity, SIZE_MAX, /*update=*/false, identity_info, nullptr);
+      slice.Add(*identity, SIZE_MAX, /*update=*/false, identity_info, nullptr, identity_text_ok);
     }
     for (size_t n = begin; n < end; ++n) {
       const size_t i = order[n];
       const Candidate& c = items[i];
-      std::string fragment = Fragment(c, report.identity_id, o);
+      bool text_ok = true;
+      std::string fragment = Fragment(c, report.identity_id, o, &text_ok);
       const StoredVersions::Version* version = stored.Find(keys[i]);
       if (!version) {
         if (c.first_seen && c.first_seen->ns >= valid_until.ns) {
@@ -503,11 +509,11 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
         slice.Add(IndicatorJson(ids[i], now_text, now_text, fragment,
                                 c.first_seen ? Ts(Timestamp{c.first_seen->ns, kFracDigits}) : now_text,
                                 valid_until_text),
-                  i, /*update=*/false, BuiltInfo(ids[i], now_written, now_written, c, o), &c.pattern);
+                  i, /*update=*/false, BuiltInfo(ids[i], now_written, now_written, c, o), &c.pattern, text_ok);
       } else {
         const std::string_view bytes = version->bytes;
         bool same = bytes.find(fragment) != std::string_view::npos;
-        if (same && ValidUntilOf(parser, bytes).ns - now.ns > renew_before) {
+        if (same && ValidUntilOf(parser, bytes).ns > now.ns + renew_before) {  // no subtraction: valid_until may saturate
           ++slice.unchanged;
         } else if (IsRevoked(parser, bytes)) {
           // Revoked in the store (by an analyst or a decision): a feed does not bring it back.
@@ -525,7 +531,7 @@ Result<ImportReport> ImportCandidates(store::Store& store, const std::string& co
                     /*update=*/true,
                     BuiltInfo(ids[i], ParseTimestamp(created).value_or(Timestamp{}), *ParseTimestamp(modified_text),
                               c, o),
-                    &c.pattern);
+                    &c.pattern, text_ok);
         }
       }
       for (const ValueCheck& check : c.checks) {

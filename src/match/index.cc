@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "base/strings.h"
 #include "base/uuid.h"
 #include "match/tables.h"
 #include "pattern/evaluator.h"
@@ -100,20 +101,6 @@ bool ParseUuidBytes(std::string_view s, std::array<uint8_t, 16>* out) {
     ++n;
   }
   return n == 32;
-}
-
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0, n = s.size();
-  while (i < n) {
-    unsigned char c = s[i];
-    if (c < 0x80) { ++i; continue; }
-    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 0 || i + len > n || (len == 2 && c < 0xc2) || c > 0xf4) return false;
-    for (int k = 1; k < len; ++k)
-      if ((uint8_t(s[i + k]) & 0xc0) != 0x80) return false;
-    i += len;
-  }
-  return true;
 }
 
 // (key, indicator) pairs sorted and grouped into (key, target) entries; keys
@@ -777,7 +764,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
     k += e.keys.size();
     const SuffixProbe* event_probes = probe;
     while (probe != probes_end && probe->key_index < k) ++probe;
-    hits += MatchKeys(e, &st.targets[first_key], std::span(event_probes, probe), first_key, sink);
+    hits += MatchKeys(e, st.targets.data() + first_key, std::span(event_probes, probe), first_key, sink);
   }
   return hits;
 }

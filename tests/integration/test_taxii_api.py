@@ -321,6 +321,9 @@ class TaxiiApiTest(unittest.TestCase):
         self.assertError(self.admin.get(f"{OBJECTS}?limit=-3"), 400)
         self.assertError(self.admin.get(f"{OBJECTS}?match[version]=newest"), 400)
         self.assertError(self.admin.get(f"{OBJECTS}?match[colour]=red"), 400)
+        # A parameter that is not UTF-8 is quoted as U+FFFD: the error stays JSON (it was not).
+        err = self.assertError(self.admin.get(f"{OBJECTS}?match[version]=%FFx"), 400)
+        self.assertIn("'\ufffdx'", err["description"])
 
     def tls_socket(self, version):
         ctx = ssl.create_default_context(cafile=self.node.cert)
