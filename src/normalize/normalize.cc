@@ -104,7 +104,10 @@ void AppendUrlTail(std::string_view s, std::string* out) {
       }
       i += 2;
     } else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
-               c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
+               c == '^' || c == '`' || c == '{' || c == '|' || c == '}' || c == '%') {
+      // A '%' that starts no escape is a literal percent sign, written %25:
+      // left bare, "%%33" would become "%3" + "3" and a second pass would
+      // decode that (normalising must be idempotent; found by normalize_fuzz).
       out->push_back('%');
       out->push_back(kHexUpper[c >> 4]);
       out->push_back(kHexUpper[c & 15]);
@@ -281,9 +284,9 @@ Result<IpPrefix> Cidr(std::string_view text) {
     int max = v4_text ? 32 : 128;
     int n = 0;
     bool ok = !len.empty() && len.size() <= 3 && !(len.size() > 1 && len[0] == '0');
-    for (char c : len) {
-      if (c < '0' || c > '9') { ok = false; break; }
-      n = n * 10 + (c - '0');
+    for (size_t i = 0; ok && i < len.size(); ++i) {  // at most 3 digits: no overflow
+      if (len[i] < '0' || len[i] > '9') ok = false;
+      else n = n * 10 + (len[i] - '0');
     }
     if (!ok || n > max)
       return Invalid(absl::StrFormat("CIDR %s: prefix length %s is not a number 0..%d", Quote(text),

@@ -156,7 +156,12 @@ TEST(Url, Normalisation) {
   EXPECT_EQ(U("http://example.com?x=1"), "http://example.com/?x=1");
   EXPECT_EQ(U("http://bücher.example/ä"), "http://xn--bcher-kva.example/%C3%A4");
   EXPECT_EQ(U("http://example.com/a b"), "http://example.com/a%20b");
-  EXPECT_EQ(U("http://example.com/100%"), "http://example.com/100%");
+  // A '%' that starts no escape is a literal percent sign: %25, as a client
+  // that escapes it writes it, and normalising the result changes nothing.
+  EXPECT_EQ(U("http://example.com/100%"), "http://example.com/100%25");
+  EXPECT_EQ(U("http://example.com/100%25"), "http://example.com/100%25");
+  EXPECT_EQ(U("http://example.com/%%33%zz"), "http://example.com/%253%25zz");
+  EXPECT_EQ(U(U("http://example.com/%%33%zz")), U("http://example.com/%%33%zz"));
   EXPECT_EQ(U("http://[2001:DB8::1]:8080/x"), "http://[2001:db8::1]:8080/x");
   EXPECT_EQ(U("http://[2001:db8::1]:80"), "http://[2001:db8::1]/");
   EXPECT_EQ(U("http://User:Pw@Example.com/"), "http://User:Pw@example.com/");
