@@ -246,7 +246,7 @@ zone "rpz.local" {{ {rpz_zone} }};
             except subprocess.TimeoutExpired:
                 p.kill()
         if not os.environ.get("CORDON_KEEP_TMP"):
-            shutil.rmtree(cls.dir, ignore_errors=True)
+            if not os.environ.get("KEEP"): shutil.rmtree(cls.dir, ignore_errors=True)
 
     def resolvers(self):
         out = [("unbound", self.unbound_port)]
@@ -355,6 +355,16 @@ zone "rpz.local" {{ {rpz_zone} }};
         watch = subprocess.Popen([CORDON, "export", "rpz", "--data", self.data, "--output", output, "--watch",
                                   "--xfr", f"127.0.0.1:{xfr_port}", *notify],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # The secondaries start once the zone is served: a secondary whose first
+        # transfer finds no server backs off for longer than the test waits
+        # (seen with BIND against a slow, sanitizer-built node).
+        deadline = time.time() + 30
+        while time.time() < deadline and watch.poll() is None:
+            probe = subprocess.run(["dig", "@127.0.0.1", "-p", str(xfr_port), "+short", "+tries=1", "+time=1",
+                                    "rpz.local", "SOA"], capture_output=True, text=True).stdout.split()
+            if len(probe) == 7 and probe[2].isdigit():  # the SOA record, not dig's "connection refused"
+                break
+            time.sleep(0.05)
         procs = [subprocess.Popen(["unbound", "-d", "-c", conf], stdout=subprocess.DEVNULL,
                                   stderr=open(conf + ".log", "w"))]
         if self.bind:
