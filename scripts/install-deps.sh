@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cordon needs to build, test and benchmark,
 # skipping what is already there. Needs root (or sudo) only when something is missing.
+# Extra packages given as arguments are installed the same way (scripts/fuzz.sh: clang).
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,7 @@ packages=(
   libhyperscan-dev libidn2-dev libpsl-dev
   python3 curl wrk bc ccache
   unbound bind9 bind9-dnsutils knot-dnsutils
+  "$@"
 )
 
 missing=()
