@@ -73,36 +73,46 @@ bool KeyLess(std::string_view a, std::string_view b) {
 
 Status Append(std::string& out, dom::element e, std::string_view skip_extension, bool top, bool* had);
 
+using Members = std::vector<std::pair<std::string_view, dom::element>>;
+
+// Sorts an object's members into canonical order. RFC 8785 takes I-JSON
+// (RFC 7493) as input, whose member names are unique: with two members of one
+// name, readers disagree on which one counts, so what a signature covers
+// would be ambiguous. InvalidArgument names the repeated member.
+Status SortMembers(Members& members) {
+  std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return KeyLess(a.first, b.first); });
+  for (size_t i = 1; i < members.size(); ++i) {
+    if (members[i].first == members[i - 1].first) {
+      return absl::InvalidArgumentError("member name \"" + std::string(members[i].first) +
+                                        "\" appears twice in one JSON object (JCS needs unique names)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 Status AppendObject(std::string& out, dom::object obj, std::string_view skip_extension, bool top, bool* had) {
-  std::vector<std::pair<std::string_view, dom::element>> members;
+  Members members;
   for (auto [key, value] : obj) members.emplace_back(key, value);
-  std::stable_sort(members.begin(), members.end(),
-                   [](const auto& a, const auto& b) { return KeyLess(a.first, b.first); });
+  CORDON_RETURN_IF_ERROR(SortMembers(members));
   out += '{';
   bool first = true;
   for (auto& [key, value] : members) {
     if (top && !skip_extension.empty() && key == "extensions" && value.is_object()) {
       dom::object ext;
       if (value.get(ext) != simdjson::SUCCESS) continue;  // is_object() held
-      size_t kept = 0;
-      for (auto [k, v] : ext) {
-        (void)v;
-        if (k == skip_extension) {
-          *had = true;
-        } else {
-          ++kept;
-        }
-      }
-      if (kept == 0) continue;
+      Members ems;
+      for (auto [k, v] : ext) ems.emplace_back(k, v);
+      CORDON_RETURN_IF_ERROR(SortMembers(ems));  // the skipped member counts too: it may not appear twice
+      std::erase_if(ems, [&](const auto& m) {
+        if (m.first != skip_extension) return false;
+        *had = true;
+        return true;
+      });
+      if (ems.empty()) continue;
       if (!first) out += ',';
       first = false;
       AppendCanonicalString(out, key);
       out += ":{";
-      std::vector<std::pair<std::string_view, dom::element>> ems;
-      for (auto [k, v] : ext) {
-        if (k != skip_extension) ems.emplace_back(k, v);
-      }
-      std::stable_sort(ems.begin(), ems.end(), [](const auto& a, const auto& b) { return KeyLess(a.first, b.first); });
       for (size_t i = 0; i < ems.size(); ++i) {
         if (i) out += ',';
         AppendCanonicalString(out, ems[i].first);

@@ -82,5 +82,22 @@ TEST(Jcs, WithoutOneExtensionMember) {
   EXPECT_EQ(*out, R"({"a":{"extensions":{"e--1":1}}})");
 }
 
+// RFC 8785 canonicalizes I-JSON: two members of one name would let two
+// readers of a signed object see different values under one signature.
+TEST(Jcs, RepeatedMemberNamesAreRefused) {
+  for (const char* json : {R"({"a":1,"a":2})", R"({"x":{"k":1,"b":0,"k":1}})", R"([{"p":1},{"q":2,"q":3}])",
+                           R"({"a":1,"\u0061":2})"}) {
+    auto out = Canonicalize(json);
+    ASSERT_FALSE(out.ok()) << json;
+    EXPECT_NE(out.status().message().find("appears twice"), std::string_view::npos) << out.status();
+  }
+  // The extension member left out of a signature's coverage may not repeat either.
+  bool had = false;
+  auto out = CanonicalizeWithout(R"({"extensions":{"e--1":{"s":"a"},"e--1":{"s":"b"}}})", "e--1", &had);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("\"e--1\" appears twice"), std::string_view::npos) << out.status();
+  EXPECT_TRUE(Canonicalize(R"({"a":{"a":1},"b":[{"a":1},{"a":2}]})").ok());  // one name in different objects
+}
+
 }  // namespace
 }  // namespace cordon::federation

@@ -77,10 +77,13 @@ Result<std::string> Sign(std::string_view object_json, const KeyPair& key, std::
   std::string with = "{";
   bool had_extensions = false;
   for (auto [k, v] : root) {
+    if (k == "extensions" && !v.is_object()) {
+      return absl::InvalidArgumentError("\"extensions\" is not a JSON object: no place for the signature");
+    }
     if (with.size() > 1) with += ',';
     AppendJsonString(with, k);
     with += ':';
-    if (k == "extensions" && v.is_object()) {
+    if (k == "extensions") {
       had_extensions = true;
       std::string inner = simdjson::to_string(v);
       inner.pop_back();  // '}'

@@ -64,6 +64,29 @@ TEST(Signature, KeepsOtherExtensionsAndResigns) {
   EXPECT_EQ(s2->find("identity--x\""), std::string::npos);
 }
 
+// Found by signature_fuzz: with "extensions" a string, Sign added a second
+// "extensions" member, and the result did not verify.
+TEST(Signature, RefusesWhatItCannotSignUnambiguously) {
+  KeyPair k = GenerateKeyPair();
+  std::string obj = std::string(kIndicator);
+  obj.pop_back();
+  auto st = Sign(obj + R"(,"extensions":"indicator"})", k, "identity--x");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("\"extensions\" is not a JSON object"), std::string_view::npos) << st.status();
+  st = Sign(obj + R"(,"name":"other name"})", k, "identity--x");  // "name" twice
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("\"name\" appears twice"), std::string_view::npos) << st.status();
+
+  // A partner's object with a repeated member does not verify, whatever its signature.
+  auto good = Sign(kIndicator, k, "identity--x");
+  ASSERT_TRUE(good.ok());
+  std::string repeated = *good;
+  repeated.insert(1, R"("pattern":"[domain-name:value = 'benign.example']",)");
+  Status v = Verify(repeated, k.public_key);
+  EXPECT_TRUE(absl::IsUnauthenticated(v)) << v;
+  EXPECT_NE(v.message().find("appears twice"), std::string_view::npos) << v;
+}
+
 TEST(Signature, KeyPairFromSecretRoundTrip) {
   KeyPair k = GenerateKeyPair();
   auto back = KeyPairFromSecret(Base64(k.secret_key));

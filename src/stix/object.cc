@@ -9,11 +9,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "base/uuid.h"
 #include "pattern/pattern.h"
 
@@ -763,6 +765,7 @@ class Validator {
   void CheckObservables(dom::element v, const Path& path);
   void CheckMimeParts(dom::element v, const Path& path);
   bool RequireKey(dom::object o, const Path& path, const char* key, dom::element* out);
+  void CheckUniqueNames(dom::element v, const Path& path);
 
   const Timestamp* Time(std::string_view name) const {
     for (size_t i = 0; i < n_times_; ++i) {
@@ -1278,6 +1281,49 @@ void Validator::TypeRules(dom::object obj) {
   }
 }
 
+// Two members of one name in one JSON object (RFC 8259 allows it, I-JSON
+// does not): parsers disagree on which one counts (simdjson and this node
+// read the first, Python's json and most others the last), so one object could
+// be matched as one indicator here and shown as another by a partner's tool.
+// Checked at every depth; each repeated name reported once per object.
+void Validator::CheckUniqueNames(dom::element v, const Path& path) {
+  dom::array array;
+  if (v.get_array().get(array) == simdjson::SUCCESS) {
+    size_t i = 0;
+    for (dom::element x : array) {
+      if (x.is_object() || x.is_array()) CheckUniqueNames(x, path.At(i));
+      ++i;
+    }
+    return;
+  }
+  dom::object object;
+  if (v.get_object().get(object) != simdjson::SUCCESS) return;
+  absl::InlinedVector<std::string_view, 32> names;
+  for (auto [key, value] : object) names.push_back(key);
+  // Few members (almost every STIX object): pairwise; many: sorted.
+  if (names.size() <= 24) {
+    for (size_t i = 1; i < names.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (names[i] != names[j]) continue;
+        bool first_repeat = true;  // report a name once, at its second occurrence
+        for (size_t k = j + 1; k < i; ++k) first_repeat &= names[k] != names[i];
+        if (first_repeat) Add(path.Key(names[i]), "appears more than once in the same JSON object");
+        break;
+      }
+    }
+  } else {
+    std::sort(names.begin(), names.end());
+    for (size_t i = 1; i < names.size(); ++i) {
+      if (names[i] == names[i - 1] && (i < 2 || names[i - 2] != names[i])) {
+        Add(path.Key(names[i]), "appears more than once in the same JSON object");
+      }
+    }
+  }
+  for (auto [key, value] : object) {
+    if (value.is_object() || value.is_array()) CheckUniqueNames(value, path.Key(key));
+  }
+}
+
 void Validator::Run(dom::element json) {
   dom::object obj;
   if (json.get_object().get(obj) != simdjson::SUCCESS) {
@@ -1291,6 +1337,7 @@ void Validator::Run(dom::element json) {
   bool has_id = obj.at_key("id").get(id_el) == simdjson::SUCCESS;
   std::string_view id;
   if (has_id && id_el.get_string().get(id) == simdjson::SUCCESS) info.id = std::string(id);
+  CheckUniqueNames(json, Path{});
 
   dom::element type_el;
   if (obj.at_key("type").get(type_el) != simdjson::SUCCESS) {

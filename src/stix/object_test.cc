@@ -17,6 +17,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::ElementsAre;
 using ::testing::Not;
 
 MATCHER_P2(IsProblem, property, reason, "") {
@@ -165,6 +166,33 @@ TEST(ValidateObject, NotJsonOrNotAnObject) {
   EXPECT_THAT(v.problems[0].reason, HasSubstr("not valid JSON"));
   v = ValidateObject("[1,2]");
   EXPECT_THAT(v.problems, Contains(IsProblem("", "must be a JSON object")));
+}
+
+// Readers disagree on which of two same-named members counts (simdjson the
+// first, Python the last): such an object could match as one indicator here
+// and read as another at a partner. Refused at any depth, each name once.
+TEST(ValidateObject, RepeatedMemberNames) {
+  std::string text = Indicator().Str();
+  text.insert(1, "\"pattern\":\"[domain-name:value = 'benign.example']\",");
+  Validated v = ValidateObject(text);
+  EXPECT_THAT(v.problems, Contains(IsProblem("pattern", "appears more than once in the same JSON object")))
+      << Dump(v);
+  EXPECT_EQ(v.problems[0].object_id, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+
+  v = V(Indicator().Set("x_list", R"([{"a":1},{"b":1,"b":2,"b":3}])").Set("x_deep", R"({"k":{"z":0,"z":0}})"));
+  EXPECT_THAT(v.problems, Contains(IsProblem("x_list[1].b", "appears more than once")));
+  EXPECT_THAT(v.problems, Contains(IsProblem("x_deep.k.z", "appears more than once")));
+  EXPECT_EQ(v.problems.size(), 2u) << Dump(v);  // "b" three times: reported once
+
+  // Many members (the sorted path), one repeated among them.
+  J wide = Indicator();
+  std::string members;
+  for (int i = 0; i < 40; ++i) members += (i ? "," : "") + Q("m" + std::to_string(i)) + ":" + std::to_string(i);
+  v = V(wide.Set("x_wide", "{" + members + ",\"m17\":0}"));
+  EXPECT_THAT(v.problems, ElementsAre(IsProblem("x_wide.m17", "appears more than once"))) << Dump(v);
+
+  // One name in different objects is fine.
+  EXPECT_TRUE(V(Indicator().Set("x_list", R"([{"a":1},{"a":2}])").Set("x_a", R"({"a":{"a":1}})")).ok());
 }
 
 TEST(ValidateObject, MissingId) {

@@ -259,6 +259,23 @@ class TaxiiApiTest(unittest.TestCase):
             self.assertError(self.admin.get(f"{OBJECTS}{o['id']}/"), 404)
         self.assertEqual(self.admin.get(f"{OBJECTS}{good['id']}/").status, 200)
 
+    def test_repeated_member_names_are_refused_per_object(self):
+        # Python's json keeps the last "pattern", cordon's parser the first: such
+        # an object must not be stored, or partners would read another indicator.
+        dup = indicator(0x310)
+        dup_text = json.dumps(dup)
+        dup_text = dup_text[:-1] + ', "pattern": "[domain-name:value = \'other.example\']"}'
+        good = indicator(0x311)
+        body = '{"objects": [' + dup_text + ", " + json.dumps(good) + "]}"
+        st = self.admin.request("POST", OBJECTS, body=body)
+        self.assertEqual(st.status, 202)
+        st = st.json()
+        self.assertEqual((st["success_count"], st["failure_count"]), (1, 1))
+        self.assertEqual(st["failures"][0]["id"], dup["id"])
+        self.assertIn("pattern: appears more than once", st["failures"][0]["message"])
+        self.assertError(self.admin.get(f"{OBJECTS}{dup['id']}/"), 404)
+        self.assertEqual(self.admin.get(f"{OBJECTS}{good['id']}/").status, 200)
+
     def test_media_types(self):
         r = self.admin.get("/taxii2/", accept="application/xml")
         self.assertError(r, 406)
