@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes cordon's input parsers with libFuzzer (clang, ASan + UBSan): the
 # *_fuzz.cc targets beside the code (pattern, stix, normalize, events, feeds,
-# taxii request parsing, federation's RFC 8785 canonicalization).
+# taxii request parsing, federation's RFC 8785 canonicalization and signatures, the DNS zone-transfer
+# server's queries and zone text).
 #
 # usage: scripts/fuzz.sh [SECONDS_PER_TARGET (60)] [TARGET...]
 #
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(pattern_fuzz stix_fuzz normalize_fuzz request_fuzz events_fuzz feeds_fuzz jcs_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(pattern_fuzz stix_fuzz normalize_fuzz request_fuzz events_fuzz feeds_fuzz jcs_fuzz signature_fuzz dns_fuzz)
 data=${CORDON_SHARED_DATA:-$PWD/../shared/data}
 work=${WORK:-/tmp/cordon-fuzz}
 scripts/install-deps.sh clang libclang-rt-14-dev
@@ -42,7 +43,7 @@ for name in ("stix-pattern-matcher-vectors.jsonl", "stix-pattern-validator-vecto
         n += 1
 PY
       ;;
-    stix_fuzz)
+    stix_fuzz|signature_fuzz)
       find "$data/stix" -name '*.json' -size -64k | head -200 | while read -r f; do cp "$f" "$dir/"; done ;;
     events_fuzz)
       for f in "$data"/logs/zeek/stratosphere-slips-test9-mixed/*.log; do
