@@ -63,7 +63,9 @@ for t in "${targets[@]}"; do
       -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=4096 \
       -artifact_prefix="$work/$t/" "$work/$t/corpus" "tests/fuzz/$t" "$work/$t/seeds-real" \
       2>&1 | grep -E "DONE|ERROR|SUMMARY|crash-|timeout-|oom-|^==" ; then :; fi
-  if ls "$work/$t"/crash-* "$work/$t"/timeout-* "$work/$t"/oom-* >/dev/null 2>&1; then
+  # (ls of the three globs together failed whenever one of them matched nothing)
+  if compgen -G "$work/$t/crash-*" >/dev/null || compgen -G "$work/$t/timeout-*" >/dev/null ||
+      compgen -G "$work/$t/oom-*" >/dev/null; then
     echo "!! $t: failing inputs in $work/$t/"; status=1
   fi
 done
