@@ -1303,13 +1303,9 @@ void Validator::CheckUniqueNames(dom::element v, const Path& path) {
   // Few members (almost every STIX object): pairwise; many: sorted.
   if (names.size() <= 24) {
     for (size_t i = 1; i < names.size(); ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if (names[i] != names[j]) continue;
-        bool first_repeat = true;  // report a name once, at its second occurrence
-        for (size_t k = j + 1; k < i; ++k) first_repeat &= names[k] != names[i];
-        if (first_repeat) Add(path.Key(names[i]), "appears more than once in the same JSON object");
-        break;
-      }
+      size_t earlier = 0;
+      for (size_t j = 0; j < i; ++j) earlier += names[j] == names[i];
+      if (earlier == 1) Add(path.Key(names[i]), "appears more than once in the same JSON object");  // once per name
     }
   } else {
     std::sort(names.begin(), names.end());
