@@ -1300,19 +1300,10 @@ void Validator::CheckUniqueNames(dom::element v, const Path& path) {
   if (v.get_object().get(object) != simdjson::SUCCESS) return;
   absl::InlinedVector<std::string_view, 32> names;
   for (auto [key, value] : object) names.push_back(key);
-  // Few members (almost every STIX object): pairwise; many: sorted.
-  if (names.size() <= 24) {
-    for (size_t i = 1; i < names.size(); ++i) {
-      size_t earlier = 0;
-      for (size_t j = 0; j < i; ++j) earlier += names[j] == names[i];
-      if (earlier == 1) Add(path.Key(names[i]), "appears more than once in the same JSON object");  // once per name
-    }
-  } else {
-    std::sort(names.begin(), names.end());
-    for (size_t i = 1; i < names.size(); ++i) {
-      if (names[i] == names[i - 1] && (i < 2 || names[i - 2] != names[i])) {
-        Add(path.Key(names[i]), "appears more than once in the same JSON object");
-      }
+  std::sort(names.begin(), names.end());
+  for (size_t i = 1; i < names.size(); ++i) {
+    if (names[i] == names[i - 1] && (i < 2 || names[i - 2] != names[i])) {  // once per name
+      Add(path.Key(names[i]), "appears more than once in the same JSON object");
     }
   }
   for (auto [key, value] : object) {
