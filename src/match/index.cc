@@ -58,26 +58,6 @@ void FormatIndicatorId(const std::array<uint8_t, 16>& uuid, std::string* out) {
   std::memcpy(o + 24, hex + 20, 12);
 }
 
-// A DNS name has at most 127 labels (253 bytes).
-constexpr size_t kMaxDots = 128;
-
-// The offsets of the dots in `name` (a normalised domain, <= 253 bytes), in
-// order; returns their number. Sixteen bytes per compare, the tail byte by
-// byte (never reading past the name).
-size_t FindDots(std::string_view name, uint32_t* out) {
-  size_t n = 0, i = 0;
-  const __m128i dot = _mm_set1_epi8('.');
-  for (; i + 16 <= name.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name.data() + i));
-    for (unsigned mask = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot))); mask != 0 && n < kMaxDots;
-         mask &= mask - 1)
-      out[n++] = uint32_t(i + size_t(__builtin_ctz(mask)));
-  }
-  for (; i < name.size() && n < kMaxDots; ++i)
-    if (name[i] == '.') out[n++] = uint32_t(i);
-  return n;
-}
-
 uint32_t LoadV4(const IpAddress& a) {
   uint32_t v;
   std::memcpy(&v, a.bytes.data() + 12, 4);
@@ -182,7 +162,7 @@ struct Index::Impl {
   bool MaybeSuffix(uint64_t h) const { return (BloomWord(h) & BloomBits(h)) == BloomBits(h); }
   // IPv4 addresses (/32) in a hash table, shorter IPv4 blocks as intervals;
   // IPv6 blocks (not IPv4-mapped): one table per length 0..128.
-  FixedTable<uint32_t> v4_exact;
+  internal::Ip4Table v4_exact;
   internal::RangeMap4 v4_blocks;
   std::array<FixedTable<V6>, 129> v6;
   std::vector<int> v6_lengths;        // present, longest first
@@ -553,6 +533,7 @@ struct Matcher::State {
   std::vector<uint64_t> hashes;
   std::vector<uint32_t> targets;
   std::vector<SuffixProbe> suffix_probes;
+  internal::DomainDots dots;
 
   ~State() {
     if (scratch) hs_free_scratch(scratch);
@@ -684,7 +665,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
       if (key.type == KeyType::kIp) {
         if (key.ip.IsV4()) {
           uint32_t v = LoadV4(key.ip);
-          st.hashes[k] = FixedTable<uint32_t>::Hash(v);
+          st.hashes[k] = internal::Ip4Table::Hash(v);
           m.v4_exact.Prefetch(st.hashes[k]);
           m.v4_blocks.Prefetch(v);
         }
@@ -693,8 +674,9 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
         m.exact[size_t(key.type)].PrefetchGroup(st.hashes[k]);
         if (key.type == KeyType::kDomain && !suffixes.empty()) {
           std::string_view name = key.text;
-          uint32_t dots[kMaxDots];
-          const size_t ndots = FindDots(name, dots);
+          internal::DomainDots& dots = st.dots;
+          // Over 127 dots: not a DNS name, no listed suffix can be its parent.
+          const size_t ndots = dots.Find(name) ? dots.size() : 0;
           // Parents from the longest: the order Match reports suffix hits in.
           for (size_t d = 0; d < ndots; ++d) {
             const size_t labels = ndots - d;  // of the parent after this dot

@@ -54,6 +54,27 @@ size_t StringTable::ProbeLength(std::string_view key, uint64_t h) const {
   }
 }
 
+void Ip4Table::Build(const std::vector<Entry>& entries) {
+  size_ = entries.size();
+  Bucket empty;
+  std::fill(std::begin(empty.key), std::end(empty.key), 0u);
+  std::fill(std::begin(empty.target), std::end(empty.target), kNone);
+  buckets_.assign(entries.empty() ? 0 : size_t(double(entries.size()) / kBucketLoad / 8) + 1, empty);
+  overflow_.Assign(buckets_.size());
+  for (const Entry& e : entries) {
+    size_t i = SlotOf(Hash(e.key), buckets_.size());
+    while (buckets_[i].target[7] != kNone) {
+      overflow_.Set(i);
+      if (++i == buckets_.size()) i = 0;
+    }
+    Bucket& b = buckets_[i];
+    int s = 0;
+    while (b.target[s] != kNone) ++s;
+    b.key[s] = e.key;
+    b.target[s] = e.target;
+  }
+}
+
 void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings) {
   starts_.clear();
   targets_.clear();
@@ -129,6 +150,18 @@ void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings
   }
   starts_.shrink_to_fit();
   targets_.shrink_to_fit();
+}
+
+size_t Ip4Table::ProbeLength(uint32_t key) const {
+  size_t i = SlotOf(Hash(key), buckets_.size()), n = 1;
+  while (true) {
+    const Bucket& b = buckets_[i];
+    for (int s = 0; s < 8; ++s)
+      if (b.key[s] == key && b.target[s] != kNone) return n;
+    if (!overflow_.Test(i)) return n;
+    if (++i == buckets_.size()) i = 0;
+    ++n;
+  }
 }
 
 }  // namespace cordon::match::internal

@@ -11,6 +11,8 @@
 #include <emmintrin.h>
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -116,12 +118,75 @@ inline uint64_t HashBytes(std::string_view s) {
   return Mix(Mix(a ^ h, b ^ 0x4b33a62ed433d4a3ull), h ^ 0x1d8e4e27c47d124full);
 }
 
+// The dots of a domain name, found 16 bytes per compare with loads that
+// never cross the name's ends, the last partial block included (a byte loop
+// over it cost a mispredicted branch per dot). Names with more than
+// kMaxDots dots (no DNS name) are refused.
+class DomainDots {
+ public:
+  static constexpr size_t kMaxDots = 127;
+  bool Find(std::string_view name) {
+    const char* p = name.data();
+    const size_t n = name.size();
+    ndots_ = 0;
+    const __m128i dot = _mm_set1_epi8('.');
+    if (n < 16) {  // the whole name in one register
+      uint64_t lo = 0, hi = 0;
+      if (n >= 8) {
+        std::memcpy(&lo, p, 8);
+        std::memcpy(&hi, p + n - 8, 8);
+        hi = (hi >> 8) >> 8 * (15 - n);  // bytes 8..n-1 (none when n == 8)
+      } else if (n >= 4) {
+        uint32_t a, b;
+        std::memcpy(&a, p, 4);
+        std::memcpy(&b, p + n - 4, 4);
+        lo = a | uint64_t(b) << 8 * (n - 4);
+      } else if (n > 0) {
+        lo = uint8_t(p[0]) | uint64_t(uint8_t(p[n >> 1])) << 8 * (n >> 1) | uint64_t(uint8_t(p[n - 1])) << 8 * (n - 1);
+      }
+      return Add(unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_set_epi64x(int64_t(hi), int64_t(lo)), dot))), 0);
+    }
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      if (!Add(unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(Load16(p + i), dot))), i)) return false;
+    if (i == n) return true;
+    // The last n - i bytes: the block ending at the name's end, less what was seen.
+    return Add(unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(Load16(p + n - 16), dot))) >> (i - (n - 16)), i);
+  }
+  size_t size() const { return ndots_; }
+  uint32_t operator[](size_t i) const { return dots_[i]; }
+
+ private:
+  static __m128i Load16(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+  bool Add(unsigned mask, size_t base) {
+    for (; mask != 0; mask &= mask - 1) {
+      if (ndots_ == kMaxDots) return false;
+      dots_[ndots_++] = uint32_t(base + size_t(__builtin_ctz(mask)));
+    }
+    return true;
+  }
+  size_t ndots_ = 0;
+  uint32_t dots_[kMaxDots];
+};
+
 inline uint64_t HashU64(uint64_t v) { return Mix(v, 0x9e3779b97f4a7c15ull); }
 
 inline size_t Capacity(size_t n) { return n == 0 ? 0 : size_t(double(n) / kMaxLoad) + 1; }
 inline size_t SlotOf(uint64_t h, size_t capacity) {
   return size_t(((unsigned __int128)h * capacity) >> 64);
 }
+
+// One bit per bucket of a table.
+class BitSet {
+ public:
+  void Assign(size_t n) { words_.assign((n + 63) / 64, 0); }
+  void Set(size_t i) { words_[i >> 6] |= uint64_t(1) << (i & 63); }
+  bool Test(size_t i) const { return words_[i >> 6] >> (i & 63) & 1; }
+  size_t MemoryBytes() const { return words_.capacity() * 8; }
+
+ private:
+  std::vector<uint64_t> words_;
+};
 
 // Variable-length byte-string keys stored in one arena as [len][bytes]
 // (len: one byte, or 0xff followed by 4 bytes). Slots are probed in groups of
@@ -220,6 +285,66 @@ class StringTable {
   BigVector<uint8_t> ctrl_;  // groups_ * 16, 16-byte aligned
   BigVector<Slot> slots_;
   BigVector<char> arena_;
+  size_t size_ = 0;
+};
+
+// IPv4 addresses (host order) to targets, in 64-byte buckets of eight keys
+// and eight targets (kNone = empty; slots fill from 0). A key whose home
+// bucket is full goes to the next with room (linear probing by buckets) and
+// marks the full buckets it passed as overflowed, in a bitmap small enough
+// to stay in cache; a probe goes on past a bucket only if it overflowed. So
+// a lookup, hit or miss, nearly always reads one cache line, where the
+// linear-probing FixedTable read 2.5 slots per miss at load 0.5 (16 bytes
+// per entry; this table: 11.4).
+class Ip4Table {
+ public:
+  struct Entry {
+    uint32_t key;
+    uint32_t target;
+  };
+  // `entries` must have distinct keys.
+  void Build(const std::vector<Entry>& entries);
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  size_t MemoryBytes() const { return buckets_.capacity() * sizeof(Bucket) + overflow_.MemoryBytes(); }
+  static uint64_t Hash(uint32_t v) { return HashU64(v); }
+  void Prefetch(uint64_t h) const {
+    if (size_ != 0) PrefetchLine(&buckets_[SlotOf(h, buckets_.size())]);
+  }
+  uint32_t Find(uint32_t key, uint64_t h) const {
+    if (size_ == 0) return kNone;
+    size_t i = SlotOf(h, buckets_.size());
+    const __m128i q = _mm_set1_epi32(int(key));
+    while (true) {
+      const Bucket& b = buckets_[i];
+      const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b.key)), q);
+      const __m128i hi = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b.key + 4)), q);
+      unsigned match =
+          unsigned(_mm_movemask_ps(_mm_castsi128_ps(lo))) | unsigned(_mm_movemask_ps(_mm_castsi128_ps(hi))) << 4;
+      for (; match; match &= match - 1) {
+        uint32_t t = b.target[__builtin_ctz(match)];
+        if (t != kNone) return t;  // an empty slot's key (0) matched 0.0.0.0: not an entry
+      }
+      if (!overflow_.Test(i)) return kNone;
+      if (++i == buckets_.size()) i = 0;
+    }
+  }
+  uint32_t Find(uint32_t key) const { return Find(key, Hash(key)); }
+  // Buckets Find(key) reads (for tests of the spread).
+  size_t ProbeLength(uint32_t key) const;
+
+ private:
+  // An absent key's probe reads on average (tables_test, 100,000 random
+  // keys): 1.09 buckets at load 0.6, 1.25 at 0.7, 1.88 at 0.8. 0.7 keeps the
+  // table under 12 bytes per entry.
+  static constexpr double kBucketLoad = 0.7;
+  struct alignas(64) Bucket {
+    uint32_t key[8];
+    uint32_t target[8];
+  };
+  static_assert(sizeof(Bucket) == 64);
+  BigVector<Bucket> buckets_;
+  BitSet overflow_;  // per bucket
   size_t size_ = 0;
 };
 
