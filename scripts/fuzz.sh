@@ -2,7 +2,7 @@
 # Fuzzes cordon's input parsers with libFuzzer (clang, ASan + UBSan): the
 # *_fuzz.cc targets beside the code (pattern, stix, normalize, events, feeds,
 # taxii request parsing, federation's RFC 8785 canonicalization and signatures, the DNS zone-transfer
-# server's queries and zone text).
+# server's queries and zone text), and the matcher's lookups against a brute-force reference.
 #
 # usage: scripts/fuzz.sh [SECONDS_PER_TARGET (60)] [TARGET...]
 #
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(pattern_fuzz stix_fuzz normalize_fuzz request_fuzz events_fuzz feeds_fuzz jcs_fuzz signature_fuzz dns_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(pattern_fuzz stix_fuzz normalize_fuzz request_fuzz events_fuzz feeds_fuzz jcs_fuzz signature_fuzz dns_fuzz match_fuzz)
 data=${CORDON_SHARED_DATA:-$PWD/../shared/data}
 work=${WORK:-/tmp/cordon-fuzz}
 scripts/install-deps.sh clang libclang-rt-14-dev
@@ -48,6 +48,10 @@ PY
     events_fuzz)
       for f in "$data"/logs/zeek/stratosphere-slips-test9-mixed/*.log; do
         { printf '\0'; head -c 4000 "$f"; } > "$dir/zeek-$(basename "$f")"; done ;;
+    match_fuzz)  # log values: DNS queries and answers, addresses, 24 per input
+      # (awk reads to the end: with head, the writers' SIGPIPE failed the script under pipefail)
+      zstd -dc "$data/logs/zeek/wrccdc-2018/tsv/dns.log.zst" |
+        awk -F'\t' '!/^#/ && n++ < 2400 {print $3; print $5; print $10}' | split -l 24 - "$dir/dns-" ;;
     feeds_fuzz)
       for f in "$data"/indicators/firehol/spamhaus_drop.netset "$data"/indicators/urlhaus/urlhaus-filter-domains.txt; do
         head -c 4000 "$f" > "$dir/$(basename "$f")"; done ;;
