@@ -135,16 +135,6 @@ struct RegexAtom {
   std::string tail;       // Atom::literal_tail
 };
 
-uint64_t LowerTail(std::string_view s, size_t k) {  // the last k <= 8 bytes, ASCII-lowercased
-  uint64_t v = 0;
-  for (size_t i = 0; i < k; ++i) {
-    uint8_t c = uint8_t(s[s.size() - k + i]);
-    if (c >= 'A' && c <= 'Z') c |= 0x20;
-    v = v << 8 | c;
-  }
-  return v;
-}
-
 }  // namespace
 
 struct Index::Impl {
@@ -184,7 +174,7 @@ struct Index::Impl {
       if (k == 0) return true;
       if (key.size() < k) return false;
       if (key.back() == '\n') return true;  // PCRE's $ also matches before a final newline
-      size_t b = Bit(LowerTail(key, k), bits.size() * 64);
+      size_t b = Bit(internal::LowerTail(key, k), bits.size() * 64);
       return bits[b >> 6] >> (b & 63) & 1;
     }
   };
@@ -406,7 +396,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       while (nbits < list.size() * 16) nbits *= 2;
       f.bits.assign(nbits / 64, 0);
       for (const RegexAtom& r : list) {
-        size_t b = Impl::TailFilter::Bit(LowerTail(r.tail, k), nbits);
+        size_t b = Impl::TailFilter::Bit(internal::LowerTail(r.tail, k), nbits);
         f.bits[b >> 6] |= uint64_t(1) << (b & 63);
       }
     }

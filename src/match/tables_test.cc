@@ -223,3 +223,36 @@ TEST(DomainDots, AgreesWithAByteLoop) {
 
 }  // namespace
 }  // namespace cordon::match::internal
+
+namespace cordon::match::internal {
+namespace {
+
+uint64_t LowerTailByBytes(std::string_view s, size_t k) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < k; ++i) {
+    uint8_t c = uint8_t(s[s.size() - k + i]);
+    if (c >= 'A' && c <= 'Z') c |= 0x20;
+    v = v << 8 | c;
+  }
+  return v;
+}
+
+// The word-at-a-time lowercase agrees with a byte loop for every byte value
+// in every position, for every tail length and around the 8-byte load.
+TEST(LowerTail, AgreesWithAByteLoop) {
+  for (size_t len : {3, 7, 8, 9, 16}) {
+    for (size_t k = 1; k <= std::min<size_t>(len, 8); ++k) {
+      for (size_t pos = 0; pos < len; ++pos) {
+        for (int c = 0; c < 256; ++c) {
+          std::string s(len, 'Q');
+          for (size_t i = 0; i < len; ++i) s[i] = "aZ.-9\x80\xffM"[i % 8];
+          s[pos] = char(c);
+          ASSERT_EQ(LowerTail(s, k), LowerTailByBytes(s, k)) << len << " " << k << " " << pos << " " << c;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cordon::match::internal
