@@ -554,8 +554,13 @@ void Matcher::Refresh() {
     if (db) hs_alloc_scratch(db, &state_->scratch);
 }
 
-void Matcher::Consider(uint32_t target, const Key* key, AtomKind kind) {
-  if (target == kNone) return;
+// Called for every key's exact, suffix and block target, most of them kNone:
+// the test is inlined at each call, the rest is out of line.
+inline void Matcher::Consider(uint32_t target, const Key* key, AtomKind kind) {
+  if (target != kNone) ConsiderTarget(target, key, kind);
+}
+
+void Matcher::ConsiderTarget(uint32_t target, const Key* key, AtomKind kind) {
   if (!(target & kPostingBit)) {
     ConsiderOne(target, key, kind);
     return;

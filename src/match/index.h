@@ -195,6 +195,7 @@ class Matcher {
   size_t MatchKeys(const Event& event, const uint32_t* exact, std::span<const SuffixProbe> suffix_probes,
                    size_t first_key, HitSink& sink);
   void Consider(uint32_t target, const Key* key, AtomKind kind);
+  void ConsiderTarget(uint32_t target, const Key* key, AtomKind kind);
   void ConsiderOne(uint32_t indicator, const Key* key, AtomKind kind);
 
   const IndexHolder* holder_ = nullptr;
