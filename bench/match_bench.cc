@@ -11,10 +11,9 @@
 // single-thread lookups/s of decoded keys (Matcher::Match, one key per event
 // and eight keys per event, and batches of 32 one-key events through
 // Matcher::MatchBatch, and 16 eight-key events per MatchBatch) for hit, miss
-// and mixed key sets; and the keys of
-// real traffic: every record of the shared Zeek (TSV) and Suricata EVE logs
-// through the real decoders, one record per event as `cordon match` passes
-// them, and in batches of 32 records.
+// and mixed key sets; and the keys of real traffic: every record of the
+// shared Zeek (TSV) and Suricata EVE logs through the real decoders, one
+// record per event as `cordon match` passes them, and in batches of 32.
 #include <malloc.h>
 #include <time.h>
 
@@ -301,7 +300,6 @@ int main(int argc, char** argv) {
   size_t planted = 0;
   if (only.empty() || only == "logs") {
     logs = DecodeSharedLogs();
-    std::vector<std::string> seen_domains, seen_ips;
     absl::flat_hash_set<std::string> distinct;
     size_t key_types[size_t(KeyType::kCount)] = {};
     for (const Key& k : logs.keys) {

@@ -11,9 +11,7 @@
 #include <emmintrin.h>
 #include <sys/mman.h>
 
-#include <algorithm>
 #include <bit>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
