@@ -11,9 +11,10 @@
 // single-thread lookups/s of decoded keys (Matcher::Match, one key per event
 // and eight keys per event, and batches of 32 one-key events through
 // Matcher::MatchBatch, and 16 eight-key events per MatchBatch) for hit, miss
-// and mixed key sets; and the keys of real traffic: every record of the
-// shared Zeek (TSV) and Suricata EVE logs through the real decoders, one
-// record per event as `cordon match` passes them, and in batches of 32.
+// and mixed key sets (one with many hits, one with few, as sensors see); and
+// the keys of real traffic: every record of the shared Zeek (TSV) and
+// Suricata EVE logs through the real decoders, one record per event as
+// `cordon match` passes them, and in batches of 32.
 #include <malloc.h>
 #include <time.h>
 
@@ -219,7 +220,10 @@ double MeasureRecords(Matcher& m, const LogKeys& logs, size_t batch, uint64_t* h
 int main(int argc, char** argv) {
   size_t n = 1000000, queries = 2000000;
   bool exact_only = false;
-  std::string only;  // --only NAME: run one key set (profiling)  // --exact-only: no suffix and CIDR indicators (shows what those cost)
+  // --only NAME: run one key set; --column 1..4: one column of the table
+  // (profiling); --exact-only 1: no suffix and CIDR indicators (shows what those cost).
+  std::string only;
+  int column = 0;
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
     if (i + 1 >= argc) a = "--help";
@@ -227,9 +231,12 @@ int main(int argc, char** argv) {
     else if (a == "--queries") queries = std::stoul(argv[i + 1]);
     else if (a == "--exact-only") exact_only = std::string(argv[i + 1]) == "1";
     else if (a == "--only") only = argv[i + 1];
+    else if (a == "--column") column = std::stoi(argv[i + 1]);
     else if (a == "--data") setenv("CORDON_SHARED_DATA", argv[i + 1], 1);
     else {
-      std::fprintf(stderr, "usage: match_bench [--indicators N] [--queries Q] [--data DIR]\n");
+      std::fprintf(stderr,
+                   "usage: match_bench [--indicators N] [--queries Q] [--data DIR] [--only KEYS] [--column 1-4] "
+                   "[--exact-only 1]\n");
       return 2;
     }
   }
@@ -344,34 +351,54 @@ int main(int argc, char** argv) {
     AddIp(ip_hit, pick(ind_ips, i));
     AddIp(ip_random, Ip4(uint32_t(rng())));
   }
-  // mixed: 30 % domain hits, 40 % domain misses, 5 % suffix hits, 10 % IP hits, 15 % random IPs
-  for (size_t i = 0; i < queries; ++i) {
-    size_t r = rng() % 100;
-    const KeySet& from = r < 30 ? domain_hit : r < 70 ? domain_miss : r < 75 ? suffix_hit : r < 85 ? ip_hit : ip_random;
-    size_t j = rng() % from.keys.size();
-    mixed.texts.push_back(from.texts[j]);
-    mixed.keys.push_back(from.keys[j]);
-  }
-  for (KeySet* s : {&domain_hit, &domain_miss, &suffix_hit, &ip_hit, &ip_random, &mixed}) Finish(*s);
-  for (KeySet* s : {&domain_hit, &domain_miss, &suffix_hit, &ip_hit, &ip_random, &mixed}) s->texts = {};
+  // mixed: 30 % domain hits, 40 % domain misses, 5 % suffix hits, 10 % IP hits, 15 % random IPs.
+  // few hits: what a sensor sees, mostly unlisted values (per 1000: 5 domain
+  // hits, 1 suffix hit, 4 IP hits, 600 domain misses, 390 random IPs).
+  auto draw = [&](KeySet& into, const std::vector<std::pair<int, const KeySet*>>& parts) {
+    int total = 0;
+    for (const auto& [weight, from] : parts) total += weight;
+    for (size_t i = 0; i < queries; ++i) {
+      int r = int(rng() % unsigned(total));
+      const KeySet* from = parts.back().second;
+      for (const auto& [weight, set] : parts) {
+        if (r < weight) {
+          from = set;
+          break;
+        }
+        r -= weight;
+      }
+      size_t j = rng() % from->keys.size();
+      into.texts.push_back(from->texts[j]);
+      into.keys.push_back(from->keys[j]);
+    }
+  };
+  KeySet few_hits("mixed, few hits");
+  draw(mixed, {{30, &domain_hit}, {40, &domain_miss}, {5, &suffix_hit}, {10, &ip_hit}, {15, &ip_random}});
+  draw(few_hits, {{5, &domain_hit}, {600, &domain_miss}, {1, &suffix_hit}, {4, &ip_hit}, {390, &ip_random}});
+  const std::vector<KeySet*> sets = {&domain_hit, &domain_miss, &suffix_hit, &ip_hit, &ip_random, &mixed, &few_hits};
+  for (KeySet* s : sets) Finish(*s);
+  for (KeySet* s : sets) s->texts = {};
 
   Matcher m(index);
   std::printf("\n%-26s %14s %14s %14s %14s %10s\n", "keys", "1 key/event", "8 keys/event", "batch 32", "8 keys x 16",
               "hits/key");
-  for (const KeySet* s : {&domain_hit, &domain_miss, &suffix_hit, &ip_hit, &ip_random, &mixed}) {
+  for (const KeySet* s : sets) {
     if (!only.empty() && s->name != only) continue;
-    uint64_t hits1 = 0, hits8 = 0, hitsb = 0;
-    double r1 = Measure(m, *s, 1, 1, &hits1);
-    double r8 = Measure(m, *s, 8, 1, &hits8);
-    double rb = Measure(m, *s, 1, 32, &hitsb);
-    uint64_t hitsx = 0;
-    double rx = Measure(m, *s, 8, 16, &hitsx);
+    uint64_t hits1 = 0, hits8 = 0, hitsb = 0, hitsx = 0;
+    auto measure = [&](int col, size_t per_event, size_t batch, uint64_t* hits) {
+      return column == 0 || column == col ? Measure(m, *s, per_event, batch, hits) : 0.0;
+    };
+    double r1 = measure(1, 1, 1, &hits1);
+    double r8 = measure(2, 8, 1, &hits8);
+    double rb = measure(3, 1, 32, &hitsb);
+    double rx = measure(4, 8, 16, &hitsx);
     // Batching must not change what is reported (one-key events, and eight-key events).
-    if (hits1 != hitsb || hits8 != hitsx)
+    if (column == 0 && (hits1 != hitsb || hits8 != hitsx))
       std::printf("hit counts differ in batches: %llu vs %llu, %llu vs %llu\n", (unsigned long long)hits1,
                   (unsigned long long)hitsb, (unsigned long long)hits8, (unsigned long long)hitsx);
     std::printf("%-26s %11.2f M/s %11.2f M/s %11.2f M/s %11.2f M/s %10.3f\n", s->name.c_str(), r1 / 1e6, r8 / 1e6,
-                rb / 1e6, rx / 1e6, double(hits1) / double(s->keys.size()));
+                rb / 1e6, rx / 1e6, double(column <= 1 ? hits1 : column == 2 ? hits8 : column == 3 ? hitsb : hitsx) /
+                                        double(s->keys.size()));
   }
   if (!logs.keys.empty()) {
     uint64_t hits1 = 0, hitsb = 0;
@@ -392,7 +419,7 @@ int main(int argc, char** argv) {
   }
   // The fixed cost of the harness and of Match itself: the mixed keys against
   // an index that holds nothing.
-  {
+  if (column == 0) {
     Matcher empty(Index::Empty());
     uint64_t h = 0;
     std::printf("%-26s %11.2f M/s   (mixed keys, empty index: harness + Match overhead)\n", "no index",

@@ -496,14 +496,61 @@ void IndexHolder::Swap(std::shared_ptr<const Index> next) {
 // Batches with fewer keys look each key up in one go after the first pass.
 constexpr size_t kStagedMinKeys = 8;
 
-// A parent of a domain key that may be a listed suffix (MatchBatch).
-struct Matcher::SuffixProbe {
-  const Key* key;
-  uint64_t hash;       // of the parent
-  uint32_t key_index;  // in the batch
-  uint32_t parent;     // offset of the parent in key->text
-  uint32_t target;     // while staged: StringTable::Candidate's values; then the suffix table's target or kNone
+namespace {
+
+// The keys of a batch, filed by kind so that each kind is looked up in a tight
+// loop of its own (no per-key type switch, no pass over keys that have nothing
+// to look up). `n` numbers a key in the batch, events and keys in order.
+struct V4Probe {
+  uint32_t addr;
+  uint32_t n;
+  uint64_t hash;
 };
+struct StringProbe {  // a key of a type with an exact table
+  const Key* key;
+  uint64_t hash;
+  uint32_t n;
+  uint32_t target;  // while staged: StringTable::Candidate's values
+};
+struct SuffixProbe {  // a parent of a domain key that may be a listed suffix
+  const Key* key;
+  uint64_t hash;      // of the parent
+  uint32_t n;
+  uint32_t parent;    // offset of the parent in key->text
+  uint32_t target;    // while staged: StringTable::Candidate's values
+};
+// A grow-only array reused batch after batch. Push writes through a pointer
+// with no capacity test: Reserve makes room for a known number of pushes
+// first (vector::push_back's test and its out-of-line growth call cost a
+// fifth of a hit's instructions under callgrind).
+template <typename T>
+class Scratch {
+ public:
+  void Clear() { size_ = 0; }
+  void Reserve(size_t more) {
+    if (buf_.size() < size_ + more) buf_.resize(std::max(buf_.size() * 2, size_ + more));
+  }
+  void Push(const T& v) { buf_[size_++] = v; }
+  void Truncate(size_t n) { size_ = n; }  // n <= size()
+  size_t size() const { return size_; }
+  T& operator[](size_t i) { return buf_[i]; }
+  T* begin() { return buf_.data(); }
+  T* end() { return buf_.data() + size_; }
+
+ private:
+  std::vector<T> buf_;
+  size_t size_ = 0;
+};
+
+// What one atom lookup of key `n` found (never kNone). Each kind of lookup
+// appends in key order, so the report pass merges them by `n`.
+struct Found {
+  uint32_t n;
+  uint32_t target;
+  AtomKind kind;
+};
+
+}  // namespace
 
 struct Matcher::State {
   hs_scratch_t* scratch = nullptr;
@@ -519,10 +566,12 @@ struct Matcher::State {
   bool observed_json_ok = false;
   std::string id;  // "indicator--..." of the hit being reported
   const Key* regex_key = nullptr;  // the key a Hyperscan scan runs on
-  // Per key of the batch being matched (MatchBatch).
-  std::vector<uint64_t> hashes;
-  std::vector<uint32_t> targets;
-  std::vector<SuffixProbe> suffix_probes;
+  // The batch being matched (MatchBatch), grown once and never shrunk.
+  Scratch<V4Probe> v4;
+  Scratch<StringProbe> strings;
+  Scratch<SuffixProbe> suffixes;
+  Scratch<uint32_t> slow;  // keys looked up one at a time in the report pass (MatchSlowKey)
+  Scratch<Found> found_v4, found_exact, found_suffix;
   internal::DomainDots dots;
 
   ~State() {
@@ -626,6 +675,20 @@ void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
 
 size_t Matcher::Match(const Event& event, HitSink& sink) { return MatchBatch(std::span(&event, 1), sink); }
 
+// Two passes. The lookup pass files the batch's keys by kind and looks each
+// kind up in its own loop, in stages that issue one step's memory reads for
+// all keys before the next step waits for them: (1) hash, prefetch the home
+// group or bucket, and for domains hash the parents that may be listed
+// suffixes and prefetch their Bloom words; (2) pick the candidate slot and
+// prefetch its key bytes; suffixes: test the Bloom filter, keep the few that
+// pass, prefetch their groups; (3) compare the key, prefetch the indicator's
+// record; suffixes: candidate; (4) suffixes: compare. With millions of
+// indicators each read is a cache miss; one key at a time the core would
+// wait for three misses in a row per hit. What is found is appended, per
+// kind, in key order. The report pass then goes through the events in order
+// and reports what their keys found, merged by key; an event whose keys found
+// nothing costs a few compares. Keys that need more than a table read (a
+// regex, IPv6 blocks, ports) are looked up there, one at a time.
 size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   if (holder_ && holder_->generation() != generation_) Refresh();
   State& st = *state_;
@@ -633,125 +696,172 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   const Index& index = *index_;
   const StringTable& suffixes = m.domain_suffix;
 
-  // Stages over every key of the batch, each issuing its memory reads for all
-  // keys before the next stage waits for them: (1) hash, prefetch the home
-  // group (control bytes and slots), and for domains hash the parents that
-  // may be listed suffixes and prefetch their Bloom words; (2) pick the
-  // candidate slot, prefetch its key bytes; suffixes: test the Bloom filter,
-  // prefetch the group; (3) compare the key, prefetch the indicator's record;
-  // suffixes: candidate; (4) suffixes: compare. With millions of indicators
-  // each read is a cache miss; one key at a time the core would wait for
-  // three misses in a row per hit.
   size_t nkeys = 0;
   for (const Event& e : events) nkeys += e.keys.size();
-  // Few keys (a single record, as `cordon match` passes them): the extra
-  // passes cost more instructions than the overlap saves (callgrind, Zeek
-  // TSV: +230 per record). Then the group prefetches of stage 1 still
-  // overlap, and each key is looked up whole in stage 2.
-  const bool staged = nkeys >= kStagedMinKeys;
-  if (st.hashes.size() < nkeys) {  // grown once, never shrunk: no per-event fill
-    st.hashes.resize(nkeys);
-    st.targets.resize(nkeys);
-  }
-  st.suffix_probes.clear();
-  size_t k = 0;
+  st.v4.Clear();
+  st.strings.Clear();
+  st.suffixes.Clear();
+  st.slow.Clear();
+  st.v4.Reserve(nkeys);
+  st.strings.Reserve(nkeys);
+  st.slow.Reserve(nkeys);
+  const bool v4_listed = !m.v4_exact.empty() || !m.v4_blocks.empty();
+  const bool v4_slow = !m.v6_lengths_for_v4.empty(), v6_slow = !m.v6_lengths.empty(), ports_slow = !m.ports.empty();
+  uint32_t n = 0;
   for (const Event& e : events) {
     for (const Key& key : e.keys) {
-      if (key.type == KeyType::kIp) {
-        if (key.ip.IsV4()) {
-          uint32_t v = LoadV4(key.ip);
-          st.hashes[k] = internal::Ip4Table::Hash(v);
-          m.v4_exact.Prefetch(st.hashes[k]);
-          m.v4_blocks.Prefetch(v);
-        }
-      } else if (key.type != KeyType::kPort) {
-        st.hashes[k] = internal::HashBytes(key.text);
-        m.exact[size_t(key.type)].PrefetchGroup(st.hashes[k]);
-        if (key.type == KeyType::kDomain && !suffixes.empty()) {
-          std::string_view name = key.text;
-          internal::DomainDots& dots = st.dots;
-          // Over 127 dots: not a DNS name, no listed suffix can be its parent.
-          const size_t ndots = dots.Find(name) ? dots.size() : 0;
-          // Parents from the longest: the order Match reports suffix hits in.
-          for (size_t d = 0; d < ndots; ++d) {
-            const size_t labels = ndots - d;  // of the parent after this dot
-            if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
-            uint64_t h = internal::HashBytes(name.substr(dots[d] + 1));
-            internal::PrefetchLine(&m.BloomWord(h));
-            st.suffix_probes.push_back({&key, h, uint32_t(k), dots[d] + 1, 0});
+      switch (key.type) {
+        case KeyType::kIp:
+          if (key.ip.IsV4()) {
+            if (v4_listed) {
+              const uint32_t v = LoadV4(key.ip);
+              const uint64_t h = internal::Ip4Table::Hash(v);
+              m.v4_exact.Prefetch(h);
+              m.v4_blocks.Prefetch(v);
+              st.v4.Push({v, n, h});
+            }
+            if (v4_slow) st.slow.Push(n);
+          } else if (v6_slow) {
+            st.slow.Push(n);
           }
+          break;
+        case KeyType::kPort:
+          if (ports_slow) st.slow.Push(n);
+          break;
+        default: {
+          const StringTable& table = m.exact[size_t(key.type)];
+          if (!table.empty()) {
+            const uint64_t h = internal::HashBytes(key.text);
+            table.PrefetchGroup(h);
+            st.strings.Push({&key, h, n, 0});
+          }
+          if (key.type == KeyType::kDomain && !suffixes.empty()) {
+            const std::string_view name = key.text;
+            internal::DomainDots& dots = st.dots;
+            // Over 127 dots: not a DNS name, no listed suffix can be its parent.
+            const size_t ndots = dots.Find(name) ? dots.size() : 0;
+            st.suffixes.Reserve(ndots);
+            // Parents from the longest: the order Match reports suffix hits in.
+            for (size_t d = 0; d < ndots; ++d) {
+              const size_t labels = ndots - d;  // of the parent after this dot
+              if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
+              const uint64_t h = internal::HashBytes(name.substr(dots[d] + 1));
+              internal::PrefetchLine(&m.BloomWord(h));
+              st.suffixes.Push({&key, h, n, dots[d] + 1, 0});
+            }
+          }
+          // The tail filter here, not in the report pass: with any regex
+          // listed, a key it lets through makes its event take the slow path.
+          if (m.regex[size_t(key.type)] && m.regex_tail[size_t(key.type)].MayMatch(key.text)) st.slow.Push(n);
         }
       }
-      ++k;
+      ++n;
     }
   }
+  const bool staged = n >= kStagedMinKeys;
   auto prefetch_record = [&](uint32_t target) {
     if (!(target & kPostingBit)) internal::PrefetchLine(&index.records_[target]);  // kNone has the bit
   };
-  k = 0;
-  for (const Event& e : events) {
-    for (const Key& key : e.keys) {
-      if (key.type == KeyType::kIp) {
-        if (key.ip.IsV4()) {
-          st.targets[k] = m.v4_exact.Find(LoadV4(key.ip), st.hashes[k]);
-          prefetch_record(st.targets[k]);
-        }
-      } else if (key.type != KeyType::kPort) {
-        const StringTable& table = m.exact[size_t(key.type)];
-        st.targets[k] = table.Candidate(st.hashes[k]);
-        if (staged) table.PrefetchKey(st.targets[k]);
-        else st.targets[k] = table.Confirm(key.text, st.hashes[k], st.targets[k]);
-      }
-      ++k;
-    }
+
+  st.found_v4.Clear();
+  st.found_v4.Reserve(2 * st.v4.size());
+  for (const V4Probe& p : st.v4) {
+    const uint32_t exact = m.v4_exact.Find(p.addr, p.hash), block = m.v4_blocks.Find(p.addr);
+    if (exact != kNone) st.found_v4.Push({p.n, exact, AtomKind::kExact});
+    if (block != kNone) st.found_v4.Push({p.n, block, AtomKind::kCidr});
+    prefetch_record(exact);
+    prefetch_record(block);
   }
-  for (SuffixProbe& p : st.suffix_probes) {
-    // kAskFind until the next stage picks the candidate (Confirm would still be right with it).
-    p.target = m.MaybeSuffix(p.hash) ? StringTable::kAskFind : StringTable::kAbsent;
-    if (!staged) p.target = suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target);
-    else if (p.target != StringTable::kAbsent) suffixes.PrefetchGroup(p.hash);
-  }
+  auto found_string = [&](const StringProbe& p, uint32_t target) {
+    if (target == kNone) return;
+    st.found_exact.Push({p.n, target, AtomKind::kExact});
+    prefetch_record(target);
+  };
+  st.found_exact.Clear();
+  st.found_exact.Reserve(st.strings.size());
+  // Only the suffix probes the Bloom filter lets through stay.
+  size_t maybe = 0;
   if (staged) {
-    k = 0;
-    for (const Event& e : events) {
-      for (const Key& key : e.keys) {
-        if (key.type != KeyType::kIp && key.type != KeyType::kPort) {
-          st.targets[k] = m.exact[size_t(key.type)].Confirm(key.text, st.hashes[k], st.targets[k]);
-          prefetch_record(st.targets[k]);
-        }
-        ++k;
-      }
+    for (StringProbe& p : st.strings) {
+      const StringTable& table = m.exact[size_t(p.key->type)];
+      p.target = table.Candidate(p.hash);
+      table.PrefetchKey(p.target);
     }
-    for (SuffixProbe& p : st.suffix_probes) {
-      if (p.target == StringTable::kAbsent) continue;
+    for (const SuffixProbe& p : st.suffixes) {
+      if (!m.MaybeSuffix(p.hash)) continue;
+      suffixes.PrefetchGroup(p.hash);
+      st.suffixes[maybe++] = p;
+    }
+    for (const StringProbe& p : st.strings)
+      found_string(p, m.exact[size_t(p.key->type)].Confirm(p.key->text, p.hash, p.target));
+    for (size_t i = 0; i < maybe; ++i) {
+      SuffixProbe& p = st.suffixes[i];
       p.target = suffixes.Candidate(p.hash);
       suffixes.PrefetchKey(p.target);
     }
-    for (SuffixProbe& p : st.suffix_probes) {
-      p.target = suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target);
-      prefetch_record(p.target);
-    }
+  } else {
+    for (const StringProbe& p : st.strings)
+      found_string(p, m.exact[size_t(p.key->type)].Find(p.key->text, p.hash));
+    for (SuffixProbe& p : st.suffixes)
+      if (m.MaybeSuffix(p.hash)) st.suffixes[maybe++] = {p.key, p.hash, p.n, p.parent, StringTable::kAskFind};
   }
+  st.suffixes.Truncate(maybe);
+  st.found_suffix.Clear();
+  st.found_suffix.Reserve(maybe);
+  for (const SuffixProbe& p : st.suffixes) {
+    const uint32_t target = suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target);
+    if (target != kNone) st.found_suffix.Push({p.n, target, AtomKind::kDomainSuffix});
+  }
+
+  // Report, event by event, key by key: a key's exact and block hits, then
+  // its suffixes (longest first), then its slow lookups; last the
+  // evaluate-only indicators.
+  constexpr uint32_t kEnd = UINT32_MAX;
+  const Found* fv4 = st.found_v4.begin();
+  const Found* fexact = st.found_exact.begin();
+  const Found* fsuffix = st.found_suffix.begin();
+  const uint32_t* slow = st.slow.begin();
+  const Found* const fv4_end = fv4 + st.found_v4.size();
+  const Found* const fexact_end = fexact + st.found_exact.size();
+  const Found* const fsuffix_end = fsuffix + st.found_suffix.size();
+  const uint32_t* const slow_end = slow + st.slow.size();
+  auto head = [](const Found* f, const Found* end) { return f != end ? f->n : kEnd; };
+  // The next key with something to report.
+  auto next_key = [&] {
+    return std::min({head(fv4, fv4_end), head(fexact, fexact_end), head(fsuffix, fsuffix_end),
+                     slow != slow_end ? *slow : kEnd});
+  };
   size_t hits = 0;
-  k = 0;
-  const SuffixProbe* probe = st.suffix_probes.data();
-  const SuffixProbe* probes_end = probe + st.suffix_probes.size();
+  uint32_t first = 0;
   for (const Event& e : events) {
-    size_t first_key = k;
-    k += e.keys.size();
-    const SuffixProbe* event_probes = probe;
-    while (probe != probes_end && probe->key_index < k) ++probe;
-    hits += MatchKeys(e, st.targets.data() + first_key, std::span(event_probes, probe), first_key, sink);
+    const uint32_t last = first + uint32_t(e.keys.size());
+    const bool evaluate = !m.evaluate_only.empty() && e.observed;
+    uint32_t next = next_key();
+    if (next < last || evaluate) {
+      BeginEvent(e, sink);
+      while (next < last) {
+        const Key* key = &e.keys[next - first];
+        for (; fv4 != fv4_end && fv4->n == next; ++fv4) ConsiderTarget(fv4->target, key, fv4->kind);
+        for (; fexact != fexact_end && fexact->n == next; ++fexact) ConsiderTarget(fexact->target, key, AtomKind::kExact);
+        for (; fsuffix != fsuffix_end && fsuffix->n == next; ++fsuffix)
+          ConsiderTarget(fsuffix->target, key, AtomKind::kDomainSuffix);
+        if (slow != slow_end && *slow == next) {
+          MatchSlowKey(*key);
+          ++slow;
+        }
+        next = next_key();
+      }
+      if (evaluate) EvaluateOnly();
+      hits += st.hits;
+      stats_.hits += st.hits;
+    }
+    first = last;
   }
+  stats_.events += events.size();
   return hits;
 }
 
-// The rest of Match for one event, given the exact-table targets of its keys
-// (kNone where a key type has no exact table) and its suffix probes (keys
-// numbered from `first_key` in the batch): blocks, regexes, evaluate-only
-// indicators, in the key order of the event.
-size_t Matcher::MatchKeys(const Event& event, const uint32_t* exact, std::span<const SuffixProbe> suffix_probes,
-                          size_t first_key, HitSink& sink) {
+void Matcher::BeginEvent(const Event& event, HitSink& sink) {
   State& st = *state_;
   st.event = &event;
   st.sink = &sink;
@@ -761,50 +871,46 @@ size_t Matcher::MatchKeys(const Event& event, const uint32_t* exact, std::span<c
   st.observed[0].reset();
   st.observed[1].reset();
   st.observed_json_tried = false;
+}
+
+// The lookups of a key that are more than a table read: IPv6 blocks (for an
+// IPv4 key, those that hold IPv4-mapped space), ports, regexes.
+void Matcher::MatchSlowKey(const Key& k) {
   const Index::Impl& m = *index_->impl_;
-  for (size_t i = 0; i < event.keys.size(); ++i) {
-    const Key& k = event.keys[i];
-    switch (k.type) {
-      case KeyType::kIp: {
-        if (k.ip.IsV4()) {
-          Consider(exact[i], &k, AtomKind::kExact);
-          Consider(m.v4_blocks.Find(LoadV4(k.ip)), &k, AtomKind::kCidr);
-          for (int len : m.v6_lengths_for_v4) Consider(m.v6[len].Find(MaskV6(k.ip.bytes, len)), &k, AtomKind::kCidr);
-        } else {
-          for (int len : m.v6_lengths)
-            Consider(m.v6[len].Find(len == 128 ? k.ip.bytes : MaskV6(k.ip.bytes, len)), &k,
-                     len == 128 ? AtomKind::kExact : AtomKind::kCidr);
-        }
-        break;
+  switch (k.type) {
+    case KeyType::kIp:
+      if (k.ip.IsV4()) {
+        for (int len : m.v6_lengths_for_v4) Consider(m.v6[len].Find(MaskV6(k.ip.bytes, len)), &k, AtomKind::kCidr);
+      } else {
+        for (int len : m.v6_lengths)
+          Consider(m.v6[len].Find(len == 128 ? k.ip.bytes : MaskV6(k.ip.bytes, len)), &k,
+                   len == 128 ? AtomKind::kExact : AtomKind::kCidr);
       }
-      case KeyType::kPort:
-        if (!m.ports.empty()) Consider(m.ports.Find(k.number), &k, AtomKind::kExact);
-        break;
-      default: {
-        size_t type = size_t(k.type);
-        Consider(exact[i], &k, AtomKind::kExact);
-        for (; !suffix_probes.empty() && suffix_probes.front().key_index == first_key + i;
-             suffix_probes = suffix_probes.subspan(1))
-          Consider(suffix_probes.front().target, &k, AtomKind::kDomainSuffix);
-        if (m.regex[type] && m.regex_tail[type].MayMatch(k.text) && IsValidUtf8(k.text)) {
-          st.regex_key = &k;
-          hs_scan(m.regex[type], k.text.data(), unsigned(k.text.size()), 0, st.scratch, &Matcher::OnRegexMatch,
-                  this);
-        }
+      break;
+    case KeyType::kPort:
+      Consider(m.ports.Find(k.number), &k, AtomKind::kExact);
+      break;
+    default: {
+      const size_t type = size_t(k.type);
+      if (IsValidUtf8(k.text)) {  // the tail filter passed it (MatchBatch)
+        state_->regex_key = &k;
+        hs_scan(m.regex[type], k.text.data(), unsigned(k.text.size()), 0, state_->scratch, &Matcher::OnRegexMatch,
+                this);
       }
     }
   }
-  if (!m.evaluate_only.empty() && event.observed) {
-    size_t atom_hits = st.seen.size();
-    for (uint32_t ind : m.evaluate_only) {
-      bool dup = false;
-      for (size_t s = 0; s < atom_hits && !dup; ++s) dup = st.seen[s] == ind;
-      if (!dup) ConsiderOne(ind, nullptr, AtomKind::kExact);
-    }
+}
+
+// The indicators without usable atoms, against an event with observed data;
+// those its keys already hit are not evaluated again.
+void Matcher::EvaluateOnly() {
+  State& st = *state_;
+  const size_t atom_hits = st.seen.size();
+  for (uint32_t ind : index_->impl_->evaluate_only) {
+    bool dup = false;
+    for (size_t s = 0; s < atom_hits && !dup; ++s) dup = st.seen[s] == ind;
+    if (!dup) ConsiderOne(ind, nullptr, AtomKind::kExact);
   }
-  ++stats_.events;
-  stats_.hits += st.hits;
-  return st.hits;
 }
 
 int Matcher::OnRegexMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {

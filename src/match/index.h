@@ -191,9 +191,9 @@ class Matcher {
   void Refresh();
   static int OnRegexMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
                           void* ctx);
-  struct SuffixProbe;
-  size_t MatchKeys(const Event& event, const uint32_t* exact, std::span<const SuffixProbe> suffix_probes,
-                   size_t first_key, HitSink& sink);
+  void BeginEvent(const Event& event, HitSink& sink);
+  void MatchSlowKey(const Key& key);
+  void EvaluateOnly();
   void Consider(uint32_t target, const Key* key, AtomKind kind);
   void ConsiderTarget(uint32_t target, const Key* key, AtomKind kind);
   void ConsiderOne(uint32_t indicator, const Key* key, AtomKind kind);
