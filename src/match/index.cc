@@ -142,9 +142,9 @@ struct Index::Impl {
   StringTable domain_suffix;
   // Cheap filters in front of domain_suffix, so that walking the parents of
   // every domain key costs little when few suffixes are listed: which label
-  // counts occur (bit min(n, 63)) and a blocked Bloom filter of their hashes
-  // (two bits in one 64-bit word: one cache line per probe, which a batch
-  // prefetches).
+  // counts occur (bit min(n, 63)) and a blocked Bloom filter of their
+  // internal::SuffixSketch (two bits in one 64-bit word; 2 bytes per suffix,
+  // so it stays in cache and is tested at once).
   uint64_t suffix_label_counts = 0;
   std::vector<uint64_t> suffix_bloom;  // a power of two of words
   static uint64_t BloomBits(uint64_t h) { return uint64_t(1) << (h >> 52 & 63) | uint64_t(1) << (h >> 58); }
@@ -444,7 +444,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     while (words * 64 < m.domain_suffix.size() * 16) words *= 2;
     m.suffix_bloom.assign(words, 0);
     m.domain_suffix.ForEach([&](std::string_view key, uint32_t) {
-      uint64_t h = internal::HashBytes(key);
+      uint64_t h = internal::SuffixSketch(key);
       m.suffix_bloom[size_t(h) & (words - 1)] |= Impl::BloomBits(h);
       size_t labels = 1 + size_t(std::count(key.begin(), key.end(), '.'));
       m.suffix_label_counts |= uint64_t(1) << std::min<size_t>(labels, 63);
@@ -531,7 +531,6 @@ class Scratch {
     if (buf_.size() < size_ + more) buf_.resize(std::max(buf_.size() * 2, size_ + more));
   }
   void Push(const T& v) { buf_[size_++] = v; }
-  void Truncate(size_t n) { size_ = n; }  // n <= size()
   size_t size() const { return size_; }
   T& operator[](size_t i) { return buf_[i]; }
   T* begin() { return buf_.data(); }
@@ -678,17 +677,16 @@ size_t Matcher::Match(const Event& event, HitSink& sink) { return MatchBatch(std
 // Two passes. The lookup pass files the batch's keys by kind and looks each
 // kind up in its own loop, in stages that issue one step's memory reads for
 // all keys before the next step waits for them: (1) hash, prefetch the home
-// group or bucket, and for domains hash the parents that may be listed
-// suffixes and prefetch their Bloom words; (2) pick the candidate slot and
-// prefetch its key bytes; suffixes: test the Bloom filter, keep the few that
-// pass, prefetch their groups; (3) compare the key, prefetch the indicator's
-// record; suffixes: candidate; (4) suffixes: compare. With millions of
-// indicators each read is a cache miss; one key at a time the core would
-// wait for three misses in a row per hit. What is found is appended, per
-// kind, in key order. The report pass then goes through the events in order
-// and reports what their keys found, merged by key; an event whose keys found
-// nothing costs a few compares. Keys that need more than a table read (a
-// regex, IPv6 blocks, ports) are looked up there, one at a time.
+// group or bucket; for domains, test the parents that may be listed suffixes
+// against the Bloom filter and hash and prefetch the few it lets through;
+// (2) pick the candidate slot and prefetch its key bytes; (3) compare the key,
+// prefetch the indicator's record. With millions of indicators each read is
+// a cache miss; one key at a time the core would wait for three misses in a
+// row per hit. What is found is appended, per kind, in key order. The report
+// pass then goes through the events in order and reports what their keys
+// found, merged by key; an event whose keys found nothing costs a few
+// compares. Keys that need more than a table read (a regex, IPv6 blocks,
+// ports) are looked up there, one at a time.
 size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   if (holder_ && holder_->generation() != generation_) Refresh();
   State& st = *state_;
@@ -745,9 +743,14 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
             for (size_t d = 0; d < ndots; ++d) {
               const size_t labels = ndots - d;  // of the parent after this dot
               if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
-              const uint64_t h = internal::HashBytes(name.substr(dots[d] + 1));
-              internal::PrefetchLine(&m.BloomWord(h));
-              st.suffixes.Push({&key, h, n, dots[d] + 1, 0});
+              // The Bloom filter (2 bytes per suffix) stays in cache: tested
+              // at once, so that only the parents it lets through are
+              // hashed in full and staged.
+              const std::string_view parent = name.substr(dots[d] + 1);
+              if (!m.MaybeSuffix(internal::SuffixSketch(parent))) continue;
+              const uint64_t h = internal::HashBytes(parent);
+              suffixes.PrefetchGroup(h);
+              st.suffixes.Push({&key, h, n, dots[d] + 1, StringTable::kAskFind});
             }
           }
           // The tail filter here, not in the report pass: with any regex
@@ -779,35 +782,24 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   };
   st.found_exact.Clear();
   st.found_exact.Reserve(st.strings.size());
-  // Only the suffix probes the Bloom filter lets through stay.
-  size_t maybe = 0;
   if (staged) {
     for (StringProbe& p : st.strings) {
       const StringTable& table = m.exact[size_t(p.key->type)];
       p.target = table.Candidate(p.hash);
       table.PrefetchKey(p.target);
     }
-    for (const SuffixProbe& p : st.suffixes) {
-      if (!m.MaybeSuffix(p.hash)) continue;
-      suffixes.PrefetchGroup(p.hash);
-      st.suffixes[maybe++] = p;
-    }
-    for (const StringProbe& p : st.strings)
-      found_string(p, m.exact[size_t(p.key->type)].Confirm(p.key->text, p.hash, p.target));
-    for (size_t i = 0; i < maybe; ++i) {
-      SuffixProbe& p = st.suffixes[i];
+    for (SuffixProbe& p : st.suffixes) {
       p.target = suffixes.Candidate(p.hash);
       suffixes.PrefetchKey(p.target);
     }
-  } else {
+    for (const StringProbe& p : st.strings)
+      found_string(p, m.exact[size_t(p.key->type)].Confirm(p.key->text, p.hash, p.target));
+  } else {  // suffix probes keep kAskFind: Confirm finds
     for (const StringProbe& p : st.strings)
       found_string(p, m.exact[size_t(p.key->type)].Find(p.key->text, p.hash));
-    for (SuffixProbe& p : st.suffixes)
-      if (m.MaybeSuffix(p.hash)) st.suffixes[maybe++] = {p.key, p.hash, p.n, p.parent, StringTable::kAskFind};
   }
-  st.suffixes.Truncate(maybe);
   st.found_suffix.Clear();
-  st.found_suffix.Reserve(maybe);
+  st.found_suffix.Reserve(st.suffixes.size());
   for (const SuffixProbe& p : st.suffixes) {
     const uint32_t target = suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target);
     if (target != kNone) st.found_suffix.Push({p.n, target, AtomKind::kDomainSuffix});

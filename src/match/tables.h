@@ -117,6 +117,31 @@ inline uint64_t HashBytes(std::string_view s) {
   return Mix(Mix(a ^ h, b ^ 0x4b33a62ed433d4a3ull), h ^ 0x1d8e4e27c47d124full);
 }
 
+// A cheap hash of a domain suffix for the Bloom filter in front of the
+// suffix table: its length and its first and last 8 bytes (fewer when
+// shorter), one multiply. Every parent of a domain key with a listed label
+// count is tested (~3 per key); HashBytes, twice the work, is left to the
+// few the filter lets through. Not a table hash: names that differ only in
+// their middle bytes share it.
+inline uint64_t SuffixSketch(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    a = lo;
+    b = hi;
+  } else if (n > 0) {
+    a = uint32_t(uint8_t(p[0])) << 16 | uint32_t(uint8_t(p[n >> 1])) << 8 | uint8_t(p[n - 1]);
+  }
+  return Mix(a ^ n, b ^ 0x4b33a62ed433d4a3ull);
+}
+
 // The dots of a domain name, found 16 bytes per compare with loads that
 // never cross the name's ends, the last partial block included (a byte loop
 // over it cost a mispredicted branch per dot). Names with more than

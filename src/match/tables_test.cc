@@ -221,6 +221,25 @@ TEST(DomainDots, AgreesWithAByteLoop) {
   EXPECT_FALSE(dots.Find(std::string_view(many_dots).substr(0, 256)));  // 128
 }
 
+// The Bloom filter holds the sketches of listed suffixes, each in its own
+// string; a key's parents are sketched in place, inside the key. Both must
+// agree, for every length around the 4- and 8-byte loads, reading only the
+// parent's own bytes (the standalone copy is an exact-size buffer).
+TEST(SuffixSketch, OfAParentInPlaceEqualsOfTheParentAlone) {
+  const std::string name = "0123456789abcdefghij.example-domain.org";
+  for (size_t start = 0; start <= name.size(); ++start) {
+    const std::string_view in_place = std::string_view(name).substr(start);
+    std::unique_ptr<char[]> alone(new char[in_place.size() + 1]);
+    std::memcpy(alone.get(), in_place.data(), in_place.size());
+    EXPECT_EQ(SuffixSketch(in_place), SuffixSketch(std::string_view(alone.get(), in_place.size()))) << start;
+  }
+  // Length and both ends count.
+  EXPECT_NE(SuffixSketch("ab.org"), SuffixSketch("ab.orh"));
+  EXPECT_NE(SuffixSketch("ab.org"), SuffixSketch("ac.org"));
+  EXPECT_NE(SuffixSketch("x.example.org"), SuffixSketch("xx.example.org"));
+  EXPECT_NE(SuffixSketch(std::string_view("a\0", 2)), SuffixSketch("a"));
+}
+
 }  // namespace
 }  // namespace cordon::match::internal
 
