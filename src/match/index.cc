@@ -535,7 +535,6 @@ class Scratch {
   }
   void Push(const T& v) { buf_[size_++] = v; }
   size_t size() const { return size_; }
-  T& operator[](size_t i) { return buf_[i]; }
   T* begin() { return buf_.data(); }
   T* end() { return buf_.data() + size_; }
 
@@ -821,6 +820,9 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   const Found* const fsuffix_end = fsuffix + st.found_suffix.size();
   const uint32_t* const slow_end = slow + st.slow.size();
   auto head = [](const Found* f, const Found* end) { return f != end ? f->n : kEnd; };
+  auto report = [&](const Found*& f, const Found* end, uint32_t at, const Key* key) {
+    for (; f != end && f->n == at; ++f) ConsiderTarget(f->target, key, f->kind);
+  };
   // The next key with something to report.
   auto next_key = [&] {
     return std::min({head(fv4, fv4_end), head(fexact, fexact_end), head(fsuffix, fsuffix_end),
@@ -836,10 +838,9 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
       BeginEvent(e, sink);
       while (next < last) {
         const Key* key = &e.keys[next - first];
-        for (; fv4 != fv4_end && fv4->n == next; ++fv4) ConsiderTarget(fv4->target, key, fv4->kind);
-        for (; fexact != fexact_end && fexact->n == next; ++fexact) ConsiderTarget(fexact->target, key, AtomKind::kExact);
-        for (; fsuffix != fsuffix_end && fsuffix->n == next; ++fsuffix)
-          ConsiderTarget(fsuffix->target, key, AtomKind::kDomainSuffix);
+        report(fv4, fv4_end, next, key);
+        report(fexact, fexact_end, next, key);
+        report(fsuffix, fsuffix_end, next, key);
         if (slow != slow_end && *slow == next) {
           MatchSlowKey(*key);
           ++slow;
