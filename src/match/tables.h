@@ -86,6 +86,25 @@ inline uint64_t Mix(uint64_t a, uint64_t b) {
   return uint64_t(r) ^ uint64_t(r >> 64);
 }
 
+// The ends of p[0, n) in two words, reading nothing outside it: from 8
+// bytes on, the first and the last 8 (overlapping below 16); from 4, the first
+// and the last 4; below, three bytes (first, middle, last) in `a`.
+inline void LoadEnds(const char* p, size_t n, uint64_t* a, uint64_t* b) {
+  *a = *b = 0;
+  if (n >= 8) {
+    std::memcpy(a, p, 8);
+    std::memcpy(b, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    *a = lo;
+    *b = hi;
+  } else if (n > 0) {
+    *a = uint32_t(uint8_t(p[0])) << 16 | uint32_t(uint8_t(p[n >> 1])) << 8 | uint8_t(p[n - 1]);
+  }
+}
+
 // A fast, well-mixed 64-bit hash of a byte string (wyhash-style).
 inline uint64_t HashBytes(std::string_view s) {
   const char* p = s.data();
@@ -99,21 +118,8 @@ inline uint64_t HashBytes(std::string_view s) {
     p += 16;
     n -= 16;
   }
-  uint64_t a = 0, b = 0;
-  if (n >= 8) {
-    std::memcpy(&a, p, 8);
-    std::memcpy(&b, p + n - 8, 8);
-  } else if (n > 0) {
-    uint32_t lo = 0, hi = 0;
-    if (n >= 4) {
-      std::memcpy(&lo, p, 4);
-      std::memcpy(&hi, p + n - 4, 4);
-    } else {
-      lo = uint32_t(uint8_t(p[0])) << 16 | uint32_t(uint8_t(p[n >> 1])) << 8 | uint8_t(p[n - 1]);
-    }
-    a = lo;
-    b = hi;
-  }
+  uint64_t a, b;
+  LoadEnds(p, n, &a, &b);
   return Mix(Mix(a ^ h, b ^ 0x4b33a62ed433d4a3ull), h ^ 0x1d8e4e27c47d124full);
 }
 
@@ -124,22 +130,9 @@ inline uint64_t HashBytes(std::string_view s) {
 // few the filter lets through. Not a table hash: names that differ only in
 // their middle bytes share it.
 inline uint64_t SuffixSketch(std::string_view s) {
-  const char* p = s.data();
-  const size_t n = s.size();
-  uint64_t a = 0, b = 0;
-  if (n >= 8) {
-    std::memcpy(&a, p, 8);
-    std::memcpy(&b, p + n - 8, 8);
-  } else if (n >= 4) {
-    uint32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + n - 4, 4);
-    a = lo;
-    b = hi;
-  } else if (n > 0) {
-    a = uint32_t(uint8_t(p[0])) << 16 | uint32_t(uint8_t(p[n >> 1])) << 8 | uint8_t(p[n - 1]);
-  }
-  return Mix(a ^ n, b ^ 0x4b33a62ed433d4a3ull);
+  uint64_t a, b;
+  LoadEnds(s.data(), s.size(), &a, &b);
+  return Mix(a ^ s.size(), b ^ 0x4b33a62ed433d4a3ull);
 }
 
 // The dots of a domain name, found 16 bytes per compare with loads that
