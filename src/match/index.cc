@@ -508,6 +508,7 @@ struct V4Probe {
   uint32_t addr;
   uint32_t n;
   uint64_t hash;
+  uint32_t block;  // RangeMap4::Locate
 };
 struct StringProbe {  // a key of a type with an exact table
   const Key* key;
@@ -718,7 +719,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
               const uint64_t h = internal::Ip4Table::Hash(v);
               m.v4_exact.Prefetch(h);
               m.v4_blocks.Prefetch(v);
-              st.v4.Push({v, n, h});
+              st.v4.Push({v, n, h, kNone});
             }
             if (v4_slow) st.slow.Push(n);
           } else if (v6_slow) {
@@ -770,8 +771,12 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
 
   st.found_v4.Clear();
   st.found_v4.Reserve(2 * st.v4.size());
+  for (V4Probe& p : st.v4) {
+    p.block = m.v4_blocks.Locate(p.addr);
+    m.v4_blocks.PrefetchTarget(p.block);
+  }
   for (const V4Probe& p : st.v4) {
-    const uint32_t exact = m.v4_exact.Find(p.addr, p.hash), block = m.v4_blocks.Find(p.addr);
+    const uint32_t exact = m.v4_exact.Find(p.addr, p.hash), block = m.v4_blocks.TargetAt(p.block);
     if (exact != kNone) st.found_v4.Push({p.n, exact, AtomKind::kExact});
     if (block != kNone) st.found_v4.Push({p.n, block, AtomKind::kCidr});
     prefetch_record(exact);

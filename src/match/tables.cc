@@ -76,10 +76,12 @@ void Ip4Table::Build(const std::vector<Entry>& entries) {
 }
 
 void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings) {
-  starts_.clear();
+  lines_.clear();
+  lows_.clear();
   targets_.clear();
-  directory_.clear();
   if (blocks.empty()) return;
+  // The elementary intervals: starts (ascending, starts[0] == 0) and targets.
+  std::vector<uint32_t> starts, targets;
   std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
     if (a.first != b.first) return a.first < b.first;
     if (a.last != b.last) return a.last > b.last;  // enclosing block first
@@ -111,22 +113,20 @@ void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings
   };
   auto emit = [&](uint64_t from) {  // an interval starting at `from` with the current stack
     uint32_t t = target();
-    if (!targets_.empty() && targets_.back() == t) return;  // continues the previous interval
-    if (!starts_.empty() && starts_.back() == from) {
-      targets_.back() = t;
+    if (!targets.empty() && targets.back() == t) return;  // continues the previous interval
+    if (!starts.empty() && starts.back() == from) {
+      targets.back() = t;
       return;
     }
-    starts_.push_back(uint32_t(from));
-    targets_.push_back(t);
+    starts.push_back(uint32_t(from));
+    targets.push_back(t);
   };
-  uint64_t cur = 0;
   auto close_until = [&](uint64_t pos) {  // pop blocks ending before pos
     while (!stack.empty() && stack.back().last < pos) {
       uint64_t end = stack.back().last + 1;
       stack.pop_back();
       stack_target_valid = false;
       if (end <= 0xffffffffull) emit(end);
-      cur = end;
     }
   };
   emit(0);
@@ -140,15 +140,30 @@ void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings
     i = j;
   }
   close_until(uint64_t(1) << 32);
-  (void)cur;
-  directory_.resize(65537);
-  size_t k = 0;
-  for (uint64_t hi = 0; hi <= 65536; ++hi) {
-    uint64_t addr = std::min<uint64_t>(hi << 16, 0xffffffffull);
-    while (k + 1 < starts_.size() && starts_[k + 1] <= addr) ++k;
-    directory_[hi] = uint32_t(k);
+  lines_.assign(65536, Line{});
+  targets_.reserve(65536 + starts.size());  // a head per /16, plus each interval in the /16 it starts in
+  size_t k = 0;  // the interval holding the current /16's first address
+  for (uint64_t hi = 0; hi < 65536; ++hi) {
+    const uint64_t base = hi << 16;
+    while (k + 1 < starts.size() && starts[k + 1] <= base) ++k;
+    size_t end = k + 1;
+    while (end < starts.size() && starts[end] < base + 65536) ++end;
+    Line& line = lines_[hi];
+    line.at = uint32_t(targets_.size());
+    line.last = uint16_t(end - k - 1);  // starts inside the /16 are distinct lows > 0
+    targets_.insert(targets_.end(), targets.begin() + k, targets.begin() + end);
+    if (end - k <= kInline) {
+      for (size_t j = k; j < end; ++j) {
+        line.lows[j - k] = j == k ? 0 : uint16_t(starts[j]);
+        if (targets[j] != kNone) line.more |= uint32_t(1) << (j - k);
+      }
+    } else {
+      line.more = uint32_t(lows_.size());
+      lows_.push_back(0);
+      for (size_t j = k + 1; j < end; ++j) lows_.push_back(uint16_t(starts[j]));
+    }
   }
-  starts_.shrink_to_fit();
+  lows_.resize(lows_.size() + kPad, 0xffff);
   targets_.shrink_to_fit();
 }
 
