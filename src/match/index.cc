@@ -682,8 +682,9 @@ size_t Matcher::Match(const Event& event, HitSink& sink) { return MatchBatch(std
 // all keys before the next step waits for them: (1) hash, prefetch the home
 // group or bucket; for domains, test the parents that may be listed suffixes
 // against the Bloom filter and hash and prefetch the few it lets through;
-// (2) pick the candidate slot and prefetch its key bytes; (3) compare the key,
-// prefetch the indicator's record. With millions of indicators each read is
+// (2) pick the candidate slot and prefetch its key bytes (for an IPv4
+// address, find its block interval and prefetch that target); (3) compare
+// the key, prefetch the indicator's record. With millions of indicators each read is
 // a cache miss; one key at a time the core would wait for three misses in a
 // row per hit. What is found is appended, per kind, in key order. The report
 // pass then goes through the events in order and reports what their keys
