@@ -508,7 +508,6 @@ struct V4Probe {
   uint32_t addr;
   uint32_t n;
   uint64_t hash;
-  uint32_t block;  // RangeMap4::Locate
 };
 struct StringProbe {  // a key of a type with an exact table
   const Key* key;
@@ -682,9 +681,8 @@ size_t Matcher::Match(const Event& event, HitSink& sink) { return MatchBatch(std
 // all keys before the next step waits for them: (1) hash, prefetch the home
 // group or bucket; for domains, test the parents that may be listed suffixes
 // against the Bloom filter and hash and prefetch the few it lets through;
-// (2) pick the candidate slot and prefetch its key bytes (for an IPv4
-// address, find its block interval and prefetch that target); (3) compare
-// the key, prefetch the indicator's record. With millions of indicators each read is
+// (2) pick the candidate slot and prefetch its key bytes; (3) compare the key,
+// prefetch the indicator's record. With millions of indicators each read is
 // a cache miss; one key at a time the core would wait for three misses in a
 // row per hit. What is found is appended, per kind, in key order. The report
 // pass then goes through the events in order and reports what their keys
@@ -720,7 +718,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
               const uint64_t h = internal::Ip4Table::Hash(v);
               m.v4_exact.Prefetch(h);
               m.v4_blocks.Prefetch(v);
-              st.v4.Push({v, n, h, kNone});
+              st.v4.Push({v, n, h});
             }
             if (v4_slow) st.slow.Push(n);
           } else if (v6_slow) {
@@ -772,12 +770,8 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
 
   st.found_v4.Clear();
   st.found_v4.Reserve(2 * st.v4.size());
-  for (V4Probe& p : st.v4) {
-    p.block = m.v4_blocks.Locate(p.addr);
-    m.v4_blocks.PrefetchTarget(p.block);
-  }
   for (const V4Probe& p : st.v4) {
-    const uint32_t exact = m.v4_exact.Find(p.addr, p.hash), block = m.v4_blocks.TargetAt(p.block);
+    const uint32_t exact = m.v4_exact.Find(p.addr, p.hash), block = m.v4_blocks.Find(p.addr);
     if (exact != kNone) st.found_v4.Push({p.n, exact, AtomKind::kExact});
     if (block != kNone) st.found_v4.Push({p.n, block, AtomKind::kCidr});
     prefetch_record(exact);

@@ -76,7 +76,7 @@ void Ip4Table::Build(const std::vector<Entry>& entries) {
 }
 
 void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings) {
-  lines_.clear();
+  directory_.clear();
   lows_.clear();
   targets_.clear();
   if (blocks.empty()) return;
@@ -140,31 +140,23 @@ void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings
     i = j;
   }
   close_until(uint64_t(1) << 32);
-  lines_.assign(65536, Line{});
-  targets_.reserve(65536 + starts.size());  // a head per /16, plus each interval in the /16 it starts in
+  directory_.resize(65537);
+  lows_.reserve(65536 + starts.size() + kPad);  // a head per /16, plus each interval in the /16 it starts in
+  targets_.reserve(65536 + starts.size());
   size_t k = 0;  // the interval holding the current /16's first address
   for (uint64_t hi = 0; hi < 65536; ++hi) {
     const uint64_t base = hi << 16;
     while (k + 1 < starts.size() && starts[k + 1] <= base) ++k;
-    size_t end = k + 1;
-    while (end < starts.size() && starts[end] < base + 65536) ++end;
-    Line& line = lines_[hi];
-    line.at = uint32_t(targets_.size());
-    line.last = uint16_t(end - k - 1);  // starts inside the /16 are distinct lows > 0
-    targets_.insert(targets_.end(), targets.begin() + k, targets.begin() + end);
-    if (end - k <= kInline) {
-      for (size_t j = k; j < end; ++j) {
-        line.lows[j - k] = j == k ? 0 : uint16_t(starts[j]);
-        if (targets[j] != kNone) line.more |= uint32_t(1) << (j - k);
-      }
-    } else {
-      line.more = uint32_t(lows_.size());
-      lows_.push_back(0);
-      for (size_t j = k + 1; j < end; ++j) lows_.push_back(uint16_t(starts[j]));
+    directory_[hi] = uint32_t(lows_.size());
+    lows_.push_back(0);
+    targets_.push_back(targets[k]);
+    for (size_t j = k + 1; j < starts.size() && starts[j] < base + 65536; ++j) {
+      lows_.push_back(uint16_t(starts[j]));
+      targets_.push_back(targets[j]);
     }
   }
+  directory_[65536] = uint32_t(lows_.size());
   lows_.resize(lows_.size() + kPad, 0xffff);
-  targets_.shrink_to_fit();
 }
 
 size_t Ip4Table::ProbeLength(uint32_t key) const {

@@ -36,8 +36,8 @@ TEST(RangeMap4, AgreesWithLinearScan) {
   add(0x0a0101ff, 31, 5);       // at the end of its parent
   add(0xffffff00, 24, 6);       // the top of the space
   for (uint32_t i = 7; i < 400; ++i) add(rng(), 8 + int(rng() % 24), i);
-  // /16s whose lines hold 1, 26 (all inline), 27 (out of line) and ~400
-  // intervals, some blocks on the /16's first or last address.
+  // /16s whose slices hold 1, 26, 27 and ~400 intervals (a lookup counts
+  // their starts 16 at a time), some blocks on the /16's first or last address.
   uint32_t ind = 400;
   for (uint32_t k = 0; k < 200; ++k) add(0x0b0c0000 + k * 0x140, 28, ind++);
   for (uint32_t k = 0; k < 13; ++k) add(0x0c0d0000 + k * 0x800, 24, ind++);   // 26 intervals
