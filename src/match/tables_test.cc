@@ -36,10 +36,13 @@ TEST(RangeMap4, AgreesWithLinearScan) {
   add(0x0a0101ff, 31, 5);       // at the end of its parent
   add(0xffffff00, 24, 6);       // the top of the space
   for (uint32_t i = 7; i < 400; ++i) add(rng(), 8 + int(rng() % 24), i);
-  // /16s whose slices hold 1, 26, 27 and ~400 intervals (a lookup counts
-  // their starts 16 at a time), some blocks on the /16's first or last address.
+  // /16s whose slices hold 1, 16, 17, 26, 27 and ~400 intervals (a lookup
+  // counts their starts 16 at a time), some blocks on the /16's first or last
+  // address.
   uint32_t ind = 400;
   for (uint32_t k = 0; k < 200; ++k) add(0x0b0c0000 + k * 0x140, 28, ind++);
+  for (uint32_t k = 0; k < 8; ++k) add(0x0c0b0000 + k * 0x800, 24, ind++);    // 16 intervals
+  for (uint32_t k = 0; k < 8; ++k) add(0x0c0c0100 + k * 0x800, 24, ind++);    // the head + 16
   for (uint32_t k = 0; k < 13; ++k) add(0x0c0d0000 + k * 0x800, 24, ind++);   // 26 intervals
   for (uint32_t k = 0; k < 13; ++k) add(0x0c0e0100 + k * 0x800, 24, ind++);   // the head + 26
   for (uint32_t k = 0; k < 16; ++k) add(0x0c0f0100 + k * 0x1000, 24, ind++);  // ends on the /16's last block
@@ -58,7 +61,7 @@ TEST(RangeMap4, AgreesWithLinearScan) {
     if (b.last < 0xffffffffu) probes.push_back(b.last + 1);
   }
   for (int i = 0; i < 20000; ++i) probes.push_back(rng());
-  for (uint32_t net : {0x0b0c0000u, 0x0c0d0000u, 0x0c0e0000u, 0x0c0f0000u, 0x0d0e0000u})
+  for (uint32_t net : {0x0b0c0000u, 0x0c0b0000u, 0x0c0c0000u, 0x0c0d0000u, 0x0c0e0000u, 0x0c0f0000u, 0x0d0e0000u})
     for (int i = 0; i < 2000; ++i) probes.push_back(net | (rng() & 0xffff));
   for (uint32_t a : probes) {
     std::set<uint32_t> expected;
