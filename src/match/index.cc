@@ -531,7 +531,10 @@ class Scratch {
  public:
   void Clear() { size_ = 0; }
   void Reserve(size_t more) {
-    if (buf_.size() < size_ + more) buf_.resize(std::max(buf_.size() * 2, size_ + more));
+    if (room_ < size_ + more) {
+      buf_.resize(std::max(room_ * 2, size_ + more));
+      room_ = buf_.size();  // kept: buf_.size() divides by sizeof(T) at every call
+    }
   }
   void Push(const T& v) { buf_[size_++] = v; }
   size_t size() const { return size_; }
@@ -540,7 +543,7 @@ class Scratch {
 
  private:
   std::vector<T> buf_;
-  size_t size_ = 0;
+  size_t size_ = 0, room_ = 0;
 };
 
 // What one atom lookup of key `n` found (never kNone). Each kind of lookup
