@@ -148,8 +148,8 @@ struct Index::Impl {
   uint64_t suffix_label_counts = 0;
   std::vector<uint64_t> suffix_bloom;  // a power of two of words
   static uint64_t BloomBits(uint64_t h) { return uint64_t(1) << (h >> 52 & 63) | uint64_t(1) << (h >> 58); }
-  const uint64_t& BloomWord(uint64_t h) const { return suffix_bloom[size_t(h) & (suffix_bloom.size() - 1)]; }
-  bool MaybeSuffix(uint64_t h) const { return (BloomWord(h) & BloomBits(h)) == BloomBits(h); }
+  size_t BloomIndex(uint64_t h) const { return size_t(h) & (suffix_bloom.size() - 1); }
+  bool MaybeSuffix(uint64_t h) const { return (suffix_bloom[BloomIndex(h)] & BloomBits(h)) == BloomBits(h); }
   // IPv4 addresses (/32) in a hash table, shorter IPv4 blocks as intervals;
   // IPv6 blocks (not IPv4-mapped): one table per length 0..128.
   internal::Ip4Table v4_exact;
@@ -445,7 +445,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     m.suffix_bloom.assign(words, 0);
     m.domain_suffix.ForEach([&](std::string_view key, uint32_t) {
       uint64_t h = internal::SuffixSketch(key);
-      m.suffix_bloom[size_t(h) & (words - 1)] |= Impl::BloomBits(h);
+      m.suffix_bloom[m.BloomIndex(h)] |= Impl::BloomBits(h);
       size_t labels = 1 + size_t(std::count(key.begin(), key.end(), '.'));
       m.suffix_label_counts |= uint64_t(1) << std::min<size_t>(labels, 63);
     });
@@ -771,20 +771,19 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
     if (!(target & kPostingBit)) internal::PrefetchLine(&index.records_[target]);  // kNone has the bit
   };
 
+  // Appends what key n found, if anything, and starts loading its record.
+  auto found = [&](Scratch<Found>& list, uint32_t n, uint32_t target, AtomKind kind) {
+    if (target == kNone) return;
+    list.Push({n, target, kind});
+    prefetch_record(target);
+  };
+
   st.found_v4.Clear();
   st.found_v4.Reserve(2 * st.v4.size());
   for (const V4Probe& p : st.v4) {
-    const uint32_t exact = m.v4_exact.Find(p.addr, p.hash), block = m.v4_blocks.Find(p.addr);
-    if (exact != kNone) st.found_v4.Push({p.n, exact, AtomKind::kExact});
-    if (block != kNone) st.found_v4.Push({p.n, block, AtomKind::kCidr});
-    prefetch_record(exact);
-    prefetch_record(block);
+    found(st.found_v4, p.n, m.v4_exact.Find(p.addr, p.hash), AtomKind::kExact);
+    found(st.found_v4, p.n, m.v4_blocks.Find(p.addr), AtomKind::kCidr);
   }
-  auto found_string = [&](const StringProbe& p, uint32_t target) {
-    if (target == kNone) return;
-    st.found_exact.Push({p.n, target, AtomKind::kExact});
-    prefetch_record(target);
-  };
   st.found_exact.Clear();
   st.found_exact.Reserve(st.strings.size());
   if (staged) {
@@ -798,17 +797,17 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
       suffixes.PrefetchKey(p.target);
     }
     for (const StringProbe& p : st.strings)
-      found_string(p, m.exact[size_t(p.key->type)].Confirm(p.key->text, p.hash, p.target));
+      found(st.found_exact, p.n, m.exact[size_t(p.key->type)].Confirm(p.key->text, p.hash, p.target),
+            AtomKind::kExact);
   } else {  // suffix probes keep kAskFind: Confirm finds
     for (const StringProbe& p : st.strings)
-      found_string(p, m.exact[size_t(p.key->type)].Find(p.key->text, p.hash));
+      found(st.found_exact, p.n, m.exact[size_t(p.key->type)].Find(p.key->text, p.hash), AtomKind::kExact);
   }
   st.found_suffix.Clear();
   st.found_suffix.Reserve(st.suffixes.size());
-  for (const SuffixProbe& p : st.suffixes) {
-    const uint32_t target = suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target);
-    if (target != kNone) st.found_suffix.Push({p.n, target, AtomKind::kDomainSuffix});
-  }
+  for (const SuffixProbe& p : st.suffixes)
+    found(st.found_suffix, p.n, suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target),
+          AtomKind::kDomainSuffix);
 
   // Report, event by event, key by key: a key's exact and block hits, then
   // its suffixes (longest first), then its slow lookups; last the
