@@ -266,10 +266,10 @@ class Sink final : public match::HitSink {
     ++hits_;
     if (alerts_) {
       buf_.clear();
-      events::AppendAlertJson(buf_, hit.indicator_id, hit.key, event);
+      events::AppendAlertJson(buf_, hit.indicator_id(), hit.key, event);
       alerts_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
     }
-    if (agg_) agg_->Add(hit.indicator_id, event.time, hit.tlp);
+    if (agg_) agg_->Add(hit.indicator_id(), event.time, hit.tlp);
   }
   uint64_t hits() const { return hits_; }
 

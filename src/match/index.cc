@@ -31,9 +31,9 @@ constexpr size_t kTypes = size_t(KeyType::kCount);
 constexpr std::string_view kIdPrefix = "indicator--";
 
 // "indicator--" + the canonical 8-4-4-4-12 form of `uuid`, written in place
-// (called once per hit). The 32 digits come from two SSE2 vectors, nibble +
-// '0' and + 39 more above 9: ~30 instructions, where a loop over the bytes
-// took ~175 (callgrind of match_bench), a fifth of a hit's cost.
+// (for a hit whose sink asks for it). The 32 digits come from two SSE2
+// vectors, nibble + '0' and + 39 more above 9: ~30 instructions, where a loop
+// over the bytes took ~175 (callgrind of match_bench).
 void FormatIndicatorId(const std::array<uint8_t, 16>& uuid, std::string* out) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(uuid.data()));
   const __m128i low4 = _mm_set1_epi8(0x0f);
@@ -197,6 +197,11 @@ Index::~Index() = default;
 std::shared_ptr<const Index> Index::Empty() {
   static const std::shared_ptr<const Index> empty = std::shared_ptr<const Index>(new Index());
   return empty;
+}
+
+std::string_view Hit::indicator_id() const {
+  if (id_->empty()) FormatIndicatorId(*uuid_, id_);
+  return *id_;
 }
 
 std::string Index::IndicatorId(uint32_t i) const {
@@ -562,6 +567,7 @@ struct Matcher::State {
   HitSink* sink = nullptr;
   size_t hits = 0;
   std::vector<uint32_t> seen;  // indicators considered for the current event
+  uint64_t seen_bits = 0;      // bit ind % 64 of each: most hits need no scan of `seen`
   // Observed data of the current event, loaded on first need, per pattern version.
   bool observed_tried[2] = {false, false};
   std::optional<pattern::ObservationSet> observed[2];
@@ -613,6 +619,40 @@ inline void Matcher::Consider(uint32_t target, const Key* key, AtomKind kind) {
   if (target != kNone) ConsiderTarget(target, key, kind);
 }
 
+inline void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
+  State& st = *state_;
+  const Index& index = *index_;
+  const Index::Record& rec = index.records_[ind];
+  const auto& w = index.windows_[rec.window & ~Index::kNeedsEvaluation];
+  int64_t t = st.event->time.ns;
+  if (t < w.from || t >= w.until) return;
+  const uint64_t bit = uint64_t(1) << (ind & 63);
+  if (st.seen_bits & bit)
+    for (uint32_t s : st.seen)
+      if (s == ind) return;
+  st.seen_bits |= bit;
+  st.seen.push_back(ind);
+  bool evaluated = false;
+  if (rec.window & Index::kNeedsEvaluation) {
+    const uint32_t eval = index.impl_->eval_slot.find(ind)->second;
+    if (eval != kNone) {
+      if (!Evaluate(*index.impl_->patterns[eval])) return;
+      evaluated = true;
+    }
+  }
+  st.id.clear();
+  Hit hit;
+  hit.indicator = ind;
+  hit.uuid_ = &rec.uuid;
+  hit.id_ = &st.id;
+  hit.key = key;
+  hit.kind = kind;
+  hit.evaluated = evaluated;
+  hit.tlp = w.tlp;
+  ++st.hits;
+  st.sink->OnHit(*st.event, hit);
+}
+
 void Matcher::ConsiderTarget(uint32_t target, const Key* key, AtomKind kind) {
   if (!(target & kPostingBit)) {
     ConsiderOne(target, key, kind);
@@ -624,57 +664,34 @@ void Matcher::ConsiderTarget(uint32_t target, const Key* key, AtomKind kind) {
   for (uint32_t i = 1; i <= n; ++i) ConsiderOne(postings[at + i], key, kind);
 }
 
-void Matcher::ConsiderOne(uint32_t ind, const Key* key, AtomKind kind) {
+// Out of line: most hits need no evaluation, and this code, inlined,
+// made every hit save and restore registers for it.
+bool Matcher::Evaluate(const pattern::Pattern& pat) {
   State& st = *state_;
-  const Index& index = *index_;
-  const Index::Record& rec = index.records_[ind];
-  const auto& w = index.windows_[rec.window & ~Index::kNeedsEvaluation];
-  int64_t t = st.event->time.ns;
-  if (t < w.from || t >= w.until) return;
-  for (uint32_t s : st.seen)
-    if (s == ind) return;
-  st.seen.push_back(ind);
-  uint32_t eval = kNone;
-  if (rec.window & Index::kNeedsEvaluation) eval = index.impl_->eval_slot.find(ind)->second;
-  bool evaluated = false;
-  if (eval != kNone) {
-    if (!st.event->observed) return;
-    const pattern::Pattern& pat = *index.impl_->patterns[eval];
-    int v = pat.version == pattern::Version::k20 ? 0 : 1;
-    if (!st.observed_tried[v]) {
-      st.observed_tried[v] = true;
-      if (!st.observed_json_tried) {
-        st.observed_json_tried = true;
-        auto json = st.event->observed->BuildObservedJson();
-        st.observed_json_ok = json.ok();
-        if (json.ok()) st.observed_json = *std::move(json);
-      }
-      if (st.observed_json_ok) {
-        auto set = pattern::LoadObserved(st.observed_json, pat.version);
-        if (set.ok()) st.observed[v] = *std::move(set);
-      }
-      if (!st.observed[v]) ++stats_.observed_errors;
+  if (!st.event->observed) return false;
+  const int v = pat.version == pattern::Version::k20 ? 0 : 1;
+  if (!st.observed_tried[v]) {
+    st.observed_tried[v] = true;
+    if (!st.observed_json_tried) {
+      st.observed_json_tried = true;
+      auto json = st.event->observed->BuildObservedJson();
+      st.observed_json_ok = json.ok();
+      if (json.ok()) st.observed_json = *std::move(json);
     }
-    if (!st.observed[v]) return;
-    ++stats_.evaluations;
-    auto r = pattern::Evaluate(pat, *st.observed[v]);
-    if (!r.ok()) {
-      ++stats_.evaluation_errors;
-      return;
+    if (st.observed_json_ok) {
+      auto set = pattern::LoadObserved(st.observed_json, pat.version);
+      if (set.ok()) st.observed[v] = *std::move(set);
     }
-    if (!r->matched) return;
-    evaluated = true;
+    if (!st.observed[v]) ++stats_.observed_errors;
   }
-  FormatIndicatorId(rec.uuid, &st.id);
-  Hit hit;
-  hit.indicator = ind;
-  hit.indicator_id = st.id;
-  hit.key = key;
-  hit.kind = kind;
-  hit.evaluated = evaluated;
-  hit.tlp = w.tlp;
-  ++st.hits;
-  st.sink->OnHit(*st.event, hit);
+  if (!st.observed[v]) return false;
+  ++stats_.evaluations;
+  auto r = pattern::Evaluate(pat, *st.observed[v]);
+  if (!r.ok()) {
+    ++stats_.evaluation_errors;
+    return false;
+  }
+  return r->matched;
 }
 
 size_t Matcher::Match(const Event& event, HitSink& sink) { return MatchBatch(std::span(&event, 1), sink); }
@@ -865,6 +882,7 @@ void Matcher::BeginEvent(const Event& event, HitSink& sink) {
   st.sink = &sink;
   st.hits = 0;
   st.seen.clear();
+  st.seen_bits = 0;
   st.observed_tried[0] = st.observed_tried[1] = false;
   st.observed[0].reset();
   st.observed[1].reset();

@@ -97,7 +97,7 @@ struct Collect : HitSink {
     std::string key = !h.key ? "-" : h.key->type == KeyType::kIp ? normalize::FormatIp(h.key->ip)
                                    : h.key->type == KeyType::kPort ? std::to_string(h.key->number)
                                                                    : std::string(h.key->text);
-    hits.push_back(absl::StrFormat("%s %s %s%s", h.indicator_id.substr(h.indicator_id.size() - 3),
+    hits.push_back(absl::StrFormat("%s %s %s%s", h.indicator_id().substr(h.indicator_id().size() - 3),
                                    AtomKindName(h.kind), key, h.evaluated ? " evaluated" : ""));
   }
 };
@@ -162,7 +162,7 @@ TEST(Index, HitsCarryTheIndicatorsOwnIds) {
   EXPECT_EQ(got, want);
   struct Ids : HitSink {
     std::vector<std::string> ids;
-    void OnHit(const Event&, const Hit& h) override { ids.emplace_back(h.indicator_id); }
+    void OnHit(const Event&, const Hit& h) override { ids.emplace_back(h.indicator_id()); }
   } sink;
   for (size_t i = 0; i < specs.size(); ++i) {
     TestEvent e;
@@ -272,7 +272,7 @@ TEST(Index, HitsCarryTheIndicatorsTlp) {
   struct Tlps : HitSink {
     std::set<std::pair<std::string, stix::Tlp>> got;
     void OnHit(const Event&, const Hit& h) override {
-      got.emplace(std::string(h.indicator_id.substr(h.indicator_id.size() - 3)), h.tlp);
+      got.emplace(std::string(h.indicator_id().substr(h.indicator_id().size() - 3)), h.tlp);
     }
   } sink;
   Matcher m(index);
@@ -514,7 +514,7 @@ TEST(Index, HotSwapUnderRunningMatcher) {
     std::vector<uint32_t> generations;
     std::string first;
     void OnHit(const Event&, const Hit& h) override {
-      generations.push_back(uint32_t(std::stoul(std::string(h.indicator_id.substr(h.indicator_id.size() - 12)))) / 1000);
+      generations.push_back(uint32_t(std::stoul(std::string(h.indicator_id().substr(h.indicator_id().size() - 12)))) / 1000);
     }
   };
   uint64_t events = 0, hits = 0, mixed = 0, wrong_count = 0;
