@@ -170,6 +170,26 @@ TEST(Index, HitsCarryTheIndicatorsOwnIds) {
     ASSERT_EQ(m.Match(e.event(), sink), 1u);
     EXPECT_EQ(sink.ids.back(), specs[i].id);
   }
+  // The id is written on demand: a sink that skips it for some hits, and asks
+  // twice for others, still gets each hit's own id, in batches of 8-key events.
+  struct SomeIds : HitSink {
+    const Index* index = nullptr;
+    size_t asked = 0, wrong = 0;
+    void OnHit(const Event&, const Hit& h) override {
+      if (h.indicator % 3 == 0) return;
+      ++asked;
+      const std::string first(h.indicator_id());
+      if (first != index->IndicatorId(h.indicator) || h.indicator_id() != first) ++wrong;
+    }
+  } some;
+  some.index = index.get();
+  std::vector<TestEvent> batch(25);
+  for (size_t i = 0; i < specs.size(); ++i) batch[i / 8].Domain(absl::StrFormat("d%d.example", i));
+  std::vector<Event> events;
+  for (TestEvent& e : batch) events.push_back(e.event());
+  EXPECT_EQ(m.MatchBatch(events, some), specs.size());
+  EXPECT_EQ(some.asked, specs.size() - (specs.size() + 2) / 3);
+  EXPECT_EQ(some.wrong, 0u);
 }
 
 TEST(Index, SharedKeysPostings) {
