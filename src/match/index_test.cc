@@ -97,7 +97,8 @@ struct Collect : HitSink {
     std::string key = !h.key ? "-" : h.key->type == KeyType::kIp ? normalize::FormatIp(h.key->ip)
                                    : h.key->type == KeyType::kPort ? std::to_string(h.key->number)
                                                                    : std::string(h.key->text);
-    hits.push_back(absl::StrFormat("%s %s %s%s", h.indicator_id().substr(h.indicator_id().size() - 3),
+    const std::string_view id = h.indicator_id();
+    hits.push_back(absl::StrFormat("%s %s %s%s", id.substr(id.size() - 3),
                                    AtomKindName(h.kind), key, h.evaluated ? " evaluated" : ""));
   }
 };
@@ -292,7 +293,8 @@ TEST(Index, HitsCarryTheIndicatorsTlp) {
   struct Tlps : HitSink {
     std::set<std::pair<std::string, stix::Tlp>> got;
     void OnHit(const Event&, const Hit& h) override {
-      got.emplace(std::string(h.indicator_id().substr(h.indicator_id().size() - 3)), h.tlp);
+      const std::string_view id = h.indicator_id();
+      got.emplace(std::string(id.substr(id.size() - 3)), h.tlp);
     }
   } sink;
   Matcher m(index);
@@ -534,7 +536,8 @@ TEST(Index, HotSwapUnderRunningMatcher) {
     std::vector<uint32_t> generations;
     std::string first;
     void OnHit(const Event&, const Hit& h) override {
-      generations.push_back(uint32_t(std::stoul(std::string(h.indicator_id().substr(h.indicator_id().size() - 12)))) / 1000);
+      const std::string_view id = h.indicator_id();
+      generations.push_back(uint32_t(std::stoul(std::string(id.substr(id.size() - 12)))) / 1000);
     }
   };
   uint64_t events = 0, hits = 0, mixed = 0, wrong_count = 0;
