@@ -68,6 +68,7 @@ Result<std::shared_ptr<const match::Index>> BuildIndex(store::Store* st, const M
       *report << "  left out " << p.source << " " << p.id << ": " << p.reason << "\n";
     }
     for (const auto& r : index->report().rejected) *report << "  rejected " << r.id << ": " << r.reason << "\n";
+    for (const auto& w : index->report().warnings) *report << "  warning " << w.id << ": " << w.reason << "\n";
   }
   return index;
 }

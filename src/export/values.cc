@@ -13,6 +13,7 @@ using match::AtomKind;
 using match::KeyType;
 
 Status ToEntries(const match::AtomSet& set, uint32_t indicator, std::vector<Entry>& out) {
+  if (!set.never.empty()) return absl::FailedPreconditionError("no value to enforce: " + set.never);
   if (!set.decides || set.atoms.empty()) {
     return absl::FailedPreconditionError("the pattern's values do not decide it (AND, qualifiers or other paths)");
   }

@@ -19,6 +19,7 @@ struct Partial {
   bool usable = false;
   bool decides = false;  // the atoms are exactly the part's semantics
   std::vector<Atom> atoms;
+  std::string never;  // usable with no atoms: no decoded event satisfies the part, and why
 };
 
 std::string PathText(const pattern::ObjectPath& p) {
@@ -109,7 +110,7 @@ std::optional<std::string> NormaliseText(KeyType key, const std::string& v) {
     case KeyType::kSha1: case KeyType::kX509Sha1: r = normalize::Hash(v, normalize::HashAlgo::kSha1); break;
     case KeyType::kSha256: r = normalize::Hash(v, normalize::HashAlgo::kSha256); break;
     case KeyType::kSha512: r = normalize::Hash(v, normalize::HashAlgo::kSha512); break;
-    case KeyType::kX509Serial: r = Lower(v); break;  // hex serials: case is not significant
+    case KeyType::kX509Serial: r = normalize::Serial(v); break;
     default: return std::nullopt;
   }
   if (!r.ok()) return std::nullopt;
@@ -142,6 +143,38 @@ std::optional<Atom> EqualAtom(KeyType key, const std::string& path, const Consta
 
 bool HasLikeWildcard(std::string_view s) { return s.find_first_of("%_") != std::string_view::npos; }
 
+// A URL written without its scheme ("example.com/a.exe", as in many feeds)
+// stands for http:// and https://: appends both atoms if it then normalises.
+bool AddSchemeless(const std::string& path, const Constant& c, std::vector<Atom>& atoms) {
+  if (c.type != Constant::Type::kString || c.bytes.find("://") != std::string::npos) return false;
+  for (const char* scheme : {"http://", "https://"}) {
+    Constant with = c;
+    with.bytes = scheme + c.bytes;
+    std::optional<Atom> a = EqualAtom(KeyType::kUrl, path, with);
+    if (!a) return false;  // the same for both schemes
+    atoms.push_back(std::move(*a));
+  }
+  return true;
+}
+
+// Why a string that EqualAtom refused can equal no value of a decoded event
+// (whose values are all normalised); nullopt when the refusal says nothing of
+// the sort (a port compared with a string, say).
+std::optional<std::string> NeverEqual(KeyType key, const std::string& path, const Constant& c) {
+  if (c.type != Constant::Type::kString || key == KeyType::kPort) return std::nullopt;
+  std::string_view what;
+  switch (key) {
+    case KeyType::kDomain: what = "a valid domain name"; break;
+    case KeyType::kIp: what = "a valid IP address or CIDR block"; break;
+    case KeyType::kUrl: what = "a valid URL"; break;
+    case KeyType::kEmail: what = "a valid e-mail address"; break;
+    case KeyType::kX509Serial: what = "a hex serial number"; break;
+    default: what = "a valid hex digest of its algorithm"; break;
+  }
+  std::string shown = c.bytes.size() > 80 ? c.bytes.substr(0, 77) + "..." : c.bytes;
+  return absl::StrFormat("%s '%s' is not %s", path, shown, what);
+}
+
 Partial FromTest(const pattern::Comparison& t) {
   Partial out;
   if (t.negated) return out;
@@ -157,9 +190,15 @@ Partial FromTest(const pattern::Comparison& t) {
   switch (t.op) {
     case CompareOp::kEqual:
     case CompareOp::kIn:
-      for (const Constant& c : t.values)
-        if (!add(EqualAtom(*key, path, c))) return Partial{};
       if (t.values.empty()) return Partial{};  // IN () matches nothing: keep it evaluated
+      for (const Constant& c : t.values) {
+        if (add(EqualAtom(*key, path, c))) continue;
+        if (*key == KeyType::kUrl && AddSchemeless(path, c, out.atoms)) continue;
+        std::optional<std::string> never = NeverEqual(*key, path, c);
+        if (!never) return Partial{};
+        if (out.never.empty()) out.never = std::move(*never);
+      }
+      if (!out.atoms.empty()) out.never.clear();
       break;
     case CompareOp::kIsSubset: {
       if (*key != KeyType::kIp || t.values.size() != 1) return Partial{};
@@ -174,7 +213,11 @@ Partial FromTest(const pattern::Comparison& t) {
         return Partial{};
       const std::string& v = t.values[0].bytes;
       if (t.op == CompareOp::kLike && !HasLikeWildcard(v)) {
-        if (!add(EqualAtom(*key, path, t.values[0]))) return Partial{};
+        if (add(EqualAtom(*key, path, t.values[0]))) break;
+        if (*key == KeyType::kUrl && AddSchemeless(path, t.values[0], out.atoms)) break;
+        std::optional<std::string> never = NeverEqual(*key, path, t.values[0]);
+        if (!never) return Partial{};
+        out.never = std::move(*never);
         break;
       }
       if (t.op == CompareOp::kLike && *key == KeyType::kDomain && v.size() > 2 && v[0] == '%' &&
@@ -222,7 +265,8 @@ int Cost(const Partial& p) {
   return cost;
 }
 
-// AND: any usable operand is a necessary condition; take the cheapest.
+// AND: any usable operand is a necessary condition; take the cheapest (one
+// that no event satisfies costs nothing, and makes the AND never true).
 Partial Conjunction(std::vector<Partial> parts) {
   Partial best;
   for (Partial& p : parts)
@@ -240,7 +284,9 @@ Partial Disjunction(std::vector<Partial> parts) {
     if (!p.usable) return Partial{};
     out.decides &= p.decides;
     for (Atom& a : p.atoms) out.atoms.push_back(std::move(a));
+    if (out.never.empty()) out.never = std::move(p.never);
   }
+  if (!out.atoms.empty()) out.never.clear();  // an operand no event satisfies adds nothing
   return out;
 }
 
@@ -305,7 +351,12 @@ AtomSet ExtractAtoms(const pattern::Pattern& pattern) {
   AtomSet out;
   if (pattern.observations.empty()) return out;
   Partial p = FromObservation(pattern, pattern.root);
-  if (!p.usable || p.atoms.empty()) return out;
+  if (!p.usable) return out;
+  if (p.atoms.empty()) {  // usable without atoms: only a part no event satisfies makes that
+    out.never = std::move(p.never);
+    out.decides = true;
+    return out;
+  }
   out.atoms = std::move(p.atoms);
   out.decides = p.decides;
   return out;

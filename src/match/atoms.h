@@ -23,11 +23,17 @@
 //   network-traffic:(src|dst)_port         exact (int)     -                   -         -
 //   x-ja3:value, x-ja3s:value, any path
 //   ending in .ja3 / .ja3s                 exact           -                   -         -
-// Values are normalised as log keys are (src/normalize); a value that does not
-// normalise makes its comparison unusable (no atom). Deliberate extensions of
+// Values are normalised as log keys are (src/normalize). A string compared
+// with = / IN that does not normalise (a "domain name" with a space, a hash of
+// the wrong length) can equal no observed value, since decoded events carry
+// only normalised values: it gives no atom, and a pattern that cannot match
+// without it is marked `never` (so it costs nothing per event). Any other
+// value that does not normalise makes its comparison unusable (no atom). Deliberate extensions of
 // STIX string semantics, as every CERT tool does: an IP value that is a CIDR
 // block ('= 10.0.0.0/8') matches the addresses inside it, and domain/URL/e-mail
-// values compare in their normalised form (so case-insensitively for hosts).
+// values compare in their normalised form (so case-insensitively for hosts),
+// and a URL value without a scheme ('example.com/a.exe', common in feeds)
+// stands for its http:// and https:// forms.
 // LIKE '%.example.com' is a domain-suffix atom: it matches every strict
 // subdomain of example.com, not example.com itself nor badexample.com.
 #pragma once
@@ -71,8 +77,11 @@ struct Atom {
 };
 
 struct AtomSet {
-  std::vector<Atom> atoms;  // empty: no usable atom (the pattern must always be evaluated)
+  std::vector<Atom> atoms;  // empty: no usable atom (the pattern must always be evaluated), unless `never`
   bool decides = false;     // see the header comment
+  // Non-empty: no decoded event can match the pattern (atoms empty), and why,
+  // e.g. "domain-name:value 'a b.example' is not a valid domain name".
+  std::string never;
 };
 
 // Extracts the atoms of `pattern` (which Parse accepted). Never fails: a

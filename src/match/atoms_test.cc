@@ -46,13 +46,24 @@ TEST(Atoms, ExactKinds) {
               ElementsAre("md5 exact d41d8cd98f00b204e9800998ecf8427e"));
   EXPECT_THAT(Debug(Extract("[x509-certificate:hashes.'SHA-1' = '" + std::string(40, 'A') + "']")),
               ElementsAre("x509-sha1 exact " + std::string(40, 'a')));
-  EXPECT_THAT(Debug(Extract("[x509-certificate:serial_number = '0A:FF']")), ElementsAre("x509-serial exact 0a:ff"));
+  // As the decoders write serials: Suricata's "0A:FF" and Zeek's "0AFF" are one key.
+  EXPECT_THAT(Debug(Extract("[x509-certificate:serial_number = '0A:FF']")), ElementsAre("x509-serial exact 0aff"));
   EXPECT_THAT(Debug(Extract("[network-traffic:dst_port = 4444]")), ElementsAre("port exact 4444"));
   EXPECT_THAT(Debug(Extract("[network-traffic:dst_ref.value = '10.1.2.3']")), ElementsAre("ip exact 10.1.2.3"));
   EXPECT_THAT(Debug(Extract("[x-ja3:value = '" + std::string(32, 'B') + "']")),
               ElementsAre("ja3 exact " + std::string(32, 'b')));
   EXPECT_THAT(Debug(Extract("[network-traffic:extensions.'x-tls'.ja3s = '" + std::string(32, 'c') + "']")),
               ElementsAre("ja3s exact " + std::string(32, 'c')));
+}
+
+TEST(Atoms, UrlWithoutScheme) {
+  // As feeds often write them: the http:// and https:// forms.
+  auto s = Extract("[url:value = 'Evil.Example.com/gate.php']");
+  EXPECT_TRUE(s.decides);
+  EXPECT_THAT(Debug(s), ElementsAre("url exact http://evil.example.com/gate.php",
+                                    "url exact https://evil.example.com/gate.php"));
+  EXPECT_THAT(Debug(Extract("[url:value IN ('a.example/x', 'ftp://b.example/y')]")),
+              ElementsAre("url exact http://a.example/x", "url exact https://a.example/x", "url exact ftp://b.example/y"));
 }
 
 TEST(Atoms, InAndOr) {
@@ -116,9 +127,49 @@ TEST(Atoms, NoUsableAtom) {
   EXPECT_THAT(Extract("[domain-name:value = 'a.example' OR file:name = 'x']").atoms, IsEmpty());
   EXPECT_THAT(Extract("[domain-name:value = 'a.example'] OR [process:pid = 4]").atoms, IsEmpty());
   EXPECT_THAT(Extract("[network-traffic:dst_port > 1000]").atoms, IsEmpty());
-  EXPECT_THAT(Extract("[domain-name:value = 'not a domain']").atoms, IsEmpty());
-  EXPECT_THAT(Extract("[file:hashes.MD5 = 'xyz']").atoms, IsEmpty());
-  EXPECT_THAT(Extract("[ipv4-addr:value = '10.0.0.1/8']").atoms, IsEmpty());
+  // A port compared with a string is not known to be false: evaluated.
+  EXPECT_THAT(Extract("[network-traffic:dst_port = '443']").atoms, IsEmpty());
+  for (const char* text : {"[domain-name:value != 'not a domain']", "[network-traffic:dst_port = '443']",
+                           "[domain-name:value = 'a.example' OR file:name = 'x']", "[file:name = 'a b']"})
+    EXPECT_EQ(Extract(text).never, "") << text;
+}
+
+// Decoded events carry only normalised values, so a string that does not
+// normalise can equal none of them: such a comparison gives no atom, and a
+// pattern that needs it is `never` (not evaluated against every event).
+TEST(Atoms, ValuesNoEventCarriesNeverMatch) {
+  // A DNS-SD instance name of the shared wrccdc DNS log, and a URL logged as a query.
+  auto s = Extract("[domain-name:value = 'nougat [28:d2:44:0f:4c:e9]._workstation._tcp.local']");
+  EXPECT_THAT(s.atoms, IsEmpty());
+  EXPECT_TRUE(s.decides);
+  EXPECT_EQ(s.never,
+            "domain-name:value 'nougat [28:d2:44:0f:4c:e9]._workstation._tcp.local' is not a valid domain name");
+  EXPECT_EQ(Extract("[domain-name:value = 'http://172.16.0.58']").never,
+            "domain-name:value 'http://172.16.0.58' is not a valid domain name");
+  EXPECT_EQ(Extract("[file:hashes.MD5 = 'xyz']").never, "file:hashes.MD5 'xyz' is not a valid hex digest of its algorithm");
+  EXPECT_EQ(Extract("[ipv4-addr:value = '10.0.0.1/8']").never,
+            "ipv4-addr:value '10.0.0.1/8' is not a valid IP address or CIDR block");
+  EXPECT_EQ(Extract("[x509-certificate:serial_number = '0x1F']").never,
+            "x509-certificate:serial_number '0x1F' is not a hex serial number");
+  EXPECT_NE(Extract("[domain-name:value LIKE 'no such.name']").never, "");
+  EXPECT_EQ(Extract("[url:value = 'hxxp://evil[.]example/a']").never,
+            "url:value 'hxxp://evil[.]example/a' is not a valid URL");
+  // AND: one operand no event satisfies makes the whole never true.
+  s = Extract("[domain-name:value = 'a b.example' AND ipv4-addr:value = '192.0.2.1']");
+  EXPECT_THAT(s.atoms, IsEmpty());
+  EXPECT_NE(s.never, "");
+  EXPECT_NE(Extract("[domain-name:value = 'a b.example'] FOLLOWEDBY [ipv4-addr:value = '192.0.2.1']").never, "");
+  // IN and OR: such a member adds nothing; the others still decide.
+  s = Extract("[domain-name:value IN ('a b.example', 'good.example')]");
+  EXPECT_THAT(Debug(s), ElementsAre("domain exact good.example"));
+  EXPECT_TRUE(s.decides);
+  EXPECT_EQ(s.never, "");
+  s = Extract("[domain-name:value = 'a b.example'] OR [ipv4-addr:value = '192.0.2.1']");
+  EXPECT_THAT(Debug(s), ElementsAre("ip exact 192.0.2.1"));
+  EXPECT_TRUE(s.decides);
+  EXPECT_EQ(s.never, "");
+  // Negated, the same comparison is true of every name: no atom, evaluated.
+  EXPECT_EQ(Extract("[domain-name:value != 'a b.example']").never, "");
 }
 
 // Every real-world pattern parses into atoms or is counted as evaluate-only,
@@ -126,7 +177,8 @@ TEST(Atoms, NoUsableAtom) {
 TEST(Atoms, RealWorldPatterns) {
   std::string text = testutil::ReadFile(testutil::SharedData("patterns/unit42-real-world-patterns.jsonl.zst"));
   simdjson::ondemand::parser parser;
-  int decided = 0, candidates = 0, none = 0;
+  int decided = 0, candidates = 0, none = 0, never = 0;
+  std::vector<std::string> never_examples;
   for (std::string_view line : Split(text, '\n', EmptyParts::kSkip)) {
     simdjson::padded_string padded(line);
     auto doc = parser.iterate(padded);
@@ -136,13 +188,21 @@ TEST(Atoms, RealWorldPatterns) {
     auto p = pattern::Parse(unescaped, pattern::Version::k21);
     if (!p.ok()) continue;
     AtomSet s = ExtractAtoms(*p);
-    if (s.atoms.empty()) ++none;
+    if (!s.never.empty()) {
+      ++never;
+      if (never_examples.size() < 5) never_examples.push_back(s.never);
+    } else if (s.atoms.empty()) ++none;
     else if (s.decides) ++decided;
     else ++candidates;
   }
-  std::cout << "decided " << decided << " candidates " << candidates << " evaluate-only " << none << "\n";
+  std::cout << "decided " << decided << " candidates " << candidates << " evaluate-only " << none << " never "
+            << never << "\n";
+  for (const std::string& e : never_examples) std::cout << "  never: " << e << "\n";
   EXPECT_GT(decided, 5000);
   EXPECT_LT(none, decided / 5);
+  // Only junk never matches (a defanged "hxxp://", a trailing space), not the
+  // ~300 URLs written without a scheme.
+  EXPECT_LT(never, 10);
 }
 
 }  // namespace

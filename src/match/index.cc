@@ -228,9 +228,9 @@ size_t Index::MemoryBytes() const {
 
 std::string BuildReport::Summary() const {
   return absl::StrFormat(
-      "%d indicators: %d compiled (%d decided by the index), %d evaluate-only, %d revoked, %d rejected; "
-      "%d atoms (%d exact, %d suffix, %d cidr, %d regex, %d regex prefilter-only); %.2f s, %.1f MB",
-      indicators, compiled, decided, evaluated_only, revoked, rejected.size(), atoms, atoms_by_kind[0],
+      "%d indicators: %d compiled (%d decided by the index), %d evaluate-only, %d never match, %d revoked, "
+      "%d rejected; %d atoms (%d exact, %d suffix, %d cidr, %d regex, %d regex prefilter-only); %.2f s, %.1f MB",
+      indicators, compiled, decided, evaluated_only, never_match, revoked, rejected.size(), atoms, atoms_by_kind[0],
       atoms_by_kind[1], atoms_by_kind[2], atoms_by_kind[3], regex_prefilter, seconds,
       double(memory_bytes) / 1e6);
 }
@@ -288,7 +288,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       atoms = ExtractAtoms(*p);
       bool has_regex = false;
       for (const Atom& a : atoms.atoms) has_regex |= a.kind == AtomKind::kRegex;
-      if (!atoms.decides || atoms.atoms.empty() || has_regex)
+      if (!atoms.decides || (atoms.atoms.empty() && atoms.never.empty()) || has_regex)
         parsed = std::make_unique<pattern::Pattern>(*std::move(p));
     }
     uint32_t ind = uint32_t(index->records_.size());
@@ -302,6 +302,11 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     }
     index->records_.push_back(Record{uuid, it->second | (atoms.decides ? 0 : kNeedsEvaluation)});
     if (!atoms.decides) m.eval_slot[ind] = eval;
+    if (!atoms.never.empty()) {  // in the index, with nothing to look up
+      ++report.never_match;
+      report.warnings.push_back({spec.id, "never matches: " + atoms.never});
+      continue;
+    }
     if (atoms.atoms.empty()) {
       m.evaluate_only.push_back(ind);
       ++report.evaluated_only;

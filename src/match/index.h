@@ -55,6 +55,7 @@ struct BuildReport {
   size_t compiled = 0;        // in the index with at least one atom
   size_t decided = 0;         //   of which an atom hit is a match
   size_t evaluated_only = 0;  // no usable atom: evaluated against every event with observed data
+  size_t never_match = 0;     // no decoded event can match them (AtomSet::never; listed in warnings)
   size_t revoked = 0;         // left out
   size_t atoms = 0;           // atoms filed (exact, suffix, cidr, regex)
   size_t atoms_by_kind[4] = {0, 0, 0, 0};  // indexed by AtomKind
@@ -65,11 +66,11 @@ struct BuildReport {
     std::string reason;
   };
   std::vector<Rejected> rejected;  // invalid id, pattern or validity window
-  std::vector<Rejected> warnings;  // compiled, but less efficiently (see regex_unsupported)
+  std::vector<Rejected> warnings;  // compiled, but less efficiently (regex_unsupported) or never matching
   double seconds = 0;              // build time
   size_t memory_bytes = 0;         // Index::MemoryBytes()
 
-  // One line: "N indicators: C compiled (D decided), E evaluate-only, R revoked, X rejected; ...".
+  // One line: "N indicators: C compiled (D decided), E evaluate-only, V never match, R revoked, X rejected; ...".
   std::string Summary() const;
 };
 

@@ -409,6 +409,40 @@ TEST(Index, MatchBatchEqualsMatchOneByOne) {
   }
 }
 
+// Values as feeds write them: a URL without its scheme, a serial number with
+// Suricata's colons; and values no decoded event can carry, which are reported
+// and cost nothing per event (they had been evaluated against every event).
+TEST(Index, FeedValuesAndValuesNoEventCarries) {
+  auto index = BuildOk({
+      Spec(1, "[url:value = 'Evil.Example.com/gate.php']"),
+      Spec(2, "[x509-certificate:serial_number = '0A:FF:01']"),
+      Spec(3, "[domain-name:value = 'nougat [28:d2:44:0f:4c:e9]._workstation._tcp.local']"),
+      Spec(4, "[domain-name:value = 'a b.example' AND ipv4-addr:value = '192.0.2.1']"),
+  });
+  EXPECT_EQ(index->report().compiled, 2u);
+  EXPECT_EQ(index->report().never_match, 2u);
+  EXPECT_EQ(index->report().evaluated_only, 0u);
+  ASSERT_EQ(index->report().warnings.size(), 2u);
+  EXPECT_EQ(index->report().warnings[0].id, Id(3));
+  EXPECT_EQ(index->report().warnings[0].reason,
+            "never matches: domain-name:value 'nougat [28:d2:44:0f:4c:e9]._workstation._tcp.local' is not a valid "
+            "domain name");
+  EXPECT_THAT(index->report().Summary(), ::testing::HasSubstr("0 evaluate-only, 2 never match"));
+  EXPECT_THAT(Hits(index, TestEvent().Url("http://evil.example.com/gate.php")),
+              ElementsAre("001 exact http://evil.example.com/gate.php"));
+  EXPECT_THAT(Hits(index, TestEvent().Url("https://evil.example.com/gate.php")),
+              ElementsAre("001 exact https://evil.example.com/gate.php"));
+  EXPECT_THAT(Hits(index, TestEvent().Url("http://evil.example.com/gate.php?x")), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kX509Serial, "0aff01")), ElementsAre("002 exact 0aff01"));
+  // An event with observed data: nothing is evaluated for indicators 3 and 4.
+  Matcher m(index);
+  Collect sink;
+  TestEvent e;
+  e.Ip("192.0.2.1").Observed(R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":"192.0.2.1"}])");
+  EXPECT_EQ(m.Match(e.event(), sink), 0u);
+  EXPECT_EQ(m.stats().evaluations, 0u);
+}
+
 TEST(Index, CandidatesConfirmedByEvaluation) {
   auto index = BuildOk({
       // AND: the domain is only a candidate; the port decides.

@@ -447,4 +447,18 @@ Result<std::string> Hash(std::string_view text, HashAlgo algo) {
   return out;
 }
 
+Result<std::string> Serial(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ':' || text[i] == ' ') continue;
+    if (HexValue(text[i]) < 0)
+      return Invalid(absl::StrFormat("serial number %s: character %d %s is not a hex digit", Quote(text), i + 1,
+                                     Quote(text.substr(i, 1))));
+    out += LowerAscii(text[i]);
+  }
+  if (out.empty()) return Invalid(absl::StrFormat("serial number %s has no hex digit", Quote(text)));
+  return out;
+}
+
 }  // namespace cordon::normalize
