@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_format.h"
+#include "simdjson.h"
 #include "base/strings.h"
 #include "events/decoder.h"
 #include "events/input.h"
@@ -419,6 +420,50 @@ TEST(Observed, RecordEvaluatesAgainstPatterns) {
   EXPECT_TRUE(matches("[ipv4-addr:value = '192.0.2.9'] START t'2018-03-24T17:15:00Z' STOP t'2018-03-24T17:16:00Z'"));
   EXPECT_FALSE(matches("[network-traffic:dst_port = 54]"));
   EXPECT_FALSE(matches("[domain-name:value = 'good.example']"));
+}
+
+// ObjectTypes() is what lets the matcher skip evaluating a pattern: it must
+// name every type BuildObservedJson renders (no more, to skip as often as it
+// can), on every record of real logs of each format.
+TEST(Observed, ObjectTypesAreTheRenderedTypes) {
+  testutil::TempDir dir;
+  const std::vector<std::pair<std::string, Format>> logs = {
+      {Materialise(dir, "suricata/stratosphere-test6-malicious.eve.json.zst"), Format::kEve},
+      {Materialise(dir, "zeek/wrccdc-2018/tsv/ssl.log.zst"), Format::kZeek},
+      {Materialise(dir, "zeek/wrccdc-2018/json/x509.json"), Format::kZeek},
+      {Materialise(dir, "zeek/stratosphere-slips-test9-mixed/files.log"), Format::kZeek},
+      {Materialise(dir, "zeek/stratosphere-slips-test9-mixed/http.log"), Format::kZeek},
+      {Materialise(dir, "zeek/stratosphere-slips-test9-mixed/conn.log"), Format::kZeek},
+      {Materialise(dir, "zeek/stratosphere-005-zeek-scenario-malicious/dns.log"), Format::kZeek}};
+  simdjson::dom::parser parser;
+  uint64_t seen_types = 0;
+  size_t events = 0, differ = 0;
+  for (const auto& [path, format] : logs) {
+    DecodeStats stats;
+    ASSERT_TRUE(DecodeInputs({path}, format, {}, [&](const match::Event& e) {
+      ASSERT_NE(e.observed, nullptr);
+      auto json = e.observed->BuildObservedJson();
+      ASSERT_TRUE(json.ok()) << json.status();
+      simdjson::dom::element doc;
+      ASSERT_EQ(parser.parse(*json).get(doc), simdjson::SUCCESS) << *json;
+      uint64_t rendered = 0;
+      for (simdjson::dom::element o : doc.get_array()) {
+        std::string_view type = o["type"].get_string().value();
+        if (type != "observed-data") rendered |= match::ObjectTypeBit(type);
+      }
+      ++events;
+      seen_types |= rendered;
+      if (e.observed->ObjectTypes() != rendered && ++differ <= 3)
+        ADD_FAILURE() << path << " line " << e.line << ": " << *json;
+    }, &stats).ok());
+  }
+  EXPECT_GT(events, 10000u);
+  EXPECT_EQ(differ, 0u);
+  // Every type a record can yield occurred (so each branch was checked).
+  for (match::ObjectType t : {match::ObjectType::kDomainName, match::ObjectType::kUrl, match::ObjectType::kIpv4Addr,
+                              match::ObjectType::kFile, match::ObjectType::kX509Certificate,
+                              match::ObjectType::kNetworkTraffic})
+    EXPECT_TRUE(seen_types & match::Bit(t)) << int(t);
 }
 
 }  // namespace

@@ -204,6 +204,34 @@ void RecordBuilder::AddHex(KeyType type, std::string_view text, std::string_view
   AddKey(type, slot, field);
 }
 
+// Exactly the types BuildObservedJson renders (decoder_test checks this on
+// the shared logs).
+uint64_t RecordBuilder::ObjectTypes() const {
+  uint64_t types = 0;
+  for (const match::Key& k : event_->keys) {
+    switch (k.type) {
+      case KeyType::kDomain: types |= Bit(match::ObjectType::kDomainName); break;
+      case KeyType::kUrl: types |= Bit(match::ObjectType::kUrl); break;
+      case KeyType::kEmail: types |= Bit(match::ObjectType::kEmailAddr); break;
+      case KeyType::kIp:
+        types |= Bit(k.ip.IsV4() ? match::ObjectType::kIpv4Addr : match::ObjectType::kIpv6Addr);
+        break;
+      case KeyType::kMd5:
+      case KeyType::kSha1:
+      case KeyType::kSha256:
+      case KeyType::kSha512: types |= Bit(match::ObjectType::kFile); break;
+      case KeyType::kX509Sha1:
+      case KeyType::kX509Serial: types |= Bit(match::ObjectType::kX509Certificate); break;
+      case KeyType::kJa3:
+      case KeyType::kJa3s:
+      case KeyType::kPort:
+      case KeyType::kCount: break;
+    }
+  }
+  if (src_key_ >= 0 || dst_key_ >= 0) types |= Bit(match::ObjectType::kNetworkTraffic);
+  return types;
+}
+
 Result<std::string> RecordBuilder::BuildObservedJson() const {
   const auto& keys = event_->keys;
   std::string scos, refs, file_hashes, x509;

@@ -327,7 +327,46 @@ Partial FromObservation(const pattern::Pattern& pat, uint32_t index) {
   return out;
 }
 
+uint64_t Fewest(uint64_t a, uint64_t b) { return __builtin_popcountll(a) <= __builtin_popcountll(b) ? a : b; }
+
+uint64_t TypesOfComparison(const pattern::Pattern& pat, uint32_t index) {
+  const ComparisonNode& n = pat.comparisons[index];
+  if (n.kind == ComparisonNode::Kind::kTest) return ObjectTypeBit(n.test.path.object_type);
+  const bool all = n.kind == ComparisonNode::Kind::kAnd;
+  uint64_t out = all ? kAnyObjectType : 0;
+  for (uint32_t c : n.children) {
+    const uint64_t t = TypesOfComparison(pat, c);
+    out = all ? Fewest(out, t) : out | t;
+  }
+  return out;
+}
+
+uint64_t TypesOfObservation(const pattern::Pattern& pat, uint32_t index) {
+  const ObservationNode& n = pat.observations[index];
+  switch (n.kind) {
+    case ObservationNode::Kind::kObservation: return TypesOfComparison(pat, n.comparison);
+    case ObservationNode::Kind::kGroup: return TypesOfObservation(pat, n.children.at(0));
+    case ObservationNode::Kind::kOr: {
+      uint64_t out = 0;
+      for (uint32_t c : n.children) out |= TypesOfObservation(pat, c);
+      return out;
+    }
+    case ObservationNode::Kind::kAnd:
+    case ObservationNode::Kind::kFollowedBy: {
+      uint64_t out = kAnyObjectType;
+      for (uint32_t c : n.children) out = Fewest(out, TypesOfObservation(pat, c));
+      return out;
+    }
+  }
+  return kAnyObjectType;
+}
+
 }  // namespace
+
+uint64_t ObjectTypesNeeded(const pattern::Pattern& pattern) {
+  if (pattern.observations.empty()) return kAnyObjectType;
+  return TypesOfObservation(pattern, pattern.root);
+}
 
 std::string_view AtomKindName(AtomKind k) {
   switch (k) {

@@ -172,6 +172,27 @@ TEST(Atoms, ValuesNoEventCarriesNeverMatch) {
   EXPECT_EQ(Extract("[domain-name:value != 'a b.example']").never, "");
 }
 
+TEST(Atoms, ObjectTypesNeeded) {
+  auto types = [](std::string_view text) {
+    auto p = pattern::Parse(text, pattern::Version::k21);
+    EXPECT_TRUE(p.ok()) << text << ": " << p.status();
+    return p.ok() ? ObjectTypesNeeded(*p) : 0;
+  };
+  const uint64_t file = Bit(ObjectType::kFile), nt = Bit(ObjectType::kNetworkTraffic),
+                 other = Bit(ObjectType::kOther), v4 = Bit(ObjectType::kIpv4Addr);
+  EXPECT_EQ(types("[file:name = 'a.exe']"), file);
+  EXPECT_EQ(types("[file:name != 'a.exe']"), file);  // negated: still about file objects
+  EXPECT_EQ(types("[process:command_line = 'vssadmin delete shadows']"), other);
+  EXPECT_EQ(types("[network-traffic:src_ref.value = '10.0.0.1']"), nt);  // the object holding the path
+  EXPECT_EQ(types("[file:name = 'a' OR network-traffic:dst_port = 1]"), file | nt);
+  EXPECT_EQ(types("[file:name = 'a'] OR [ipv4-addr:value = '10.0.0.1']"), file | v4);
+  // AND / FOLLOWEDBY: one operand's types suffice as a necessary condition.
+  uint64_t t = types("[file:name = 'a' AND process:name = 'b']");
+  EXPECT_TRUE(t == file || t == other) << t;
+  t = types("[file:name = 'a' OR network-traffic:dst_port = 1] FOLLOWEDBY [process:name = 'b'] WITHIN 5 SECONDS");
+  EXPECT_TRUE(t == other) << t;  // the operand with fewer types
+}
+
 // Every real-world pattern parses into atoms or is counted as evaluate-only,
 // and the common single-value indicators are decided by the index.
 TEST(Atoms, RealWorldPatterns) {

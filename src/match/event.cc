@@ -22,4 +22,16 @@ std::string_view KeyTypeName(KeyType t) {
   return "unknown";
 }
 
+uint64_t ObjectTypeBit(std::string_view t) {
+  if (t == "domain-name") return Bit(ObjectType::kDomainName);
+  if (t == "url") return Bit(ObjectType::kUrl);
+  if (t == "email-addr") return Bit(ObjectType::kEmailAddr);
+  if (t == "ipv4-addr") return Bit(ObjectType::kIpv4Addr);
+  if (t == "ipv6-addr") return Bit(ObjectType::kIpv6Addr);
+  if (t == "file") return Bit(ObjectType::kFile);
+  if (t == "x509-certificate") return Bit(ObjectType::kX509Certificate);
+  if (t == "network-traffic") return Bit(ObjectType::kNetworkTraffic);
+  return Bit(ObjectType::kOther);
+}
+
 }  // namespace cordon::match

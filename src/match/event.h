@@ -55,6 +55,16 @@ struct Key {
   std::string_view field;
 };
 
+// SCO types as bits of a mask (ObjectTypeBit): those a log record can yield,
+// and one bit for every other type.
+enum class ObjectType : uint8_t {
+  kDomainName, kUrl, kEmailAddr, kIpv4Addr, kIpv6Addr, kFile, kX509Certificate, kNetworkTraffic, kOther
+};
+inline constexpr uint64_t Bit(ObjectType t) { return uint64_t(1) << int(t); }
+inline constexpr uint64_t kAnyObjectType = ~uint64_t(0);
+// "domain-name" -> Bit(kDomainName), ...; any other type -> Bit(kOther).
+uint64_t ObjectTypeBit(std::string_view stix_type);
+
 // Builds the STIX observed content of one record (a JSON list of SCOs, the
 // shape pattern::LoadObserved reads) only when a candidate pattern needs full
 // evaluation. Valid only while the Event that points to it is.
@@ -62,6 +72,10 @@ class ObservedBuilder {
  public:
   virtual ~ObservedBuilder() = default;
   virtual Result<std::string> BuildObservedJson() const = 0;
+  // At least the bits of every SCO type BuildObservedJson would render, for
+  // much less: a pattern that needs none of them is not evaluated (an SCO
+  // comparison is false without an object of its type). Default: all bits.
+  virtual uint64_t ObjectTypes() const { return kAnyObjectType; }
 };
 
 // One decoded record. Decoders reuse one Event (clear keys, keep capacity), so

@@ -182,7 +182,14 @@ struct Index::Impl {
   std::vector<std::unique_ptr<pattern::Pattern>> patterns;
   // Indicator -> slot in patterns, for the indicators whose hits are confirmed.
   absl::flat_hash_map<uint32_t, uint32_t> eval_slot;
-  std::vector<uint32_t> evaluate_only;  // indicators without usable atoms
+  // Indicators without usable atoms, with the SCO types one of which an event
+  // must hold for them to match (ObjectTypesNeeded), and the union of those.
+  struct Unindexed {
+    uint32_t indicator;
+    uint64_t types;
+  };
+  std::vector<Unindexed> evaluate_only;
+  uint64_t evaluate_only_types = 0;
 
   ~Impl() {
     for (hs_database_t* db : regex)
@@ -212,7 +219,7 @@ std::string Index::IndicatorId(uint32_t i) const {
 
 size_t Index::MemoryBytes() const {
   const Impl& m = *impl_;
-  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * sizeof(Window) + m.eval_slot.capacity() * 9 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * 4 +
+  size_t n = records_.capacity() * sizeof(Record) + windows_.capacity() * sizeof(Window) + m.eval_slot.capacity() * 9 + m.postings.capacity() * 4 + m.evaluate_only.capacity() * sizeof(Impl::Unindexed) +
              m.domain_suffix.MemoryBytes() + m.suffix_bloom.capacity() * 8 + m.ports.MemoryBytes();
   for (const auto& t : m.exact) n += t.MemoryBytes();
   n += m.v4_exact.MemoryBytes() + m.v4_blocks.MemoryBytes();
@@ -308,7 +315,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       continue;
     }
     if (atoms.atoms.empty()) {
-      m.evaluate_only.push_back(ind);
+      const uint64_t types = eval != kNone ? ObjectTypesNeeded(*m.patterns[eval]) : kAnyObjectType;
+      m.evaluate_only.push_back({ind, types});
+      m.evaluate_only_types |= types;
       ++report.evaluated_only;
       continue;
     }
@@ -390,7 +399,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         report.warnings.push_back({index->IndicatorId(r.indicator),
                                    absl::StrFormat("regex /%s/ is not supported by Hyperscan: the pattern is "
                                                    "evaluated against every event instead", r.expression)});
-        m.evaluate_only.push_back(r.indicator);
+        const uint64_t types = ObjectTypesNeeded(*m.patterns[r.pattern_slot]);
+        m.evaluate_only.push_back({r.indicator, types});
+        m.evaluate_only_types |= types;
         continue;
       }
       usable.push_back(std::move(r));
@@ -856,7 +867,10 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   uint32_t first = 0;
   for (const Event& e : events) {
     const uint32_t last = first + uint32_t(e.keys.size());
-    const bool evaluate = !m.evaluate_only.empty() && e.observed;
+    // The types the event's observed data would hold, among those some
+    // evaluate-only indicator needs (one virtual call, no JSON built).
+    const uint64_t types = m.evaluate_only.empty() || !e.observed ? 0 : e.observed->ObjectTypes() & m.evaluate_only_types;
+    const bool evaluate = types != 0;
     uint32_t next = next_key();
     if (next < last || evaluate) {
       BeginEvent(e, sink);
@@ -871,7 +885,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
         }
         next = next_key();
       }
-      if (evaluate) EvaluateOnly();
+      if (evaluate) EvaluateOnly(types);
       hits += st.hits;
       stats_.hits += st.hits;
     }
@@ -922,15 +936,17 @@ void Matcher::MatchSlowKey(const Key& k) {
   }
 }
 
-// The indicators without usable atoms, against an event with observed data;
-// those its keys already hit are not evaluated again.
-void Matcher::EvaluateOnly() {
+// The indicators without usable atoms that need one of `types` (held by the
+// event's observed data), against it; those its keys already hit are not
+// evaluated again.
+void Matcher::EvaluateOnly(uint64_t types) {
   State& st = *state_;
   const size_t atom_hits = st.seen.size();
-  for (uint32_t ind : index_->impl_->evaluate_only) {
+  for (const Index::Impl::Unindexed& e : index_->impl_->evaluate_only) {
+    if (!(e.types & types)) continue;
     bool dup = false;
-    for (size_t s = 0; s < atom_hits && !dup; ++s) dup = st.seen[s] == ind;
-    if (!dup) ConsiderOne(ind, nullptr, AtomKind::kExact);
+    for (size_t s = 0; s < atom_hits && !dup; ++s) dup = st.seen[s] == e.indicator;
+    if (!dup) ConsiderOne(e.indicator, nullptr, AtomKind::kExact);
   }
 }
 
