@@ -390,8 +390,8 @@ AtomSet ExtractAtoms(const pattern::Pattern& pattern) {
   AtomSet out;
   if (pattern.observations.empty()) return out;
   Partial p = FromObservation(pattern, pattern.root);
-  if (!p.usable) return out;
-  if (p.atoms.empty()) {  // usable without atoms: only a part no event satisfies makes that
+  if (!p.usable || (p.atoms.empty() && p.never.empty())) return out;
+  if (p.atoms.empty()) {  // usable without atoms: a part no event satisfies
     out.never = std::move(p.never);
     out.decides = true;
     return out;

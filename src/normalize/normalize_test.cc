@@ -200,6 +200,14 @@ TEST(Hash, Forms) {
   EXPECT_FALSE(ParseHashAlgo("SHA3-256").ok());
 }
 
+TEST(Serial, Forms) {
+  EXPECT_EQ(*Serial("0A:FF:01"), "0aff01");  // Suricata
+  EXPECT_EQ(*Serial("0AFF01"), "0aff01");    // Zeek
+  EXPECT_EQ(*Serial("0a ff 01"), "0aff01");
+  EXPECT_THAT(Serial("0x1F").status().message(), HasSubstr("character 2 'x'"));
+  EXPECT_THAT(Serial(": :").status().message(), HasSubstr("no hex digit"));
+}
+
 // Every entry of a real blocklist normalises, and the result is stable.
 TEST(RealData, UrlhausDomainsNormalise) {
   std::istringstream in(testutil::ReadFile(testutil::SharedData("indicators/urlhaus/urlhaus-filter-domains.txt")));
