@@ -422,10 +422,10 @@ TEST(Observed, RecordEvaluatesAgainstPatterns) {
   EXPECT_FALSE(matches("[domain-name:value = 'good.example']"));
 }
 
-// ObjectTypes() is what lets the matcher skip evaluating a pattern: it must
-// name every type BuildObservedJson renders (no more, to skip as often as it
-// can), on every record of real logs of each format.
-TEST(Observed, ObjectTypesAreTheRenderedTypes) {
+// ObservedFields() is what lets the matcher skip evaluating a pattern: it
+// must name every (type, property) BuildObservedJson renders (no more, to skip
+// as often as it can), on every record of real logs of each format.
+TEST(Observed, ObservedFieldsAreTheRenderedFields) {
   testutil::TempDir dir;
   const std::vector<std::pair<std::string, Format>> logs = {
       {Materialise(dir, "suricata/stratosphere-test6-malicious.eve.json.zst"), Format::kEve},
@@ -436,7 +436,7 @@ TEST(Observed, ObjectTypesAreTheRenderedTypes) {
       {Materialise(dir, "zeek/stratosphere-slips-test9-mixed/conn.log"), Format::kZeek},
       {Materialise(dir, "zeek/stratosphere-005-zeek-scenario-malicious/dns.log"), Format::kZeek}};
   simdjson::dom::parser parser;
-  uint64_t seen_types = 0;
+  uint64_t seen = 0;
   size_t events = 0, differ = 0;
   for (const auto& [path, format] : logs) {
     DecodeStats stats;
@@ -449,21 +449,26 @@ TEST(Observed, ObjectTypesAreTheRenderedTypes) {
       uint64_t rendered = 0;
       for (simdjson::dom::element o : doc.get_array()) {
         std::string_view type = o["type"].get_string().value();
-        if (type != "observed-data") rendered |= match::ObjectTypeBit(type);
+        if (type == "observed-data") continue;
+        for (auto [key, value] : o.get_object())
+          if (key != "type" && key != "spec_version" && key != "id") rendered |= match::ObservedFieldBit(type, key);
       }
       ++events;
-      seen_types |= rendered;
-      if (e.observed->ObjectTypes() != rendered && ++differ <= 3)
+      seen |= rendered;
+      if (e.observed->ObservedFields() != rendered && ++differ <= 3)
         ADD_FAILURE() << path << " line " << e.line << ": " << *json;
     }, &stats).ok());
   }
   EXPECT_GT(events, 10000u);
   EXPECT_EQ(differ, 0u);
-  // Every type a record can yield occurred (so each branch was checked).
-  for (match::ObjectType t : {match::ObjectType::kDomainName, match::ObjectType::kUrl, match::ObjectType::kIpv4Addr,
-                              match::ObjectType::kFile, match::ObjectType::kX509Certificate,
-                              match::ObjectType::kNetworkTraffic})
-    EXPECT_TRUE(seen_types & match::Bit(t)) << int(t);
+  // Every field a record can yield occurred (so each branch was checked), but
+  // e-mail addresses and IPv6 (not in these logs) and never "other".
+  for (int f = 0; f < int(match::ObservedField::kOther); ++f) {
+    const auto field = match::ObservedField(f);
+    if (field == match::ObservedField::kEmailAddrValue || field == match::ObservedField::kIpv6AddrValue) continue;
+    EXPECT_TRUE(seen & match::Bit(field)) << f;
+  }
+  EXPECT_FALSE(seen & match::Bit(match::ObservedField::kOther));
 }
 
 }  // namespace

@@ -204,32 +204,37 @@ void RecordBuilder::AddHex(KeyType type, std::string_view text, std::string_view
   AddKey(type, slot, field);
 }
 
-// Exactly the types BuildObservedJson renders (decoder_test checks this on
+// Exactly the fields BuildObservedJson renders (decoder_test checks this on
 // the shared logs).
-uint64_t RecordBuilder::ObjectTypes() const {
-  uint64_t types = 0;
+uint64_t RecordBuilder::ObservedFields() const {
+  using match::ObservedField;
+  uint64_t fields = 0;
   for (const match::Key& k : event_->keys) {
     switch (k.type) {
-      case KeyType::kDomain: types |= Bit(match::ObjectType::kDomainName); break;
-      case KeyType::kUrl: types |= Bit(match::ObjectType::kUrl); break;
-      case KeyType::kEmail: types |= Bit(match::ObjectType::kEmailAddr); break;
-      case KeyType::kIp:
-        types |= Bit(k.ip.IsV4() ? match::ObjectType::kIpv4Addr : match::ObjectType::kIpv6Addr);
-        break;
+      case KeyType::kDomain: fields |= Bit(ObservedField::kDomainNameValue); break;
+      case KeyType::kUrl: fields |= Bit(ObservedField::kUrlValue); break;
+      case KeyType::kEmail: fields |= Bit(ObservedField::kEmailAddrValue); break;
+      case KeyType::kIp: fields |= Bit(k.ip.IsV4() ? ObservedField::kIpv4AddrValue : ObservedField::kIpv6AddrValue); break;
       case KeyType::kMd5:
       case KeyType::kSha1:
       case KeyType::kSha256:
-      case KeyType::kSha512: types |= Bit(match::ObjectType::kFile); break;
-      case KeyType::kX509Sha1:
-      case KeyType::kX509Serial: types |= Bit(match::ObjectType::kX509Certificate); break;
+      case KeyType::kSha512: fields |= Bit(ObservedField::kFileHashes); break;
+      case KeyType::kX509Sha1: fields |= Bit(ObservedField::kX509Hashes); break;
+      case KeyType::kX509Serial: fields |= Bit(ObservedField::kX509SerialNumber); break;
       case KeyType::kJa3:
       case KeyType::kJa3s:
       case KeyType::kPort:
       case KeyType::kCount: break;
     }
   }
-  if (src_key_ >= 0 || dst_key_ >= 0) types |= Bit(match::ObjectType::kNetworkTraffic);
-  return types;
+  if (src_key_ >= 0 || dst_key_ >= 0) {  // the network-traffic object
+    fields |= Bit(ObservedField::kTrafficProtocols);  // always written, perhaps empty
+    if (src_key_ >= 0) fields |= Bit(ObservedField::kTrafficSrcRef);
+    if (dst_key_ >= 0) fields |= Bit(ObservedField::kTrafficDstRef);
+    if (src_port_ != 0) fields |= Bit(ObservedField::kTrafficSrcPort);
+    if (dst_port_ != 0) fields |= Bit(ObservedField::kTrafficDstPort);
+  }
+  return fields;
 }
 
 Result<std::string> RecordBuilder::BuildObservedJson() const {

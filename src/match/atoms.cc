@@ -158,10 +158,13 @@ bool AddSchemeless(const std::string& path, const Constant& c, std::vector<Atom>
 }
 
 // Why a string that EqualAtom refused can equal no value of a decoded event
-// (whose values are all normalised); nullopt when the refusal says nothing of
-// the sort (a port compared with a string, say).
+// (whose values are all normalised, and whose ports are integers, which
+// pattern::Evaluate never finds equal to a string); nullopt for any other
+// refusal.
 std::optional<std::string> NeverEqual(KeyType key, const std::string& path, const Constant& c) {
-  if (c.type != Constant::Type::kString || key == KeyType::kPort) return std::nullopt;
+  if (c.type != Constant::Type::kString) return std::nullopt;
+  std::string shown = c.bytes.size() > 80 ? c.bytes.substr(0, 77) + "..." : c.bytes;
+  if (key == KeyType::kPort) return absl::StrFormat("%s '%s' is a string, and ports are integers", path, shown);
   std::string_view what;
   switch (key) {
     case KeyType::kDomain: what = "a valid domain name"; break;
@@ -171,7 +174,6 @@ std::optional<std::string> NeverEqual(KeyType key, const std::string& path, cons
     case KeyType::kX509Serial: what = "a hex serial number"; break;
     default: what = "a valid hex digest of its algorithm"; break;
   }
-  std::string shown = c.bytes.size() > 80 ? c.bytes.substr(0, 77) + "..." : c.bytes;
   return absl::StrFormat("%s '%s' is not %s", path, shown, what);
 }
 
@@ -329,43 +331,43 @@ Partial FromObservation(const pattern::Pattern& pat, uint32_t index) {
 
 uint64_t Fewest(uint64_t a, uint64_t b) { return __builtin_popcountll(a) <= __builtin_popcountll(b) ? a : b; }
 
-uint64_t TypesOfComparison(const pattern::Pattern& pat, uint32_t index) {
+uint64_t FieldsOfComparison(const pattern::Pattern& pat, uint32_t index) {
   const ComparisonNode& n = pat.comparisons[index];
-  if (n.kind == ComparisonNode::Kind::kTest) return ObjectTypeBit(n.test.path.object_type);
+  if (n.kind == ComparisonNode::Kind::kTest) return ObservedFieldBit(n.test.path.object_type, n.test.path.steps[0].key);
   const bool all = n.kind == ComparisonNode::Kind::kAnd;
-  uint64_t out = all ? kAnyObjectType : 0;
+  uint64_t out = all ? kAnyObservedField : 0;
   for (uint32_t c : n.children) {
-    const uint64_t t = TypesOfComparison(pat, c);
+    const uint64_t t = FieldsOfComparison(pat, c);
     out = all ? Fewest(out, t) : out | t;
   }
   return out;
 }
 
-uint64_t TypesOfObservation(const pattern::Pattern& pat, uint32_t index) {
+uint64_t FieldsOfObservation(const pattern::Pattern& pat, uint32_t index) {
   const ObservationNode& n = pat.observations[index];
   switch (n.kind) {
-    case ObservationNode::Kind::kObservation: return TypesOfComparison(pat, n.comparison);
-    case ObservationNode::Kind::kGroup: return TypesOfObservation(pat, n.children.at(0));
+    case ObservationNode::Kind::kObservation: return FieldsOfComparison(pat, n.comparison);
+    case ObservationNode::Kind::kGroup: return FieldsOfObservation(pat, n.children.at(0));
     case ObservationNode::Kind::kOr: {
       uint64_t out = 0;
-      for (uint32_t c : n.children) out |= TypesOfObservation(pat, c);
+      for (uint32_t c : n.children) out |= FieldsOfObservation(pat, c);
       return out;
     }
     case ObservationNode::Kind::kAnd:
     case ObservationNode::Kind::kFollowedBy: {
-      uint64_t out = kAnyObjectType;
-      for (uint32_t c : n.children) out = Fewest(out, TypesOfObservation(pat, c));
+      uint64_t out = kAnyObservedField;
+      for (uint32_t c : n.children) out = Fewest(out, FieldsOfObservation(pat, c));
       return out;
     }
   }
-  return kAnyObjectType;
+  return kAnyObservedField;
 }
 
 }  // namespace
 
-uint64_t ObjectTypesNeeded(const pattern::Pattern& pattern) {
-  if (pattern.observations.empty()) return kAnyObjectType;
-  return TypesOfObservation(pattern, pattern.root);
+uint64_t ObservedFieldsNeeded(const pattern::Pattern& pattern) {
+  if (pattern.observations.empty()) return kAnyObservedField;
+  return FieldsOfObservation(pattern, pattern.root);
 }
 
 std::string_view AtomKindName(AtomKind k) {

@@ -88,12 +88,13 @@ struct AtomSet {
 // pattern without usable atoms yields an empty set.
 AtomSet ExtractAtoms(const pattern::Pattern& pattern);
 
-// The SCO types the pattern needs, as ObjectTypeBit bits: it can match only
-// observed data holding an object of one of them (an SCO comparison, negated
-// or not, is false without an object of its type). AND takes one operand's
-// (the fewest types), OR the union. For the matcher's evaluate-only patterns:
-// a process or registry pattern is never evaluated on a DNS record.
-uint64_t ObjectTypesNeeded(const pattern::Pattern& pattern);
+// The observed fields the pattern needs, as ObservedFieldBit bits of (SCO
+// type, first property of each path): it can match only observed data holding
+// one of them (a comparison, negated or not, is false without an object of its
+// type that has the property). AND takes one operand's (the fewest), OR the
+// union. For the matcher's evaluate-only patterns: a process or registry
+// pattern, or one on a file's name, is never evaluated on a network record.
+uint64_t ObservedFieldsNeeded(const pattern::Pattern& pattern);
 
 // Fast path for the commonest indicator form, `[type:path = 'value']` (single
 // spaces, a value without escapes): the same atoms as Parse + ExtractAtoms

@@ -127,9 +127,7 @@ TEST(Atoms, NoUsableAtom) {
   EXPECT_THAT(Extract("[domain-name:value = 'a.example' OR file:name = 'x']").atoms, IsEmpty());
   EXPECT_THAT(Extract("[domain-name:value = 'a.example'] OR [process:pid = 4]").atoms, IsEmpty());
   EXPECT_THAT(Extract("[network-traffic:dst_port > 1000]").atoms, IsEmpty());
-  // A port compared with a string is not known to be false: evaluated.
-  EXPECT_THAT(Extract("[network-traffic:dst_port = '443']").atoms, IsEmpty());
-  for (const char* text : {"[domain-name:value != 'not a domain']", "[network-traffic:dst_port = '443']",
+  for (const char* text : {"[domain-name:value != 'not a domain']", "[network-traffic:dst_port != '443']",
                            "[domain-name:value = 'a.example' OR file:name = 'x']", "[file:name = 'a b']"})
     EXPECT_EQ(Extract(text).never, "") << text;
 }
@@ -152,6 +150,9 @@ TEST(Atoms, ValuesNoEventCarriesNeverMatch) {
   EXPECT_EQ(Extract("[x509-certificate:serial_number = '0x1F']").never,
             "x509-certificate:serial_number '0x1F' is not a hex serial number");
   EXPECT_NE(Extract("[domain-name:value LIKE 'no such.name']").never, "");
+  // An integer property compared with a string (pattern::Evaluate: unequal).
+  EXPECT_EQ(Extract("[network-traffic:dst_port = '8080' AND network-traffic:protocols[*] = 'tcp']").never,
+            "network-traffic:dst_port '8080' is a string, and ports are integers");
   EXPECT_EQ(Extract("[url:value = 'hxxp://evil[.]example/a']").never,
             "url:value 'hxxp://evil[.]example/a' is not a valid URL");
   // AND: one operand no event satisfies makes the whole never true.
@@ -172,25 +173,28 @@ TEST(Atoms, ValuesNoEventCarriesNeverMatch) {
   EXPECT_EQ(Extract("[domain-name:value != 'a b.example']").never, "");
 }
 
-TEST(Atoms, ObjectTypesNeeded) {
-  auto types = [](std::string_view text) {
+TEST(Atoms, ObservedFieldsNeeded) {
+  auto fields = [](std::string_view text) {
     auto p = pattern::Parse(text, pattern::Version::k21);
     EXPECT_TRUE(p.ok()) << text << ": " << p.status();
-    return p.ok() ? ObjectTypesNeeded(*p) : 0;
+    return p.ok() ? ObservedFieldsNeeded(*p) : 0;
   };
-  const uint64_t file = Bit(ObjectType::kFile), nt = Bit(ObjectType::kNetworkTraffic),
-                 other = Bit(ObjectType::kOther), v4 = Bit(ObjectType::kIpv4Addr);
-  EXPECT_EQ(types("[file:name = 'a.exe']"), file);
-  EXPECT_EQ(types("[file:name != 'a.exe']"), file);  // negated: still about file objects
-  EXPECT_EQ(types("[process:command_line = 'vssadmin delete shadows']"), other);
-  EXPECT_EQ(types("[network-traffic:src_ref.value = '10.0.0.1']"), nt);  // the object holding the path
-  EXPECT_EQ(types("[file:name = 'a' OR network-traffic:dst_port = 1]"), file | nt);
-  EXPECT_EQ(types("[file:name = 'a'] OR [ipv4-addr:value = '10.0.0.1']"), file | v4);
-  // AND / FOLLOWEDBY: one operand's types suffice as a necessary condition.
-  uint64_t t = types("[file:name = 'a' AND process:name = 'b']");
-  EXPECT_TRUE(t == file || t == other) << t;
-  t = types("[file:name = 'a' OR network-traffic:dst_port = 1] FOLLOWEDBY [process:name = 'b'] WITHIN 5 SECONDS");
-  EXPECT_TRUE(t == other) << t;  // the operand with fewer types
+  const uint64_t hashes = Bit(ObservedField::kFileHashes), dport = Bit(ObservedField::kTrafficDstPort),
+                 src = Bit(ObservedField::kTrafficSrcRef), other = Bit(ObservedField::kOther),
+                 v4 = Bit(ObservedField::kIpv4AddrValue);
+  EXPECT_EQ(fields("[file:name = 'a.exe']"), other);  // logs give files their hashes only
+  EXPECT_EQ(fields("[file:name != 'a.exe']"), other);  // negated: still about file names
+  EXPECT_EQ(fields("[file:hashes.MD5 != 'd41d8cd98f00b204e9800998ecf8427e']"), hashes);
+  EXPECT_EQ(fields("[process:command_line = 'vssadmin delete shadows']"), other);
+  EXPECT_EQ(fields("[network-traffic:src_ref.value = '10.0.0.1']"), src);  // the path's first property
+  EXPECT_EQ(fields("[domain-name:resolves_to_refs[*].value = '10.0.0.1']"), other);
+  EXPECT_EQ(fields("[file:hashes.MD5 = 'a' OR network-traffic:dst_port = 1]"), hashes | dport);
+  EXPECT_EQ(fields("[file:hashes.MD5 = 'a'] OR [ipv4-addr:value = '10.0.0.1']"), hashes | v4);
+  // AND / FOLLOWEDBY: one operand's fields suffice as a necessary condition.
+  uint64_t f = fields("[file:hashes.MD5 = 'a' AND process:name = 'b']");
+  EXPECT_TRUE(f == hashes || f == other) << f;
+  f = fields("[file:hashes.MD5 = 'a' OR network-traffic:dst_port = 1] FOLLOWEDBY [process:name = 'b'] WITHIN 5 SECONDS");
+  EXPECT_EQ(f, other);  // the operand with fewer fields
 }
 
 // Every real-world pattern parses into atoms or is counted as evaluate-only,

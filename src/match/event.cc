@@ -22,16 +22,27 @@ std::string_view KeyTypeName(KeyType t) {
   return "unknown";
 }
 
-uint64_t ObjectTypeBit(std::string_view t) {
-  if (t == "domain-name") return Bit(ObjectType::kDomainName);
-  if (t == "url") return Bit(ObjectType::kUrl);
-  if (t == "email-addr") return Bit(ObjectType::kEmailAddr);
-  if (t == "ipv4-addr") return Bit(ObjectType::kIpv4Addr);
-  if (t == "ipv6-addr") return Bit(ObjectType::kIpv6Addr);
-  if (t == "file") return Bit(ObjectType::kFile);
-  if (t == "x509-certificate") return Bit(ObjectType::kX509Certificate);
-  if (t == "network-traffic") return Bit(ObjectType::kNetworkTraffic);
-  return Bit(ObjectType::kOther);
+uint64_t ObservedFieldBit(std::string_view type, std::string_view property) {
+  ObservedField f = ObservedField::kOther;
+  if (property == "value") {
+    if (type == "domain-name") f = ObservedField::kDomainNameValue;
+    else if (type == "url") f = ObservedField::kUrlValue;
+    else if (type == "email-addr") f = ObservedField::kEmailAddrValue;
+    else if (type == "ipv4-addr") f = ObservedField::kIpv4AddrValue;
+    else if (type == "ipv6-addr") f = ObservedField::kIpv6AddrValue;
+  } else if (type == "file") {
+    if (property == "hashes") f = ObservedField::kFileHashes;
+  } else if (type == "x509-certificate") {
+    if (property == "hashes") f = ObservedField::kX509Hashes;
+    else if (property == "serial_number") f = ObservedField::kX509SerialNumber;
+  } else if (type == "network-traffic") {
+    if (property == "src_ref") f = ObservedField::kTrafficSrcRef;
+    else if (property == "dst_ref") f = ObservedField::kTrafficDstRef;
+    else if (property == "src_port") f = ObservedField::kTrafficSrcPort;
+    else if (property == "dst_port") f = ObservedField::kTrafficDstPort;
+    else if (property == "protocols") f = ObservedField::kTrafficProtocols;
+  }
+  return Bit(f);
 }
 
 }  // namespace cordon::match

@@ -55,15 +55,16 @@ struct Key {
   std::string_view field;
 };
 
-// SCO types as bits of a mask (ObjectTypeBit): those a log record can yield,
-// and one bit for every other type.
-enum class ObjectType : uint8_t {
-  kDomainName, kUrl, kEmailAddr, kIpv4Addr, kIpv6Addr, kFile, kX509Certificate, kNetworkTraffic, kOther
+// The (SCO type, top-level property) pairs a log record's observed data can
+// hold, as bits of a mask (ObservedFieldBit), and one bit for every other pair.
+enum class ObservedField : uint8_t {
+  kDomainNameValue, kUrlValue, kEmailAddrValue, kIpv4AddrValue, kIpv6AddrValue, kFileHashes, kX509Hashes,
+  kX509SerialNumber, kTrafficSrcRef, kTrafficDstRef, kTrafficSrcPort, kTrafficDstPort, kTrafficProtocols, kOther
 };
-inline constexpr uint64_t Bit(ObjectType t) { return uint64_t(1) << int(t); }
-inline constexpr uint64_t kAnyObjectType = ~uint64_t(0);
-// "domain-name" -> Bit(kDomainName), ...; any other type -> Bit(kOther).
-uint64_t ObjectTypeBit(std::string_view stix_type);
+inline constexpr uint64_t Bit(ObservedField f) { return uint64_t(1) << int(f); }
+inline constexpr uint64_t kAnyObservedField = ~uint64_t(0);
+// ("domain-name", "value") -> Bit(kDomainNameValue), ...; any other pair -> Bit(kOther).
+uint64_t ObservedFieldBit(std::string_view type, std::string_view property);
 
 // Builds the STIX observed content of one record (a JSON list of SCOs, the
 // shape pattern::LoadObserved reads) only when a candidate pattern needs full
@@ -72,10 +73,11 @@ class ObservedBuilder {
  public:
   virtual ~ObservedBuilder() = default;
   virtual Result<std::string> BuildObservedJson() const = 0;
-  // At least the bits of every SCO type BuildObservedJson would render, for
-  // much less: a pattern that needs none of them is not evaluated (an SCO
-  // comparison is false without an object of its type). Default: all bits.
-  virtual uint64_t ObjectTypes() const { return kAnyObjectType; }
+  // At least the bits of every (SCO type, top-level property) that
+  // BuildObservedJson would render, for much less: a pattern that needs none
+  // of them is not evaluated (a comparison is false without an object of its
+  // type holding its property). Default: all bits.
+  virtual uint64_t ObservedFields() const { return kAnyObservedField; }
 };
 
 // One decoded record. Decoders reuse one Event (clear keys, keep capacity), so

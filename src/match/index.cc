@@ -183,13 +183,13 @@ struct Index::Impl {
   // Indicator -> slot in patterns, for the indicators whose hits are confirmed.
   absl::flat_hash_map<uint32_t, uint32_t> eval_slot;
   // Indicators without usable atoms, with the SCO types one of which an event
-  // must hold for them to match (ObjectTypesNeeded), and the union of those.
+  // must hold for them to match (ObservedFieldsNeeded), and the union of those.
   struct Unindexed {
     uint32_t indicator;
-    uint64_t types;
+    uint64_t fields;
   };
   std::vector<Unindexed> evaluate_only;
-  uint64_t evaluate_only_types = 0;
+  uint64_t evaluate_only_fields = 0;
 
   ~Impl() {
     for (hs_database_t* db : regex)
@@ -315,9 +315,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       continue;
     }
     if (atoms.atoms.empty()) {
-      const uint64_t types = eval != kNone ? ObjectTypesNeeded(*m.patterns[eval]) : kAnyObjectType;
-      m.evaluate_only.push_back({ind, types});
-      m.evaluate_only_types |= types;
+      const uint64_t fields = eval != kNone ? ObservedFieldsNeeded(*m.patterns[eval]) : kAnyObservedField;
+      m.evaluate_only.push_back({ind, fields});
+      m.evaluate_only_fields |= fields;
       ++report.evaluated_only;
       continue;
     }
@@ -399,9 +399,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         report.warnings.push_back({index->IndicatorId(r.indicator),
                                    absl::StrFormat("regex /%s/ is not supported by Hyperscan: the pattern is "
                                                    "evaluated against every event instead", r.expression)});
-        const uint64_t types = ObjectTypesNeeded(*m.patterns[r.pattern_slot]);
-        m.evaluate_only.push_back({r.indicator, types});
-        m.evaluate_only_types |= types;
+        const uint64_t fields = ObservedFieldsNeeded(*m.patterns[r.pattern_slot]);
+        m.evaluate_only.push_back({r.indicator, fields});
+        m.evaluate_only_fields |= fields;
         continue;
       }
       usable.push_back(std::move(r));
@@ -867,10 +867,11 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   uint32_t first = 0;
   for (const Event& e : events) {
     const uint32_t last = first + uint32_t(e.keys.size());
-    // The types the event's observed data would hold, among those some
+    // The fields the event's observed data would hold, among those some
     // evaluate-only indicator needs (one virtual call, no JSON built).
-    const uint64_t types = m.evaluate_only.empty() || !e.observed ? 0 : e.observed->ObjectTypes() & m.evaluate_only_types;
-    const bool evaluate = types != 0;
+    const uint64_t fields =
+        m.evaluate_only.empty() || !e.observed ? 0 : e.observed->ObservedFields() & m.evaluate_only_fields;
+    const bool evaluate = fields != 0;
     uint32_t next = next_key();
     if (next < last || evaluate) {
       BeginEvent(e, sink);
@@ -885,7 +886,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
         }
         next = next_key();
       }
-      if (evaluate) EvaluateOnly(types);
+      if (evaluate) EvaluateOnly(fields);
       hits += st.hits;
       stats_.hits += st.hits;
     }
@@ -936,14 +937,14 @@ void Matcher::MatchSlowKey(const Key& k) {
   }
 }
 
-// The indicators without usable atoms that need one of `types` (held by the
+// The indicators without usable atoms that need one of `fields` (held by the
 // event's observed data), against it; those its keys already hit are not
 // evaluated again.
-void Matcher::EvaluateOnly(uint64_t types) {
+void Matcher::EvaluateOnly(uint64_t fields) {
   State& st = *state_;
   const size_t atom_hits = st.seen.size();
   for (const Index::Impl::Unindexed& e : index_->impl_->evaluate_only) {
-    if (!(e.types & types)) continue;
+    if (!(e.fields & fields)) continue;
     bool dup = false;
     for (size_t s = 0; s < atom_hits && !dup; ++s) dup = st.seen[s] == e.indicator;
     if (!dup) ConsiderOne(e.indicator, nullptr, AtomKind::kExact);

@@ -54,7 +54,7 @@ struct BuildReport {
   size_t indicators = 0;      // specs given
   size_t compiled = 0;        // in the index with at least one atom
   size_t decided = 0;         //   of which an atom hit is a match
-  size_t evaluated_only = 0;  // no usable atom: evaluated against every event whose observed data holds a type they need
+  size_t evaluated_only = 0;  // no usable atom: evaluated against every event whose observed data holds a field they need
   size_t never_match = 0;     // no decoded event can match them (AtomSet::never; listed in warnings)
   size_t revoked = 0;         // left out
   size_t atoms = 0;           // atoms filed (exact, suffix, cidr, regex)
@@ -203,7 +203,7 @@ class Matcher {
                           void* ctx);
   void BeginEvent(const Event& event, HitSink& sink);
   void MatchSlowKey(const Key& key);
-  void EvaluateOnly(uint64_t types);
+  void EvaluateOnly(uint64_t fields);
   void Consider(uint32_t target, const Key* key, AtomKind kind);
   void ConsiderTarget(uint32_t target, const Key* key, AtomKind kind);
   void ConsiderOne(uint32_t indicator, const Key* key, AtomKind kind);

@@ -69,9 +69,9 @@ class TestEvent {
     event_.time = T(ts);
     return *this;
   }
-  TestEvent& Observed(std::string json, uint64_t types = kAnyObjectType) {
+  TestEvent& Observed(std::string json, uint64_t fields = kAnyObservedField) {
     builder_.json = std::move(json);
-    builder_.types = types;
+    builder_.fields = fields;
     event_.observed = &builder_;
     return *this;
   }
@@ -80,9 +80,9 @@ class TestEvent {
  private:
   struct Builder : ObservedBuilder {
     std::string json;
-    uint64_t types = kAnyObjectType;
+    uint64_t fields = kAnyObservedField;
     Result<std::string> BuildObservedJson() const override { return json; }
-    uint64_t ObjectTypes() const override { return types; }
+    uint64_t ObservedFields() const override { return fields; }
   };
   Event event_ = MakeEvent();
   static Event MakeEvent() {
@@ -413,9 +413,10 @@ TEST(Index, MatchBatchEqualsMatchOneByOne) {
 }
 
 // An indicator without atoms is evaluated only on events whose observed data
-// holds a type it needs: a process pattern costs nothing on network records.
-TEST(Index, EvaluateOnlyByObjectType) {
-  auto index = BuildOk({Spec(1, "[file:name = 'evil.exe']"), Spec(2, "[process:name = 'evil.exe']")});
+// holds a field it needs: a process pattern costs nothing on network records.
+TEST(Index, EvaluateOnlyByObservedField) {
+  auto index = BuildOk({Spec(1, "[file:hashes.MD5 = 'x' OR file:name = 'evil.exe']"),
+                        Spec(2, "[process:name = 'evil.exe']")});
   EXPECT_EQ(index->report().evaluated_only, 2u);
   const std::string file = R"([{"type":"file","id":"file--1","name":"evil.exe"}])";
   Matcher m(index);
@@ -423,15 +424,15 @@ TEST(Index, EvaluateOnlyByObjectType) {
   TestEvent dns;  // a DNS record: a name and an address, no file
   dns.Domain("a.example").Ip("192.0.2.1").Observed(
       R"([{"type":"domain-name","id":"domain-name--1","value":"a.example"}])",
-      Bit(ObjectType::kDomainName) | Bit(ObjectType::kIpv4Addr));
+      Bit(ObservedField::kDomainNameValue) | Bit(ObservedField::kIpv4AddrValue));
   EXPECT_EQ(m.Match(dns.event(), sink), 0u);
   EXPECT_EQ(m.stats().evaluations, 0u);
   TestEvent files;  // a files.log record
-  files.Observed(file, Bit(ObjectType::kFile));
+  files.Observed(file, Bit(ObservedField::kFileHashes));
   EXPECT_EQ(m.Match(files.event(), sink), 1u);
   EXPECT_EQ(m.stats().evaluations, 1u);  // the file pattern only
   EXPECT_THAT(sink.hits, ElementsAre("001 exact - evaluated"));
-  // A builder that does not know its types: both are evaluated.
+  // A builder that does not know its fields: both are evaluated.
   TestEvent unknown;
   unknown.Observed(file);
   EXPECT_EQ(m.Match(unknown.event(), sink), 1u);
