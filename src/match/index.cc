@@ -182,8 +182,8 @@ struct Index::Impl {
   std::vector<std::unique_ptr<pattern::Pattern>> patterns;
   // Indicator -> slot in patterns, for the indicators whose hits are confirmed.
   absl::flat_hash_map<uint32_t, uint32_t> eval_slot;
-  // Indicators without usable atoms, with the SCO types one of which an event
-  // must hold for them to match (ObservedFieldsNeeded), and the union of those.
+  // Indicators without usable atoms, with the observed fields one of which an
+  // event must hold for them to match (ObservedFieldsNeeded), and their union.
   struct Unindexed {
     uint32_t indicator;
     uint64_t fields;
@@ -398,7 +398,8 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         ++report.regex_unsupported;
         report.warnings.push_back({index->IndicatorId(r.indicator),
                                    absl::StrFormat("regex /%s/ is not supported by Hyperscan: the pattern is "
-                                                   "evaluated against every event instead", r.expression)});
+                                                   "evaluated against every event instead (that holds a field it needs)",
+                                                   r.expression)});
         const uint64_t fields = ObservedFieldsNeeded(*m.patterns[r.pattern_slot]);
         m.evaluate_only.push_back({r.indicator, fields});
         m.evaluate_only_fields |= fields;
