@@ -193,6 +193,8 @@ Partial FromTest(const pattern::Comparison& t) {
     case CompareOp::kEqual:
     case CompareOp::kIn:
       if (t.values.empty()) return Partial{};  // IN () matches nothing: keep it evaluated
+      for (const Constant& c : t.values)  // mixed types: pattern::Evaluate refuses the set
+        if (c.type != t.values[0].type) return Partial{};
       for (const Constant& c : t.values) {
         if (add(EqualAtom(*key, path, c))) continue;
         if (*key == KeyType::kUrl && AddSchemeless(path, c, out.atoms)) continue;

@@ -150,6 +150,10 @@ TEST(Atoms, ValuesNoEventCarriesNeverMatch) {
   EXPECT_EQ(Extract("[x509-certificate:serial_number = '0x1F']").never,
             "x509-certificate:serial_number '0x1F' is not a hex serial number");
   EXPECT_NE(Extract("[domain-name:value LIKE 'no such.name']").never, "");
+  // A set of mixed types is left to pattern::Evaluate, which refuses it.
+  EXPECT_THAT(Extract("[network-traffic:dst_port IN ('8080', 8081)]").atoms, IsEmpty());
+  EXPECT_EQ(Extract("[network-traffic:dst_port IN ('8080', 8081)]").never, "");
+  EXPECT_NE(Extract("[network-traffic:dst_port IN ('8080', '8081')]").never, "");
   // An integer property compared with a string (pattern::Evaluate: unequal).
   EXPECT_EQ(Extract("[network-traffic:dst_port = '8080' AND network-traffic:protocols[*] = 'tcp']").never,
             "network-traffic:dst_port '8080' is a string, and ports are integers");
