@@ -53,11 +53,15 @@ void AppendNumber(std::string& out, uint64_t v) {
 // A stable id for the i-th SCO of a record (ids only tie refs together
 // inside one observed-data; they need not be globally meaningful).
 void AppendId(std::string& out, std::string_view type, int i) {
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "--00000000-0000-4000-8000-%012x", i);
+  // "--00000000-0000-4000-8000-" and i in 12 hex digits (snprintf was a tenth
+  // of building a record's observed data).
+  static constexpr std::string_view kPrefix = "--00000000-0000-4000-8000-";
+  char digits[12];
+  for (int d = 11; d >= 0; --d, i >>= 4) digits[d] = "0123456789abcdef"[i & 15];
   out += '"';
   out.append(type);
-  out.append(buf, n);
+  out.append(kPrefix);
+  out.append(digits, 12);
   out += '"';
 }
 

@@ -188,7 +188,9 @@ Status Bad(std::string msg) { return absl::InvalidArgumentError("observed data: 
 }  // namespace
 
 Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
-  simdjson::dom::parser parser;
+  // One parser per thread, kept: its buffers are allocated once, not per call
+  // (the matcher loads a record's observed data for each evaluation).
+  thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto err = parser.parse(json.data(), json.size()).get(doc); err != simdjson::SUCCESS) {
     return Bad(std::string("invalid JSON: ") + simdjson::error_message(err));
