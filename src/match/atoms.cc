@@ -177,6 +177,21 @@ std::optional<std::string> NeverEqual(KeyType key, const std::string& path, cons
   return absl::StrFormat("%s '%s' is not %s", path, shown, what);
 }
 
+// One value compared with = into `out`: its atom (two for a URL without a
+// scheme), or none when no decoded event can equal it (out.never says why,
+// unless another value of the set gave an atom). False: unusable.
+bool AddEqual(KeyType key, const std::string& path, const Constant& c, Partial& out) {
+  if (std::optional<Atom> a = EqualAtom(key, path, c)) {
+    out.atoms.push_back(std::move(*a));
+  } else if (key != KeyType::kUrl || !AddSchemeless(path, c, out.atoms)) {
+    std::optional<std::string> never = NeverEqual(key, path, c);
+    if (!never) return false;
+    if (out.never.empty()) out.never = std::move(*never);
+  }
+  if (!out.atoms.empty()) out.never.clear();
+  return true;
+}
+
 Partial FromTest(const pattern::Comparison& t) {
   Partial out;
   if (t.negated) return out;
@@ -195,14 +210,8 @@ Partial FromTest(const pattern::Comparison& t) {
       if (t.values.empty()) return Partial{};  // IN () matches nothing: keep it evaluated
       for (const Constant& c : t.values)  // mixed types: pattern::Evaluate refuses the set
         if (c.type != t.values[0].type) return Partial{};
-      for (const Constant& c : t.values) {
-        if (add(EqualAtom(*key, path, c))) continue;
-        if (*key == KeyType::kUrl && AddSchemeless(path, c, out.atoms)) continue;
-        std::optional<std::string> never = NeverEqual(*key, path, c);
-        if (!never) return Partial{};
-        if (out.never.empty()) out.never = std::move(*never);
-      }
-      if (!out.atoms.empty()) out.never.clear();
+      for (const Constant& c : t.values)
+        if (!AddEqual(*key, path, c, out)) return Partial{};
       break;
     case CompareOp::kIsSubset: {
       if (*key != KeyType::kIp || t.values.size() != 1) return Partial{};
@@ -217,11 +226,7 @@ Partial FromTest(const pattern::Comparison& t) {
         return Partial{};
       const std::string& v = t.values[0].bytes;
       if (t.op == CompareOp::kLike && !HasLikeWildcard(v)) {
-        if (add(EqualAtom(*key, path, t.values[0]))) break;
-        if (*key == KeyType::kUrl && AddSchemeless(path, t.values[0], out.atoms)) break;
-        std::optional<std::string> never = NeverEqual(*key, path, t.values[0]);
-        if (!never) return Partial{};
-        out.never = std::move(*never);
+        if (!AddEqual(*key, path, t.values[0], out)) return Partial{};
         break;
       }
       if (t.op == CompareOp::kLike && *key == KeyType::kDomain && v.size() > 2 && v[0] == '%' &&

@@ -190,6 +190,10 @@ struct Index::Impl {
   };
   std::vector<Unindexed> evaluate_only;
   uint64_t evaluate_only_fields = 0;
+  void AddUnindexed(uint32_t indicator, uint64_t fields) {
+    evaluate_only.push_back({indicator, fields});
+    evaluate_only_fields |= fields;
+  }
 
   ~Impl() {
     for (hs_database_t* db : regex)
@@ -315,9 +319,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       continue;
     }
     if (atoms.atoms.empty()) {
-      const uint64_t fields = eval != kNone ? ObservedFieldsNeeded(*m.patterns[eval]) : kAnyObservedField;
-      m.evaluate_only.push_back({ind, fields});
-      m.evaluate_only_fields |= fields;
+      m.AddUnindexed(ind, eval != kNone ? ObservedFieldsNeeded(*m.patterns[eval]) : kAnyObservedField);
       ++report.evaluated_only;
       continue;
     }
@@ -400,9 +402,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
                                    absl::StrFormat("regex /%s/ is not supported by Hyperscan: the pattern is "
                                                    "evaluated against every event instead (that holds a field it needs)",
                                                    r.expression)});
-        const uint64_t fields = ObservedFieldsNeeded(*m.patterns[r.pattern_slot]);
-        m.evaluate_only.push_back({r.indicator, fields});
-        m.evaluate_only_fields |= fields;
+        m.AddUnindexed(r.indicator, ObservedFieldsNeeded(*m.patterns[r.pattern_slot]));
         continue;
       }
       usable.push_back(std::move(r));
@@ -801,15 +801,11 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
     }
   }
   const bool staged = n >= kStagedMinKeys;
-  auto prefetch_record = [&](uint32_t target) {
-    if (!(target & kPostingBit)) internal::PrefetchLine(&index.records_[target]);  // kNone has the bit
-  };
-
   // Appends what key n found, if anything, and starts loading its record.
   auto found = [&](Scratch<Found>& list, uint32_t n, uint32_t target, AtomKind kind) {
     if (target == kNone) return;
     list.Push({n, target, kind});
-    prefetch_record(target);
+    if (!(target & kPostingBit)) internal::PrefetchLine(&index.records_[target]);
   };
 
   st.found_v4.Clear();
@@ -942,14 +938,8 @@ void Matcher::MatchSlowKey(const Key& k) {
 // event's observed data), against it; those its keys already hit are not
 // evaluated again.
 void Matcher::EvaluateOnly(uint64_t fields) {
-  State& st = *state_;
-  const size_t atom_hits = st.seen.size();
-  for (const Index::Impl::Unindexed& e : index_->impl_->evaluate_only) {
-    if (!(e.fields & fields)) continue;
-    bool dup = false;
-    for (size_t s = 0; s < atom_hits && !dup; ++s) dup = st.seen[s] == e.indicator;
-    if (!dup) ConsiderOne(e.indicator, nullptr, AtomKind::kExact);
-  }
+  for (const Index::Impl::Unindexed& e : index_->impl_->evaluate_only)
+    if (e.fields & fields) ConsiderOne(e.indicator, nullptr, AtomKind::kExact);  // skips those in st.seen
 }
 
 int Matcher::OnRegexMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
