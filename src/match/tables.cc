@@ -76,6 +76,7 @@ void Ip4Table::Build(const std::vector<Entry>& entries) {
 }
 
 void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings) {
+  covered_.clear();
   directory_.clear();
   lows_.clear();
   targets_.clear();
@@ -140,6 +141,18 @@ void RangeMap4::Build(std::vector<Block> blocks, std::vector<uint32_t>* postings
     i = j;
   }
   close_until(uint64_t(1) << 32);
+  covered_.assign(size_t(1) << 18, 0);
+  for (size_t j = 0; j < starts.size(); ++j) {
+    if (targets[j] == kNone) continue;
+    const uint32_t first = starts[j] >> 8;
+    const uint32_t last = (j + 1 < starts.size() ? starts[j + 1] - 1 : 0xffffffffu) >> 8;
+    for (uint32_t w = first >> 6; w <= last >> 6; ++w) {
+      uint64_t bits = ~uint64_t(0);
+      if (w == first >> 6) bits &= ~uint64_t(0) << (first & 63);
+      if (w == last >> 6) bits &= ~uint64_t(0) >> (63 - (last & 63));
+      covered_[w] |= bits;
+    }
+  }
   directory_.resize(65537);
   lows_.reserve(65536 + starts.size() + kPad);  // a head per /16, plus each interval in the /16 it starts in
   targets_.reserve(65536 + starts.size());

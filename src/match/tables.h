@@ -455,6 +455,12 @@ class FixedTable {
 // 32-bit starts cost ~4 dependent reads and as many unpredictable branches
 // per lookup at 10M indicators. (A 64-byte line per /16 holding the starts
 // inline, 4 MB, was as fast at 10M but fell out of L2 at 1M.)
+//
+// In front of it, one bit per /24 (2 MB): set when a block covers any of
+// the /24's addresses. Most addresses a sensor sees are in no listed block;
+// for them a lookup is that one read, which a batch prefetches with the
+// exact table's bucket, instead of three dependent ones (directory, starts,
+// target): +28 % random IPv4 keys/s at 1M indicators, +20 % at 10M.
 class RangeMap4 {
  public:
   struct Block {
@@ -464,12 +470,14 @@ class RangeMap4 {
   // `postings` receives the lists of intervals covered by several indicators.
   void Build(std::vector<Block> blocks, std::vector<uint32_t>* postings);
   bool empty() const { return directory_.empty(); }
-  size_t MemoryBytes() const { return directory_.capacity() * 4 + lows_.capacity() * 2 + targets_.capacity() * 4; }
+  size_t MemoryBytes() const {
+    return covered_.capacity() * 8 + directory_.capacity() * 4 + lows_.capacity() * 2 + targets_.capacity() * 4;
+  }
   void Prefetch(uint32_t addr) const {
-    if (!empty()) PrefetchLine(&directory_[addr >> 16]);
+    if (!empty()) PrefetchLine(&covered_[addr >> 14]);
   }
   uint32_t Find(uint32_t addr) const {
-    if (empty()) return kNone;
+    if (empty() || !(covered_[addr >> 14] >> (addr >> 8 & 63) & 1)) return kNone;
     const uint32_t at = directory_[addr >> 16], n = directory_[(addr >> 16) + 1] - at;
     return targets_[at + CountAtMost(&lows_[at], n, uint16_t(addr)) - 1];
   }
@@ -492,6 +500,7 @@ class RangeMap4 {
     }
   }
   static constexpr size_t kPad = 15;
+  BigVector<uint64_t> covered_;  // bit a >> 8: some block covers an address of /24 a
   std::vector<uint32_t> directory_;  // 65537: the slice of /16 i is [directory_[i], directory_[i + 1])
   // Per slice: first the interval holding the /16's first address (low 0),
   // then those starting inside it.

@@ -18,8 +18,32 @@ std::set<uint32_t> Targets(uint32_t t, const std::vector<uint32_t>& postings) {
   return std::set<uint32_t>(postings.begin() + at + 1, postings.begin() + at + 1 + postings[at]);
 }
 
-// Nested and adjacent blocks of every length, incl. /0 and duplicates, against
-// a linear scan at block edges and random addresses.
+// Find against a linear scan at the edges of every block and of the /24s it
+// touches (the grain of the filter in front of the slices), and at random
+// addresses.
+void ExpectAgreesWithLinearScan(const std::vector<RangeMap4::Block>& blocks, std::vector<uint32_t> probes,
+                                std::mt19937& rng) {
+  RangeMap4 map;
+  std::vector<uint32_t> postings;
+  map.Build(blocks, &postings);
+  for (const auto& b : blocks) {
+    for (uint32_t edge : {b.first, b.last, b.first & ~0xffu, b.last | 0xffu}) {
+      probes.push_back(edge);
+      if (edge > 0) probes.push_back(edge - 1);
+      if (edge < 0xffffffffu) probes.push_back(edge + 1);
+    }
+  }
+  for (int i = 0; i < 20000; ++i) probes.push_back(rng());
+  for (uint32_t a : probes) {
+    std::set<uint32_t> expected;
+    for (const auto& b : blocks)
+      if (a >= b.first && a <= b.last) expected.insert(b.indicator);
+    ASSERT_EQ(Targets(map.Find(a), postings), expected) << std::hex << a;
+  }
+}
+
+// Nested and adjacent blocks of every length, incl. /0 and duplicates; then
+// the same without the /0, so that most /24s are in no block.
 TEST(RangeMap4, AgreesWithLinearScan) {
   std::mt19937 rng(7);
   std::vector<RangeMap4::Block> blocks;
@@ -48,27 +72,16 @@ TEST(RangeMap4, AgreesWithLinearScan) {
   for (uint32_t k = 0; k < 16; ++k) add(0x0c0f0100 + k * 0x1000, 24, ind++);  // ends on the /16's last block
   add(0x0c0ff000, 20, ind++);
   add(0x0d0e0000, 16, ind++);
-  RangeMap4 map;
-  std::vector<uint32_t> postings;
-  map.Build(blocks, &postings);
+  add(0x0e000040, 26, ind++);  // alone in its /24: the /24's other addresses are in no block
+  add(0x0e0001fe, 32, ind++);
   std::vector<uint32_t> probes = {0, 1, 0x09ffffff, 0x0a000000, 0x0a00ffff, 0x0a010000, 0x0a0100ff, 0x0a010100,
                                   0x0a0101fe, 0x0a0101ff, 0x0a010200, 0x0affffff, 0x0b000000, 0xfffffeff,
-                                  0xffffff00, 0xffffffff};
-  for (const auto& b : blocks) {
-    probes.push_back(b.first);
-    probes.push_back(b.last);
-    if (b.first > 0) probes.push_back(b.first - 1);
-    if (b.last < 0xffffffffu) probes.push_back(b.last + 1);
-  }
-  for (int i = 0; i < 20000; ++i) probes.push_back(rng());
+                                  0xffffff00, 0xffffffff, 0x0e000000, 0x0e00003f, 0x0e000080, 0x0e0001ff};
   for (uint32_t net : {0x0b0c0000u, 0x0c0b0000u, 0x0c0c0000u, 0x0c0d0000u, 0x0c0e0000u, 0x0c0f0000u, 0x0d0e0000u})
     for (int i = 0; i < 2000; ++i) probes.push_back(net | (rng() & 0xffff));
-  for (uint32_t a : probes) {
-    std::set<uint32_t> expected;
-    for (const auto& b : blocks)
-      if (a >= b.first && a <= b.last) expected.insert(b.indicator);
-    ASSERT_EQ(Targets(map.Find(a), postings), expected) << std::hex << a;
-  }
+  ExpectAgreesWithLinearScan(blocks, probes, rng);
+  blocks.erase(blocks.begin());
+  ExpectAgreesWithLinearScan(blocks, probes, rng);
 }
 
 TEST(StringTable, FindsEveryKeyAndNothingElse) {
