@@ -1,21 +1,22 @@
 #include "match/tables.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace cordon::match::internal {
 
 void StringTable::Build(const std::vector<Entry>& entries) {
   size_ = entries.size();
   size_t bytes = 0;
-  for (const Entry& e : entries) bytes += e.key.size() + (e.key.size() < 0xff ? 1 : 5);
+  for (const Entry& e : entries) bytes += e.key.size() + (e.key.size() < 0xff ? 1 : 5) + 4;
   arena_.clear();
   arena_.reserve(bytes);
-  groups_ = entries.empty() ? 0 : size_t(double(entries.size()) / kGroupLoad / 16) + 1;
-  // std::allocator and the huge-page mappings both align to at least 16 bytes.
-  ctrl_.assign(groups_ * 16, 0xff);
-  slots_.assign(groups_ * 16, Slot{0, kNone});
+  Group empty;
+  std::memset(empty.tag, kEmpty, sizeof(empty.tag));
+  std::fill(std::begin(empty.offset), std::end(empty.offset), 0u);
+  groups_.assign(entries.empty() ? 0 : size_t(double(entries.size()) / kGroupLoad / kSlots) + 1, empty);
   for (const Entry& e : entries) {
-    uint32_t offset = uint32_t(arena_.size());
+    const uint32_t offset = uint32_t(arena_.size());
     if (e.key.size() < 0xff) {
       arena_.push_back(char(e.key.size()));
     } else {
@@ -24,32 +25,27 @@ void StringTable::Build(const std::vector<Entry>& entries) {
       arena_.insert(arena_.end(), reinterpret_cast<const char*>(&len), reinterpret_cast<const char*>(&len) + 4);
     }
     arena_.insert(arena_.end(), e.key.begin(), e.key.end());
-    uint64_t h = HashBytes(e.key);
+    arena_.insert(arena_.end(), reinterpret_cast<const char*>(&e.target), reinterpret_cast<const char*>(&e.target) + 4);
+    const uint64_t h = HashBytes(e.key);
     size_t g = GroupOf(h);
-    while (true) {
-      size_t i = 0;
-      while (i < 16 && ctrl_[g * 16 + i] != 0xff) ++i;
-      if (i < 16) {
-        ctrl_[g * 16 + i] = Tag(h);
-        slots_[g * 16 + i] = Slot{offset, e.target};
-        break;
-      }
-      if (++g == groups_) g = 0;
-    }
+    while (groups_[g].tag[kSlots - 1] != kEmpty)
+      if (++g == groups_.size()) g = 0;
+    Group& group = groups_[g];
+    size_t i = 0;
+    while (group.tag[i] != kEmpty) ++i;
+    group.tag[i] = Tag(h);
+    group.offset[i] = offset;
   }
 }
 
 size_t StringTable::ProbeLength(std::string_view key, uint64_t h) const {
   size_t g = GroupOf(h), n = 1;
   while (true) {
-    bool empty = false;
-    for (size_t i = 0; i < 16; ++i) {
-      size_t s = g * 16 + i;
-      if (ctrl_[s] == 0xff) empty = true;
-      else if (ctrl_[s] == Tag(h) && KeyAt(slots_[s].offset) == key) return n;
-    }
-    if (empty) return n;
-    if (++g == groups_) g = 0;
+    const Group& group = groups_[g];
+    for (size_t i = 0; i < kSlots && group.tag[i] != kEmpty; ++i)
+      if (group.tag[i] == Tag(h) && KeyAt(group.offset[i]) == key) return n;
+    if (group.tag[kSlots - 1] == kEmpty) return n;
+    if (++g == groups_.size()) g = 0;
     ++n;
   }
 }

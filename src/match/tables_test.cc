@@ -99,8 +99,9 @@ TEST(StringTable, FindsEveryKeyAndNothingElse) {
   EXPECT_EQ(t.Find("", HashBytes("")), kNone);
 }
 
-// At load 0.7 in groups of 16, nearly every lookup reads one control group
-// when the hash spreads keys well; clustering would show here.
+// At load 0.6 in groups of 12, nearly every lookup reads one group when the
+// hash spreads keys well (1.01 per hit, 1.08 per miss); clustering would show
+// here.
 TEST(StringTable, ProbeLengthsOfDomainLikeKeys) {
   std::vector<std::string> keys;
   for (int i = 0; i < 200000; ++i) keys.push_back("host" + std::to_string(i * 7) + ".example" + std::to_string(i % 97) + ".com");
@@ -116,8 +117,8 @@ TEST(StringTable, ProbeLengthsOfDomainLikeKeys) {
   }
   hit /= double(keys.size());
   miss /= 200000.0;
-  EXPECT_LT(hit, 1.2);
-  EXPECT_LT(miss, 1.35);
+  EXPECT_LT(hit, 1.05);
+  EXPECT_LT(miss, 1.15);
   std::cout << "mean probe length: hit " << hit << ", miss " << miss << "\n";
 }
 
