@@ -6,6 +6,7 @@
 #include <random>
 #include <iostream>
 #include <memory>
+#include <map>
 #include <set>
 
 namespace cordon::match::internal {
@@ -97,6 +98,11 @@ TEST(StringTable, FindsEveryKeyAndNothingElse) {
     EXPECT_EQ(t.Find(miss, HashBytes(miss)), kNone);
   }
   EXPECT_EQ(t.Find("", HashBytes("")), kNone);
+  // ForEach yields every entry once, with its target.
+  std::map<std::string, uint32_t> all;
+  t.ForEach([&](std::string_view key, uint32_t target) { EXPECT_TRUE(all.emplace(key, target).second) << key; });
+  ASSERT_EQ(all.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(all[keys[i]], i) << keys[i];
 }
 
 // At load 0.6 in groups of 12, nearly every lookup reads one group when the
