@@ -146,6 +146,7 @@ struct Index::Impl {
   // internal::SuffixSketch (two bits in one 64-bit word; 2 bytes per suffix,
   // so it stays in cache and is tested at once).
   uint64_t suffix_label_counts = 0;
+  size_t suffix_min_labels = 0, suffix_max_labels = 0;  // of the set bits (63: 63 or more)
   std::vector<uint64_t> suffix_bloom;  // a power of two of words
   static uint64_t BloomBits(uint64_t h) { return uint64_t(1) << (h >> 52 & 63) | uint64_t(1) << (h >> 58); }
   size_t BloomIndex(uint64_t h) const { return size_t(h) & (suffix_bloom.size() - 1); }
@@ -471,6 +472,8 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       size_t labels = 1 + size_t(std::count(key.begin(), key.end(), '.'));
       m.suffix_label_counts |= uint64_t(1) << std::min<size_t>(labels, 63);
     });
+    m.suffix_min_labels = size_t(std::countr_zero(m.suffix_label_counts));
+    m.suffix_max_labels = size_t(63 - std::countl_zero(m.suffix_label_counts));
   }
 
   auto build_fixed = [&](auto& pairs, auto& table) {
@@ -779,7 +782,12 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
             const size_t ndots = dots.Find(name) ? dots.size() : 0;
             st.suffixes.Reserve(ndots);
             // Parents from the longest: the order Match reports suffix hits in.
-            for (size_t d = 0; d < ndots; ++d) {
+            // Only those with a label count some suffix has: the loop's bounds
+            // take the shortest and longest (a TLD parent, with no suffix of
+            // one label, used to cost a mispredicted test per key), the mask
+            // the gaps between.
+            const size_t first = ndots > m.suffix_max_labels ? ndots - m.suffix_max_labels : 0;
+            for (size_t d = first; d + m.suffix_min_labels <= ndots; ++d) {
               const size_t labels = ndots - d;  // of the parent after this dot
               if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
               // The Bloom filter (2 bytes per suffix) stays in cache: tested
