@@ -42,9 +42,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "base/time.h"
 #include "pattern/ast.h"
@@ -103,8 +103,10 @@ class ObservationSet {
   Version version_ = Version::k21;
   std::vector<std::unique_ptr<JsonValue>> storage_;  // owns every loaded object
   std::vector<Observation> observations_;
-  std::vector<std::unordered_map<std::string, const JsonValue*>> local_;  // per observation
-  std::unordered_map<std::string, const JsonValue*> by_id_;
+  // Keys are views into storage_'s values (ids, embedded object keys), which
+  // never move once loaded: no key is copied.
+  std::vector<absl::flat_hash_map<std::string_view, const JsonValue*>> local_;  // per observation
+  absl::flat_hash_map<std::string_view, const JsonValue*> by_id_;
 };
 
 // Loads observed data: a JSON array, a bundle, or a single object; array items

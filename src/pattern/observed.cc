@@ -91,12 +91,11 @@ const JsonValue* JsonValue::Find(std::string_view key) const {
 }
 
 const JsonValue* ObservationSet::Resolve(size_t obs, std::string_view ref) const {
-  std::string key(ref);
   if (obs < local_.size()) {
-    auto it = local_[obs].find(key);
+    auto it = local_[obs].find(ref);
     if (it != local_[obs].end()) return it->second;
   }
-  auto it = by_id_.find(key);
+  auto it = by_id_.find(ref);
   return it == by_id_.end() ? nullptr : it->second;
 }
 
@@ -109,6 +108,7 @@ JsonValue Convert(simdjson::dom::element e) {
       v.kind = JsonValue::Kind::kArray;
       simdjson::dom::array arr;
       if (e.get_array().get(arr) != simdjson::SUCCESS) break;
+      v.items.reserve(arr.size());  // O(1) in simdjson's tape (saturates at 2^24 - 1)
       for (simdjson::dom::element item : arr) {
         v.items.push_back(Convert(item));
       }
@@ -118,6 +118,8 @@ JsonValue Convert(simdjson::dom::element e) {
       v.kind = JsonValue::Kind::kObject;
       simdjson::dom::object obj;
       if (e.get_object().get(obj) != simdjson::SUCCESS) break;
+      v.keys.reserve(obj.size());
+      v.items.reserve(obj.size());
       for (simdjson::dom::key_value_pair field : obj) {
         v.keys.emplace_back(field.key);
         v.items.push_back(Convert(field.value));
@@ -230,7 +232,7 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
   bool any_observed_data = false;
   for (const JsonValue* o : objects) {
     std::string_view id = StringMember(*o, "id");
-    if (!id.empty()) set.by_id_.emplace(std::string(id), o);  // first one wins
+    if (!id.empty()) set.by_id_.emplace(id, o);  // first one wins
     if (StringMember(*o, "type") == "observed-data") any_observed_data = true;
   }
 
@@ -240,7 +242,7 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
     // carrying number_observed, e.g. "cybox-container" test objects.
     bool container = type == "observed-data" || o->Find("number_observed") != nullptr;
     Observation obs;
-    std::unordered_map<std::string, const JsonValue*> local;
+    absl::flat_hash_map<std::string_view, const JsonValue*> local;
     obs.id = std::string(StringMember(*o, "id"));
     if (container) {
       const JsonValue* first = o->Find("first_observed");
@@ -296,9 +298,10 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
       obs.first_observed = obs.last_observed = Now();
       obs.first_observed_us = obs.last_observed_us = obs.first_observed.ns / 1000;
       obs.number_observed = 1;
-      obs.object_keys.push_back(obs.id.empty() ? std::string("0") : obs.id);
+      const std::string_view key = obs.id.empty() ? std::string_view("0") : StringMember(*o, "id");
+      obs.object_keys.emplace_back(key);
       obs.objects.push_back(o);
-      local.emplace(obs.object_keys.back(), o);
+      local.emplace(key, o);
     } else {
       continue;
     }
