@@ -243,7 +243,12 @@ uint64_t RecordBuilder::ObservedFields() const {
 
 Result<std::string> RecordBuilder::BuildObservedJson() const {
   const auto& keys = event_->keys;
+  // Sized once for the usual record (an SCO is ~110 bytes, a ref ~50): a
+  // string grown append by append was a quarter of the cost of evaluating a
+  // pattern against a record.
   std::string scos, refs, file_hashes, x509;
+  scos.reserve(128 * (keys.size() + 1));
+  refs.reserve(64 * (keys.size() + 1));
   std::vector<int> sco_of_key(keys.size(), -1);
   int n = 0;
   auto begin_sco = [&](std::string_view type) {
@@ -308,11 +313,14 @@ Result<std::string> RecordBuilder::BuildObservedJson() const {
   }
   if (!file_hashes.empty()) {
     begin_sco("file");
-    scos += ",\"hashes\":{" + file_hashes + "}}";
+    scos += ",\"hashes\":{";
+    scos += file_hashes;
+    scos += "}}";
   }
   if (!x509.empty()) {
     begin_sco("x509-certificate");
-    scos += x509 + "}";
+    scos += x509;
+    scos += '}';
   }
   int src = src_key_ >= 0 ? sco_of_key[src_key_] : -1;
   int dst = dst_key_ >= 0 ? sco_of_key[dst_key_] : -1;
@@ -340,13 +348,26 @@ Result<std::string> RecordBuilder::BuildObservedJson() const {
     if (proto_[0] != '\0') AppendJsonString(scos, proto_);
     scos += "]}";
   }
-  std::string t = FormatTimestamp(event_->time, 6);
-  std::string out = "[{\"type\":\"observed-data\",\"spec_version\":\"2.1\","
-                    "\"id\":\"observed-data--00000000-0000-4000-8000-ffffffffffff\",\"created\":\"" + t +
-                    "\",\"modified\":\"" + t + "\",\"first_observed\":\"" + t + "\",\"last_observed\":\"" + t +
-                    "\",\"number_observed\":1,\"object_refs\":[" + refs + "]}";
-  if (!scos.empty()) out += "," + scos;
-  out += "]";
+  const std::string t = FormatTimestamp(event_->time, 6);
+  std::string out;
+  out.reserve(256 + 4 * t.size() + refs.size() + scos.size());
+  out += "[{\"type\":\"observed-data\",\"spec_version\":\"2.1\","
+         "\"id\":\"observed-data--00000000-0000-4000-8000-ffffffffffff\"";
+  for (std::string_view name : {"created", "modified", "first_observed", "last_observed"}) {
+    out += ",\"";
+    out += name;
+    out += "\":\"";
+    out += t;
+    out += '"';
+  }
+  out += ",\"number_observed\":1,\"object_refs\":[";
+  out += refs;
+  out += "]}";
+  if (!scos.empty()) {
+    out += ',';
+    out += scos;
+  }
+  out += ']';
   return out;
 }
 
