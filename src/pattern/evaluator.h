@@ -52,15 +52,17 @@
 namespace cordon::pattern {
 
 // A JSON value as loaded from observed data (numbers keep int/float apart).
+// Its strings are views into the text buffer of the ObservationSet that
+// loaded it (one allocation for all of them), valid while that set lives.
 struct JsonValue {
   enum class Kind : uint8_t { kNull, kBool, kInt, kFloat, kString, kArray, kObject };
   Kind kind = Kind::kNull;
   bool bool_value = false;
   int64_t int_value = 0;
   double float_value = 0;
-  std::string string_value;        // kString (UTF-8)
-  std::vector<JsonValue> items;    // kArray elements; kObject member values
-  std::vector<std::string> keys;   // kObject member names, parallel to items
+  std::string_view string_value;      // kString (UTF-8)
+  std::vector<JsonValue> items;       // kArray elements; kObject member values
+  std::vector<std::string_view> keys;  // kObject member names, parallel to items
 
   // kObject: the member named `key` (the first, if repeated), else nullptr.
   const JsonValue* Find(std::string_view key) const;
@@ -101,6 +103,9 @@ class ObservationSet {
  private:
   friend Result<ObservationSet> LoadObserved(std::string_view json, Version version);
   Version version_ = Version::k21;
+  // Every string and member name of the loaded values, unescaped, back to
+  // back: they fit in the input's size, so the buffer never moves.
+  std::unique_ptr<char[]> text_;
   std::vector<std::unique_ptr<JsonValue>> storage_;  // owns every loaded object
   std::vector<Observation> observations_;
   // Keys are views into storage_'s values (ids, embedded object keys), which

@@ -1,6 +1,8 @@
 // Loading observed data (observed-data SDOs, bundles, bare SCOs) for the
 // pattern evaluator. simdjson stays in this file: the DOM is converted into
 // the evaluator's own JsonValue tree.
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -101,7 +103,16 @@ const JsonValue* ObservationSet::Resolve(size_t obs, std::string_view ref) const
 
 namespace {
 
-JsonValue Convert(simdjson::dom::element e) {
+// `text`: where the value's strings are copied to (and past them on return);
+// room for all of them is the caller's.
+std::string_view CopyTo(std::string_view from, char*& text) {
+  std::memcpy(text, from.data(), from.size());
+  std::string_view copy(text, from.size());
+  text += from.size();
+  return copy;
+}
+
+JsonValue Convert(simdjson::dom::element e, char*& text) {
   JsonValue v;
   switch (e.type()) {
     case simdjson::dom::element_type::ARRAY: {
@@ -110,7 +121,7 @@ JsonValue Convert(simdjson::dom::element e) {
       if (e.get_array().get(arr) != simdjson::SUCCESS) break;
       v.items.reserve(arr.size());  // O(1) in simdjson's tape (saturates at 2^24 - 1)
       for (simdjson::dom::element item : arr) {
-        v.items.push_back(Convert(item));
+        v.items.push_back(Convert(item, text));
       }
       break;
     }
@@ -121,8 +132,8 @@ JsonValue Convert(simdjson::dom::element e) {
       v.keys.reserve(obj.size());
       v.items.reserve(obj.size());
       for (simdjson::dom::key_value_pair field : obj) {
-        v.keys.emplace_back(field.key);
-        v.items.push_back(Convert(field.value));
+        v.keys.push_back(CopyTo(field.key, text));
+        v.items.push_back(Convert(field.value, text));
       }
       break;
     }
@@ -148,7 +159,7 @@ JsonValue Convert(simdjson::dom::element e) {
       {
         std::string_view sv;
         if (e.get_string().get(sv) != simdjson::SUCCESS) break;
-        v.string_value = std::string(sv);
+        v.string_value = CopyTo(sv, text);
       }
       break;
     case simdjson::dom::element_type::BOOL:
@@ -164,8 +175,7 @@ JsonValue Convert(simdjson::dom::element e) {
 
 std::string_view StringMember(const JsonValue& obj, std::string_view key) {
   const JsonValue* v = obj.Find(key);
-  return v != nullptr && v->kind == JsonValue::Kind::kString ? std::string_view(v->string_value)
-                                                            : std::string_view();
+  return v != nullptr && v->kind == JsonValue::Kind::kString ? v->string_value : std::string_view();
 }
 
 // Object types that are not cyber observables (SDOs, SROs, meta objects).
@@ -199,6 +209,10 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
   }
   ObservationSet set;
   set.version_ = version;
+  // An unescaped string is never longer than its JSON form, and the forms
+  // do not overlap: the input's size holds them all.
+  set.text_ = std::make_unique_for_overwrite<char[]>(json.size() + 1);
+  char* text = set.text_.get();
 
   // Flatten: array items, bundles' objects (one level of nesting each way).
   std::vector<const JsonValue*> objects;
@@ -206,7 +220,7 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
     if (e.type() != simdjson::dom::element_type::OBJECT) {
       return Bad("expected a JSON object, a bundle or a list of them");
     }
-    set.storage_.push_back(std::make_unique<JsonValue>(Convert(e)));
+    set.storage_.push_back(std::make_unique<JsonValue>(Convert(e, text)));
     const JsonValue* v = set.storage_.back().get();
     if (StringMember(*v, "type") == "bundle") {
       const JsonValue* objs = v->Find("objects");
@@ -274,7 +288,7 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
         }
         for (size_t i = 0; i < embedded->keys.size(); ++i) {
           if (embedded->items[i].kind != JsonValue::Kind::kObject) continue;
-          obs.object_keys.push_back(embedded->keys[i]);
+          obs.object_keys.emplace_back(embedded->keys[i]);
           obs.objects.push_back(&embedded->items[i]);
           local.emplace(embedded->keys[i], &embedded->items[i]);
         }
@@ -288,7 +302,7 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
           if (local.contains(r.string_value)) continue;
           auto it = set.by_id_.find(r.string_value);
           if (it == set.by_id_.end()) continue;  // not in the input: nothing to match
-          obs.object_keys.push_back(r.string_value);
+          obs.object_keys.emplace_back(r.string_value);
           obs.objects.push_back(it->second);
           local.emplace(r.string_value, it->second);
         }
