@@ -94,6 +94,17 @@ TEST(Ip, V4V6Mapped) {
   EXPECT_FALSE(Ip("::1")->IsV4());
 }
 
+// Every octet value in every position, in dotted decimal without leading zeros.
+TEST(Ip, FormatsEveryIpv4Octet) {
+  for (int v = 0; v < 256; ++v) {
+    const std::string text =
+        std::to_string(v) + "." + std::to_string(255 - v) + "." + std::to_string(v * 7 % 256) + "." + std::to_string(v);
+    auto a = Ip(text);
+    ASSERT_TRUE(a.ok()) << text;
+    EXPECT_EQ(FormatIp(*a), text);
+  }
+}
+
 TEST(Ip, Errors) {
   EXPECT_THAT(Ip("1.2.3").status().message(), HasSubstr("not a valid IPv4"));
   EXPECT_FALSE(Ip("1.2.3.256").ok());

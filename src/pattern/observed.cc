@@ -244,6 +244,7 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
   }
 
   bool any_observed_data = false;
+  set.by_id_.reserve(objects.size());
   for (const JsonValue* o : objects) {
     std::string_view id = StringMember(*o, "id");
     if (!id.empty()) set.by_id_.emplace(id, o);  // first one wins
