@@ -192,16 +192,9 @@ void RecordBuilder::AddHttpUrl(std::string_view host, std::string_view target, s
 
 void RecordBuilder::AddHex(KeyType type, std::string_view text, std::string_view field) {
   std::string& slot = NextSlot();
-  for (char c : text) {
-    if (c == ':' || c == ' ') continue;
-    if (!IsHexDigit(c)) {
-      --used_;
-      return;
-    }
-    slot += (c >= 'A' && c <= 'F') ? static_cast<char>(c + 32) : c;
-  }
-  size_t want = HexLength(type);
-  if (slot.empty() || (want != 0 && slot.size() != want)) {
+  const size_t want = HexLength(type);
+  if (normalize::AppendHexDigits(text, &slot) != std::string_view::npos || slot.empty() ||
+      (want != 0 && slot.size() != want)) {
     --used_;
     return;
   }

@@ -460,16 +460,21 @@ Result<std::string> Hash(std::string_view text, HashAlgo algo) {
   return out;
 }
 
+size_t AppendHexDigits(std::string_view text, std::string* out) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ':' || text[i] == ' ') continue;
+    if (HexValue(text[i]) < 0) return i;
+    *out += LowerAscii(text[i]);
+  }
+  return std::string_view::npos;
+}
+
 Result<std::string> Serial(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == ':' || text[i] == ' ') continue;
-    if (HexValue(text[i]) < 0)
-      return Invalid(absl::StrFormat("serial number %s: character %d %s is not a hex digit", Quote(text), i + 1,
-                                     Quote(text.substr(i, 1))));
-    out += LowerAscii(text[i]);
-  }
+  if (size_t bad = AppendHexDigits(text, &out); bad != std::string_view::npos)
+    return Invalid(absl::StrFormat("serial number %s: character %d %s is not a hex digit", Quote(text), bad + 1,
+                                   Quote(text.substr(bad, 1))));
   if (out.empty()) return Invalid(absl::StrFormat("serial number %s has no hex digit", Quote(text)));
   return out;
 }

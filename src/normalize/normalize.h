@@ -100,9 +100,14 @@ enum class HashAlgo : uint8_t { kMd5, kSha1, kSha256, kSha512 };
 Result<HashAlgo> ParseHashAlgo(std::string_view name);
 // Lowercase hex of exactly the algorithm's digest length (32/40/64/128).
 Result<std::string> Hash(std::string_view text, HashAlgo algo);
-// An X.509 serial number as lowercase hex without separators: "0A:FF" and
-// "0a ff" give "0aff", as the log decoders write it (Suricata separates bytes
-// with ':', Zeek does not). Empty or with a non-hex character: an error.
+// Appends the hex digits of `text` to `out`, lowercased, dropping the byte
+// separators ':' and ' ' ("0A:FF" and "0a ff" give "0aff"). Returns the
+// position of the first other character (what came before it is appended),
+// or npos. The log decoders write digests and serials with it, and Serial
+// normalises indicator values with it, so both sides agree.
+size_t AppendHexDigits(std::string_view text, std::string* out);
+// An X.509 serial number as AppendHexDigits writes it (Suricata separates
+// bytes with ':', Zeek does not). Empty or with a non-hex character: an error.
 Result<std::string> Serial(std::string_view text);
 
 }  // namespace cordon::normalize

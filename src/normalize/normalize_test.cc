@@ -219,6 +219,15 @@ TEST(Serial, Forms) {
   EXPECT_THAT(Serial(": :").status().message(), HasSubstr("no hex digit"));
 }
 
+TEST(AppendHexDigits, AppendsUpToTheFirstOtherCharacter) {
+  std::string out = "x";
+  EXPECT_EQ(AppendHexDigits("AB:cd 0F", &out), std::string_view::npos);
+  EXPECT_EQ(out, "xabcd0f");
+  out.clear();
+  EXPECT_EQ(AppendHexDigits("ab:g1", &out), 3u);
+  EXPECT_EQ(out, "ab");
+}
+
 // Every entry of a real blocklist normalises, and the result is stable.
 TEST(RealData, UrlhausDomainsNormalise) {
   std::istringstream in(testutil::ReadFile(testutil::SharedData("indicators/urlhaus/urlhaus-filter-domains.txt")));
