@@ -146,7 +146,7 @@ struct Index::Impl {
   // internal::SuffixSketch (two bits in one 64-bit word; 2 bytes per suffix,
   // so it stays in cache and is tested at once).
   uint64_t suffix_label_counts = 0;
-  size_t suffix_min_labels = 0, suffix_max_labels = 0;  // of the set bits (63: 63 or more)
+  size_t suffix_min_labels = 0, suffix_max_labels = 0;  // labels of the shortest and longest suffix (>= 1)
   std::vector<uint64_t> suffix_bloom;  // a power of two of words
   static uint64_t BloomBits(uint64_t h) { return uint64_t(1) << (h >> 52 & 63) | uint64_t(1) << (h >> 58); }
   size_t BloomIndex(uint64_t h) const { return size_t(h) & (suffix_bloom.size() - 1); }
@@ -471,9 +471,9 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       m.suffix_bloom[m.BloomIndex(h)] |= Impl::BloomBits(h);
       size_t labels = 1 + size_t(std::count(key.begin(), key.end(), '.'));
       m.suffix_label_counts |= uint64_t(1) << std::min<size_t>(labels, 63);
+      m.suffix_max_labels = std::max(m.suffix_max_labels, labels);
     });
     m.suffix_min_labels = size_t(std::countr_zero(m.suffix_label_counts));
-    m.suffix_max_labels = size_t(63 - std::countl_zero(m.suffix_label_counts));
   }
 
   auto build_fixed = [&](auto& pairs, auto& table) {
@@ -533,6 +533,11 @@ struct V4Probe {
   uint32_t addr;
   uint32_t n;
   uint64_t hash;
+};
+struct BlockProbe {  // an IPv4 key in a /24 some listed block covers
+  uint32_t addr;
+  uint32_t n;
+  uint32_t interval;  // RangeMap4::Interval
 };
 struct StringProbe {  // a key of a type with an exact table
   const Key* key;
@@ -598,10 +603,11 @@ struct Matcher::State {
   const Key* regex_key = nullptr;  // the key a Hyperscan scan runs on
   // The batch being matched (MatchBatch), grown once and never shrunk.
   Scratch<V4Probe> v4;
+  Scratch<BlockProbe> blocks;
   Scratch<StringProbe> strings;
   Scratch<SuffixProbe> suffixes;
   Scratch<uint32_t> slow;  // keys looked up one at a time in the report pass (MatchSlowKey)
-  Scratch<Found> found_v4, found_exact, found_suffix;
+  Scratch<Found> found_v4, found_block, found_exact, found_suffix;
   internal::DomainDots dots;
 
   ~State() {
@@ -722,7 +728,9 @@ size_t Matcher::Match(const Event& event, HitSink& sink) { return MatchBatch(std
 // group or bucket; for domains, test the parents that may be listed suffixes
 // against the Bloom filter and hash and prefetch the few it lets through;
 // (2) pick the candidate slot and prefetch its key bytes; (3) compare the key,
-// prefetch the indicator's record. With millions of indicators each read is
+// prefetch the indicator's record. An IPv4 key in a /24 some block covers
+// takes three more steps (directory, slice, target; RangeMap4), interleaved
+// with the strings' steps. With millions of indicators each read is
 // a cache miss; one key at a time the core would wait for three misses in a
 // row per hit. What is found is appended, per kind, in key order. The report
 // pass then goes through the events in order and reports what their keys
@@ -817,32 +825,53 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   };
 
   st.found_v4.Clear();
-  st.found_v4.Reserve(2 * st.v4.size());
-  for (const V4Probe& p : st.v4) {
-    found(st.found_v4, p.n, m.v4_exact.Find(p.addr, p.hash), AtomKind::kExact);
-    found(st.found_v4, p.n, m.v4_blocks.Find(p.addr), AtomKind::kCidr);
-  }
+  st.found_v4.Reserve(st.v4.size());
+  st.found_block.Clear();
   st.found_exact.Clear();
   st.found_exact.Reserve(st.strings.size());
+  st.found_suffix.Clear();
+  st.found_suffix.Reserve(st.suffixes.size());
   if (staged) {
+    // The stages of the kinds interleaved: each prefetch has another kind's
+    // loop to land in.
+    st.blocks.Clear();
+    st.blocks.Reserve(st.v4.size());
+    for (const V4Probe& p : st.v4) {
+      found(st.found_v4, p.n, m.v4_exact.Find(p.addr, p.hash), AtomKind::kExact);
+      if (m.v4_blocks.Covered(p.addr)) {
+        m.v4_blocks.PrefetchDirectory(p.addr);
+        st.blocks.Push({p.addr, p.n, 0});
+      }
+    }
     for (StringProbe& p : st.strings) {
       const StringTable& table = m.exact[size_t(p.key->type)];
       p.target = table.Candidate(p.hash);
       table.PrefetchKey(p.target);
     }
+    for (const BlockProbe& p : st.blocks) m.v4_blocks.PrefetchSlice(p.addr);
     for (SuffixProbe& p : st.suffixes) {
       p.target = suffixes.Candidate(p.hash);
       suffixes.PrefetchKey(p.target);
     }
+    for (BlockProbe& p : st.blocks) {
+      p.interval = m.v4_blocks.Interval(p.addr);
+      m.v4_blocks.PrefetchTarget(p.interval);
+    }
     for (const StringProbe& p : st.strings)
       found(st.found_exact, p.n, m.exact[size_t(p.key->type)].Confirm(p.key->text, p.hash, p.target),
             AtomKind::kExact);
+    st.found_block.Reserve(st.blocks.size());
+    for (const BlockProbe& p : st.blocks)
+      found(st.found_block, p.n, m.v4_blocks.Target(p.interval), AtomKind::kCidr);
   } else {  // suffix probes keep kAskFind: Confirm finds
+    st.found_block.Reserve(st.v4.size());
+    for (const V4Probe& p : st.v4) {
+      found(st.found_v4, p.n, m.v4_exact.Find(p.addr, p.hash), AtomKind::kExact);
+      found(st.found_block, p.n, m.v4_blocks.Find(p.addr), AtomKind::kCidr);
+    }
     for (const StringProbe& p : st.strings)
       found(st.found_exact, p.n, m.exact[size_t(p.key->type)].Find(p.key->text, p.hash), AtomKind::kExact);
   }
-  st.found_suffix.Clear();
-  st.found_suffix.Reserve(st.suffixes.size());
   for (const SuffixProbe& p : st.suffixes)
     found(st.found_suffix, p.n, suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target),
           AtomKind::kDomainSuffix);
@@ -852,10 +881,12 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   // evaluate-only indicators.
   constexpr uint32_t kEnd = UINT32_MAX;
   const Found* fv4 = st.found_v4.begin();
+  const Found* fblock = st.found_block.begin();
   const Found* fexact = st.found_exact.begin();
   const Found* fsuffix = st.found_suffix.begin();
   const uint32_t* slow = st.slow.begin();
   const Found* const fv4_end = fv4 + st.found_v4.size();
+  const Found* const fblock_end = fblock + st.found_block.size();
   const Found* const fexact_end = fexact + st.found_exact.size();
   const Found* const fsuffix_end = fsuffix + st.found_suffix.size();
   const uint32_t* const slow_end = slow + st.slow.size();
@@ -865,7 +896,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   };
   // The next key with something to report.
   auto next_key = [&] {
-    return std::min({head(fv4, fv4_end), head(fexact, fexact_end), head(fsuffix, fsuffix_end),
+    return std::min({head(fv4, fv4_end), head(fblock, fblock_end), head(fexact, fexact_end), head(fsuffix, fsuffix_end),
                      slow != slow_end ? *slow : kEnd});
   };
   size_t hits = 0;
@@ -883,6 +914,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
       while (next < last) {
         const Key* key = &e.keys[next - first];
         report(fv4, fv4_end, next, key);
+        report(fblock, fblock_end, next, key);
         report(fexact, fexact_end, next, key);
         report(fsuffix, fsuffix_end, next, key);
         if (slow != slow_end && *slow == next) {

@@ -224,6 +224,14 @@ TEST(Index, DomainSuffix) {
               ElementsAre("001 suffix fifteen-bytes-a.example.com"));
   EXPECT_THAT(Hits(index, TestEvent().Domain("sixteen-bytes-ab.example.co")), IsEmpty());
 
+  // A suffix of 70 labels (bit 63 of the label counts stands for 63 or more):
+  // its parents must be walked to the longest, not to 63 labels.
+  std::string long_suffix = "example";
+  for (int i = 0; i < 69; ++i) long_suffix = "s." + long_suffix;
+  auto long_index = BuildOk({Spec(4, "[domain-name:value LIKE '%." + long_suffix + "']")});
+  EXPECT_THAT(Hits(long_index, TestEvent().Domain("a.b." + long_suffix)), ElementsAre("004 suffix a.b." + long_suffix));
+  EXPECT_THAT(Hits(long_index, TestEvent().Domain("a." + long_suffix.substr(2))), IsEmpty());
+
   auto idn = BuildOk({Spec(3, "[domain-name:value LIKE '%.Bücher.example.']")});
   EXPECT_THAT(Hits(idn, TestEvent().Domain("www.bücher.example")), ElementsAre("003 suffix www.xn--bcher-kva.example"));
   EXPECT_THAT(Hits(idn, TestEvent().Domain("a.b.XN--BCHER-KVA.example.")),
@@ -384,6 +392,7 @@ TEST(Index, MatchBatchEqualsMatchOneByOne) {
       Spec(7, "[domain-name:value LIKE 'ev_l.example']"),
       Spec(8, "[network-traffic:dst_port = 4444]"),
       Spec(9, "[domain-name:value = 'evil.example'] AND [ipv4-addr:value = '198.51.100.7']"),
+      Spec(10, "[ipv4-addr:value = '203.0.113.9']"),  // an exact and a block hit on one key
   });
   std::vector<TestEvent> events(40);
   for (size_t i = 0; i < events.size(); ++i) {

@@ -500,11 +500,21 @@ class RangeMap4 {
   void Prefetch(uint32_t addr) const {
     if (!empty()) PrefetchLine(&covered_[addr >> 14]);
   }
-  uint32_t Find(uint32_t addr) const {
-    if (empty() || !(covered_[addr >> 14] >> (addr >> 8 & 63) & 1)) return kNone;
+  // Find in stages, for batches (a covered address's three reads depend on
+  // each other; one address at a time they cost a batch of random IPv4 keys
+  // at 10M indicators a third of its time):
+  //   Prefetch(a) ... Covered(a) ... PrefetchSlice(a) ... Interval(a) -> i ...
+  //   PrefetchTarget(i) ... Target(i) == Find(a) for a covered a.
+  bool Covered(uint32_t addr) const { return !empty() && covered_[addr >> 14] >> (addr >> 8 & 63) & 1; }
+  void PrefetchDirectory(uint32_t addr) const { PrefetchLine(&directory_[addr >> 16]); }
+  void PrefetchSlice(uint32_t addr) const { PrefetchLine(&lows_[directory_[addr >> 16]]); }
+  uint32_t Interval(uint32_t addr) const {
     const uint32_t at = directory_[addr >> 16], n = directory_[(addr >> 16) + 1] - at;
-    return targets_[at + CountAtMost(&lows_[at], n, uint16_t(addr)) - 1];
+    return at + uint32_t(CountAtMost(&lows_[at], n, uint16_t(addr))) - 1;
   }
+  void PrefetchTarget(uint32_t interval) const { PrefetchLine(&targets_[interval]); }
+  uint32_t Target(uint32_t interval) const { return targets_[interval]; }
+  uint32_t Find(uint32_t addr) const { return Covered(addr) ? targets_[Interval(addr)] : kNone; }
 
  private:
   // How many of the ascending p[0, n) are <= v (p[0] == 0, so at least 1).
