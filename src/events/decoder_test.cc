@@ -397,17 +397,18 @@ TEST(Observed, RecordEvaluatesAgainstPatterns) {
   testutil::TempDir dir;
   fs::path p = dir.path() / "conn.json";
   std::ofstream(p) << R"({"ts":1521911720.5,"id.orig_h":"10.0.0.1","id.orig_p":50000,"id.resp_h":"192.0.2.9","id.resp_p":53,"proto":"udp","query":"evil.example","md5":"d41d8cd98f00b204e9800998ecf8427e"})" "\n";
-  std::vector<std::string> observed;
+  std::vector<pattern::ObservationSet> observed;  // copies what it holds: outlives the event
   DecodeStats stats;
   ASSERT_TRUE(DecodeInputs({p.string()}, Format::kZeek, {}, [&](const match::Event& e) {
     ASSERT_NE(e.observed, nullptr);
-    auto json = e.observed->BuildObservedJson();
-    ASSERT_TRUE(json.ok()) << json.status();
-    observed.push_back(*json);
+    auto set = e.observed->BuildObserved(pattern::Version::k21);
+    ASSERT_TRUE(set.ok()) << set.status();
+    observed.push_back(*std::move(set));
   }, &stats).ok());
   ASSERT_EQ(observed.size(), 1u);
-  auto set = pattern::LoadObserved(observed[0], pattern::Version::k21);
-  ASSERT_TRUE(set.ok()) << set.status() << "\n" << observed[0];
+  const pattern::ObservationSet* set = &observed[0];
+  ASSERT_EQ(set->size(), 1u);
+  EXPECT_EQ(set->observations()[0].objects.size(), 5u);  // domain, 2 IPs, file, network-traffic
   auto matches = [&](const std::string& text) {
     auto pat = pattern::Parse(text, pattern::Version::k21);
     EXPECT_TRUE(pat.ok()) << pat.status();
@@ -425,7 +426,7 @@ TEST(Observed, RecordEvaluatesAgainstPatterns) {
 }
 
 // ObservedFields() is what lets the matcher skip evaluating a pattern: it
-// must name every (type, property) BuildObservedJson renders (no more, to skip
+// must name every (type, property) BuildObserved renders (no more, to skip
 // as often as it can), on every record of real logs of each format.
 TEST(Observed, ObservedFieldsAreTheRenderedFields) {
   testutil::TempDir dir;
@@ -444,21 +445,22 @@ TEST(Observed, ObservedFieldsAreTheRenderedFields) {
     DecodeStats stats;
     ASSERT_TRUE(DecodeInputs({path}, format, {}, [&](const match::Event& e) {
       ASSERT_NE(e.observed, nullptr);
-      auto json = e.observed->BuildObservedJson();
-      ASSERT_TRUE(json.ok()) << json.status();
-      simdjson::dom::element doc;
-      ASSERT_EQ(parser.parse(*json).get(doc), simdjson::SUCCESS) << *json;
+      auto set = e.observed->BuildObserved(pattern::Version::k21);
+      ASSERT_TRUE(set.ok()) << set.status();
+      ASSERT_EQ(set->size(), 1u);
       uint64_t rendered = 0;
-      for (simdjson::dom::element o : doc.get_array()) {
-        std::string_view type = o["type"].get_string().value();
-        if (type == "observed-data") continue;
-        for (auto [key, value] : o.get_object())
+      std::string shown;
+      for (const pattern::JsonValue* o : set->observations()[0].objects) {
+        const std::string_view type = o->Find("type")->string_value;
+        for (std::string_view key : o->keys) {
           if (key != "type" && key != "spec_version" && key != "id") rendered |= match::ObservedFieldBit(type, key);
+          shown += std::string(type) + ":" + std::string(key) + " ";
+        }
       }
       ++events;
       seen |= rendered;
       if (e.observed->ObservedFields() != rendered && ++differ <= 3)
-        ADD_FAILURE() << path << " line " << e.line << ": " << *json;
+        ADD_FAILURE() << path << " line " << e.line << ": " << shown;
     }, &stats).ok());
   }
   EXPECT_GT(events, 10000u);
@@ -507,7 +509,7 @@ TEST(Observed, SkippingByFieldChangesNoHit) {
   ASSERT_GT((*index)->report().evaluated_only, 300u);
   struct NoFields : match::ObservedBuilder {
     const match::ObservedBuilder* inner = nullptr;
-    Result<std::string> BuildObservedJson() const override { return inner->BuildObservedJson(); }
+    Result<pattern::ObservationSet> BuildObserved(pattern::Version v) const override { return inner->BuildObserved(v); }
   };
   struct Ids : match::HitSink {
     std::vector<uint32_t> ids;

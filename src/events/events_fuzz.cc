@@ -3,7 +3,7 @@
 // a first byte choosing the format, then log lines. Contract under test
 // (events/decoder.h): every line is an event, skipped or malformed, never a
 // crash or a read outside the line and its padding; an event's observed data
-// is JSON that pattern::LoadObserved accepts.
+// builds, and a pattern following its refs evaluates on it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +14,7 @@
 
 #include "events/decoder.h"
 #include "pattern/evaluator.h"
+#include "pattern/pattern.h"
 
 using namespace cordon;
 
@@ -29,17 +30,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   buf.resize(n + events::kJsonPadding, 0);
   std::string_view rest(buf.data(), n);
   match::Event event;
+  static const pattern::Pattern kPattern = *pattern::Parse(
+      "[network-traffic:dst_ref.value = '192.0.2.1' OR network-traffic:src_ref.value ISSUBSET '10.0.0.0/8' OR "
+      "file:hashes.MD5 = 'x' OR x509-certificate:serial_number LIKE '0%' OR domain-name:value = 'a']",
+      pattern::Version::k21);
   while (!rest.empty()) {
     size_t nl = rest.find('\n');
     std::string_view line = rest.substr(0, nl);
     rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
     if (decoder->Decode(line, &event) != events::LineKind::kEvent || event.observed == nullptr) continue;
-    auto json = event.observed->BuildObservedJson();
-    if (!json.ok()) continue;
-    auto loaded = pattern::LoadObserved(*json, pattern::Version::k21);
-    if (loaded.ok()) continue;
-    std::fprintf(stderr, "observed data of line '%.*s' does not load: %s\n%s\n", int(line.size()), line.data(),
-                 std::string(loaded.status().message()).c_str(), json->c_str());
+    auto set = event.observed->BuildObserved(pattern::Version::k21);
+    auto result = set.ok() ? pattern::Evaluate(kPattern, *set) : Result<pattern::MatchResult>(set.status());
+    if (result.ok()) continue;
+    std::fprintf(stderr, "observed data of line '%.*s' does not evaluate: %s\n", int(line.size()), line.data(),
+                 std::string(result.status().message()).c_str());
     std::abort();
   }
   return 0;

@@ -1,11 +1,11 @@
 #include "events/record.h"
 
 
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstring>
 
-#include "base/json_writer.h"
 #include "normalize/normalize.h"
 
 namespace cordon::events {
@@ -44,25 +44,15 @@ bool LooksLikeIp(std::string_view s) {
   return colon || (dot && !hex_letter);  // IPv6 (hex, colons, maybe a dotted tail), or digits and dots
 }
 
-void AppendNumber(std::string& out, uint64_t v) {
-  char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
-  out.append(buf, n);
-}
-
 // A stable id for the i-th SCO of a record (ids only tie refs together
-// inside one observed-data; they need not be globally meaningful).
-void AppendId(std::string& out, std::string_view type, int i) {
-  // "--00000000-0000-4000-8000-" and i in 12 hex digits (snprintf was a tenth
-  // of building a record's observed data).
+// inside one observed-data; they need not be globally meaningful): `type`,
+// "--00000000-0000-4000-8000-" and i in 12 hex digits.
+std::string_view IdOf(std::string_view type, int i, char (&buf)[64]) {
   static constexpr std::string_view kPrefix = "--00000000-0000-4000-8000-";
-  char digits[12];
-  for (int d = 11; d >= 0; --d, i >>= 4) digits[d] = "0123456789abcdef"[i & 15];
-  out += '"';
-  out.append(type);
-  out.append(kPrefix);
-  out.append(digits, 12);
-  out += '"';
+  char* p = std::copy(type.begin(), type.end(), buf);
+  p = std::copy(kPrefix.begin(), kPrefix.end(), p);
+  for (int d = 11; d >= 0; --d, i >>= 4) p[d] = "0123456789abcdef"[i & 15];
+  return std::string_view(buf, size_t(p + 12 - buf));
 }
 
 // Eight ASCII digits loaded little-endian into `v`, as a number; -1 if one is
@@ -234,26 +224,17 @@ uint64_t RecordBuilder::ObservedFields() const {
   return fields;
 }
 
-Result<std::string> RecordBuilder::BuildObservedJson() const {
+Result<pattern::ObservationSet> RecordBuilder::BuildObserved(pattern::Version version) const {
+  using pattern::JsonValue;
+  using pattern::ObservedDataBuilder;
   const auto& keys = event_->keys;
-  // Sized once for the usual record (an SCO is ~110 bytes, a ref ~50): a
-  // string grown append by append was a quarter of the cost of evaluating a
-  // pattern against a record.
-  std::string scos, refs, file_hashes, x509;
-  scos.reserve(128 * (keys.size() + 1));
-  refs.reserve(64 * (keys.size() + 1));
-  std::vector<int> sco_of_key(keys.size(), -1);
+  ObservedDataBuilder b(version, "observed-data--00000000-0000-4000-8000-ffffffffffff", event_->time);
+  char id[64];
   int n = 0;
-  auto begin_sco = [&](std::string_view type) {
-    if (!scos.empty()) scos += ',';
-    scos += "{\"type\":\"";
-    scos.append(type);
-    scos += "\",\"spec_version\":\"2.1\",\"id\":";
-    AppendId(scos, type, n);
-    if (!refs.empty()) refs += ',';
-    AppendId(refs, type, n);
-    return n++;
-  };
+  auto add_sco = [&](std::string_view type) { return b.AddObject(type, IdOf(type, n++, id)); };
+  // The id of each IP key's SCO, for the network-traffic refs.
+  int src_sco = -1, dst_sco = -1;
+  JsonValue file_hashes = ObservedDataBuilder::Object(), x509 = ObservedDataBuilder::Object();
   for (size_t i = 0; i < keys.size(); ++i) {
     const match::Key& k = keys[i];
     switch (k.type) {
@@ -261,42 +242,28 @@ Result<std::string> RecordBuilder::BuildObservedJson() const {
       case KeyType::kUrl:
       case KeyType::kEmail: {
         std::string_view type = k.type == KeyType::kDomain ? "domain-name" : k.type == KeyType::kUrl ? "url" : "email-addr";
-        sco_of_key[i] = begin_sco(type);
-        scos += ",\"value\":";
-        AppendJsonString(scos, k.text);
-        scos += '}';
+        b.Add(add_sco(type), "value", b.String(k.text));
         break;
       }
-      case KeyType::kIp: {
-        sco_of_key[i] = begin_sco(k.ip.IsV4() ? "ipv4-addr" : "ipv6-addr");
-        scos += ",\"value\":";
-        AppendJsonString(scos, normalize::FormatIp(k.ip));
-        scos += '}';
+      case KeyType::kIp:
+        if (int(i) == src_key_) src_sco = n;
+        if (int(i) == dst_key_) dst_sco = n;
+        b.Add(add_sco(k.ip.IsV4() ? "ipv4-addr" : "ipv6-addr"), "value", b.String(normalize::FormatIp(k.ip)));
         break;
-      }
       case KeyType::kMd5:
       case KeyType::kSha1:
       case KeyType::kSha256:
       case KeyType::kSha512: {
         std::string_view name = k.type == KeyType::kMd5 ? "MD5" : k.type == KeyType::kSha1 ? "SHA-1"
                                 : k.type == KeyType::kSha256 ? "SHA-256" : "SHA-512";
-        if (file_hashes.find(std::string("\"") + std::string(name) + "\"") != std::string::npos) break;
-        if (!file_hashes.empty()) file_hashes += ',';
-        AppendJsonString(file_hashes, name);
-        file_hashes += ':';
-        AppendJsonString(file_hashes, k.text);
+        if (!file_hashes.Find(name)) b.Add(&file_hashes, name, b.String(k.text));  // the first of each
         break;
       }
       case KeyType::kX509Sha1:
-        if (x509.find("\"hashes\"") != std::string::npos) break;
-        x509 += ",\"hashes\":{\"SHA-1\":";
-        AppendJsonString(x509, k.text);
-        x509 += '}';
+        if (!x509.Find("hashes")) b.Add(b.Add(&x509, "hashes", ObservedDataBuilder::Object()), "SHA-1", b.String(k.text));
         break;
       case KeyType::kX509Serial:
-        if (x509.find("\"serial_number\"") != std::string::npos) break;
-        x509 += ",\"serial_number\":";
-        AppendJsonString(x509, k.text);
+        if (!x509.Find("serial_number")) b.Add(&x509, "serial_number", b.String(k.text));
         break;
       case KeyType::kJa3:
       case KeyType::kJa3s:
@@ -304,64 +271,22 @@ Result<std::string> RecordBuilder::BuildObservedJson() const {
       case KeyType::kCount: break;  // no SCO of their own (ports go into network-traffic)
     }
   }
-  if (!file_hashes.empty()) {
-    begin_sco("file");
-    scos += ",\"hashes\":{";
-    scos += file_hashes;
-    scos += "}}";
+  if (!file_hashes.keys.empty()) b.Add(add_sco("file"), "hashes", std::move(file_hashes));
+  if (!x509.keys.empty()) {
+    JsonValue* cert = add_sco("x509-certificate");
+    for (size_t i = 0; i < x509.keys.size(); ++i) b.Add(cert, x509.keys[i], std::move(x509.items[i]));
   }
-  if (!x509.empty()) {
-    begin_sco("x509-certificate");
-    scos += x509;
-    scos += '}';
-  }
-  int src = src_key_ >= 0 ? sco_of_key[src_key_] : -1;
-  int dst = dst_key_ >= 0 ? sco_of_key[dst_key_] : -1;
-  if (src >= 0 || dst >= 0) {
+  if (src_sco >= 0 || dst_sco >= 0) {
     auto type_of = [&](int key) { return keys[key].ip.IsV4() ? "ipv4-addr" : "ipv6-addr"; };
-    int sv = src, dv = dst;
-    begin_sco("network-traffic");
-    if (sv >= 0) {
-      scos += ",\"src_ref\":";
-      AppendId(scos, type_of(src_key_), sv);
-    }
-    if (dv >= 0) {
-      scos += ",\"dst_ref\":";
-      AppendId(scos, type_of(dst_key_), dv);
-    }
-    if (src_port_ != 0) {
-      scos += ",\"src_port\":";
-      AppendNumber(scos, src_port_);
-    }
-    if (dst_port_ != 0) {
-      scos += ",\"dst_port\":";
-      AppendNumber(scos, dst_port_);
-    }
-    scos += ",\"protocols\":[";
-    if (proto_[0] != '\0') AppendJsonString(scos, proto_);
-    scos += "]}";
+    JsonValue* traffic = add_sco("network-traffic");
+    if (src_sco >= 0) b.Add(traffic, "src_ref", b.String(IdOf(type_of(src_key_), src_sco, id)));
+    if (dst_sco >= 0) b.Add(traffic, "dst_ref", b.String(IdOf(type_of(dst_key_), dst_sco, id)));
+    if (src_port_ != 0) b.Add(traffic, "src_port", ObservedDataBuilder::Int(src_port_));
+    if (dst_port_ != 0) b.Add(traffic, "dst_port", ObservedDataBuilder::Int(dst_port_));
+    JsonValue* protocols = b.Add(traffic, "protocols", ObservedDataBuilder::Array());
+    if (proto_[0] != '\0') protocols->items.push_back(b.String(proto_));
   }
-  const std::string t = FormatTimestamp(event_->time, 6);
-  std::string out;
-  out.reserve(256 + 4 * t.size() + refs.size() + scos.size());
-  out += "[{\"type\":\"observed-data\",\"spec_version\":\"2.1\","
-         "\"id\":\"observed-data--00000000-0000-4000-8000-ffffffffffff\"";
-  for (std::string_view name : {"created", "modified", "first_observed", "last_observed"}) {
-    out += ",\"";
-    out += name;
-    out += "\":\"";
-    out += t;
-    out += '"';
-  }
-  out += ",\"number_observed\":1,\"object_refs\":[";
-  out += refs;
-  out += "]}";
-  if (!scos.empty()) {
-    out += ',';
-    out += scos;
-  }
-  out += ']';
-  return out;
+  return std::move(b).Finish();
 }
 
 std::optional<Timestamp> ParseEpochSeconds(std::string_view text) {

@@ -46,7 +46,7 @@ class RecordBuilder final : public match::ObservedBuilder {
 
   // match::ObservedBuilder: one observed-data (first = last = the record's
   // time, number_observed 1) referencing one SCO per key.
-  Result<std::string> BuildObservedJson() const override;
+  Result<pattern::ObservationSet> BuildObserved(pattern::Version version) const override;
   uint64_t ObservedFields() const override;
 
  private:

@@ -18,6 +18,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "normalize/normalize.h"
+#include "pattern/evaluator.h"
 
 namespace cordon::match {
 
@@ -66,15 +67,15 @@ inline constexpr uint64_t kAnyObservedField = ~uint64_t(0);
 // ("domain-name", "value") -> Bit(kDomainNameValue), ...; any other pair -> Bit(kOther).
 uint64_t ObservedFieldBit(std::string_view type, std::string_view property);
 
-// Builds the STIX observed content of one record (a JSON list of SCOs, the
-// shape pattern::LoadObserved reads) only when a candidate pattern needs full
-// evaluation. Valid only while the Event that points to it is.
+// Builds the STIX observed data of one record (pattern::ObservationSet) only
+// when a candidate pattern needs full evaluation. Valid only while the Event
+// that points to it is.
 class ObservedBuilder {
  public:
   virtual ~ObservedBuilder() = default;
-  virtual Result<std::string> BuildObservedJson() const = 0;
+  virtual Result<pattern::ObservationSet> BuildObserved(pattern::Version version) const = 0;
   // At least the bits of every (SCO type, top-level property) that
-  // BuildObservedJson would render, for much less: a pattern that needs none
+  // BuildObserved would render, for much less: a pattern that needs none
   // of them is not evaluated (a comparison is false without an object of its
   // type holding its property). Default: all bits.
   virtual uint64_t ObservedFields() const { return kAnyObservedField; }

@@ -596,9 +596,6 @@ struct Matcher::State {
   // Observed data of the current event, loaded on first need, per pattern version.
   bool observed_tried[2] = {false, false};
   std::optional<pattern::ObservationSet> observed[2];
-  std::string observed_json;
-  bool observed_json_tried = false;
-  bool observed_json_ok = false;
   std::string id;  // "indicator--..." of the hit being reported
   const Key* regex_key = nullptr;  // the key a Hyperscan scan runs on
   // The batch being matched (MatchBatch), grown once and never shrunk.
@@ -698,17 +695,9 @@ bool Matcher::Evaluate(const pattern::Pattern& pat) {
   const int v = pat.version == pattern::Version::k20 ? 0 : 1;
   if (!st.observed_tried[v]) {
     st.observed_tried[v] = true;
-    if (!st.observed_json_tried) {
-      st.observed_json_tried = true;
-      auto json = st.event->observed->BuildObservedJson();
-      st.observed_json_ok = json.ok();
-      if (json.ok()) st.observed_json = *std::move(json);
-    }
-    if (st.observed_json_ok) {
-      auto set = pattern::LoadObserved(st.observed_json, pat.version);
-      if (set.ok()) st.observed[v] = *std::move(set);
-    }
-    if (!st.observed[v]) ++stats_.observed_errors;
+    auto set = st.event->observed->BuildObserved(pat.version);
+    if (set.ok()) st.observed[v] = *std::move(set);
+    else ++stats_.observed_errors;
   }
   if (!st.observed[v]) return false;
   ++stats_.evaluations;
@@ -943,7 +932,6 @@ void Matcher::BeginEvent(const Event& event, HitSink& sink) {
   st.observed_tried[0] = st.observed_tried[1] = false;
   st.observed[0].reset();
   st.observed[1].reset();
-  st.observed_json_tried = false;
 }
 
 // The lookups of a key that are more than a table read: IPv6 blocks (for an

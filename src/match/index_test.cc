@@ -81,7 +81,9 @@ class TestEvent {
   struct Builder : ObservedBuilder {
     std::string json;
     uint64_t fields = kAnyObservedField;
-    Result<std::string> BuildObservedJson() const override { return json; }
+    Result<pattern::ObservationSet> BuildObserved(pattern::Version v) const override {
+      return pattern::LoadObserved(json, v);
+    }
     uint64_t ObservedFields() const override { return fields; }
   };
   Event event_ = MakeEvent();

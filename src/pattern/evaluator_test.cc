@@ -451,6 +451,63 @@ TEST(EvaluatorLoad, Shapes) {
   EXPECT_EQ(M("[person:name = 'bob']", unref), 0);
 }
 
+// ObservedDataBuilder builds what LoadObserved loads from the same data as
+// JSON: every pattern gets the same result and binds the same observation.
+TEST(EvaluatorLoad, BuilderEqualsLoadingTheJson) {
+  const std::string json = Obs21(
+      "observed-data--9", "2018-03-24T17:15:20.865716Z", "2018-03-24T17:15:20.865716Z", 1,
+      {R"({"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--1","value":"10.0.0.1"})",
+       R"({"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--2","value":"192.0.2.9"})",
+       R"({"type":"file","spec_version":"2.1","id":"file--3","hashes":{"MD5":"d41d8cd98f00b204e9800998ecf8427e"}})",
+       R"({"type":"network-traffic","spec_version":"2.1","id":"network-traffic--4","src_ref":"ipv4-addr--1",)"
+       R"("dst_ref":"ipv4-addr--2","dst_port":53,"protocols":["udp"]})"});
+  Result<ObservationSet> loaded = LoadObserved(json, k21);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+
+  // 2018-03-24T17:15:20.865716Z and 123 ns more: cut to microseconds.
+  ObservedDataBuilder b(k21, "observed-data--9", Timestamp{1521911720865716123});
+  b.Add(b.AddObject("ipv4-addr", "ipv4-addr--1"), "value", b.String("10.0.0.1"));
+  b.Add(b.AddObject("ipv4-addr", "ipv4-addr--2"), "value", b.String("192.0.2.9"));
+  JsonValue* file = b.AddObject("file", "file--3");
+  b.Add(b.Add(file, "hashes", ObservedDataBuilder::Object()), "MD5", b.String("d41d8cd98f00b204e9800998ecf8427e"));
+  JsonValue* traffic = b.AddObject("network-traffic", "network-traffic--4");
+  b.Add(traffic, "src_ref", b.String("ipv4-addr--1"));
+  b.Add(traffic, "dst_ref", b.String("ipv4-addr--2"));
+  b.Add(traffic, "dst_port", ObservedDataBuilder::Int(53));
+  b.Add(traffic, "protocols", ObservedDataBuilder::Array())->items.push_back(b.String("udp"));
+  const ObservationSet built = std::move(b).Finish();
+
+  ASSERT_EQ(built.size(), 1u);
+  EXPECT_EQ(built.observations()[0].object_keys, loaded->observations()[0].object_keys);
+  EXPECT_EQ(built.observations()[0].first_observed_us, loaded->observations()[0].first_observed_us);
+  EXPECT_EQ(built.observations()[0].last_observed.ns, loaded->observations()[0].last_observed.ns);
+  int matched = 0;
+  for (const char* text : {
+           "[ipv4-addr:value = '10.0.0.1']",
+           "[ipv4-addr:value = '10.0.0.2']",
+           "[network-traffic:dst_ref.value = '192.0.2.9' AND network-traffic:dst_port = 53]",
+           "[network-traffic:src_ref.value ISSUBSET '10.0.0.0/8' AND network-traffic:protocols[*] = 'udp']",
+           "[network-traffic:src_ref.value = '192.0.2.9']",
+           "[network-traffic:dst_port > 1000]",
+           "[network-traffic:protocols[0] = 'udp' AND network-traffic:spec_version = '2.1']",
+           "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']",
+           "[EXISTS file:hashes.'SHA-256']",
+           "[network-traffic:id = 'network-traffic--4']",
+           "[ipv4-addr:value = '10.0.0.1'] START t'2018-03-24T17:15:20.865716Z' STOP t'2018-03-24T17:15:20.865717Z'",
+           "[ipv4-addr:value = '10.0.0.1'] START t'2018-03-24T17:15:20.865717Z' STOP t'2018-03-24T17:16:00Z'",
+       }) {
+    auto p = Parse(text, k21);
+    ASSERT_TRUE(p.ok()) << text << ": " << p.status();
+    auto want = Evaluate(*p, *loaded);
+    auto got = Evaluate(*p, built);
+    ASSERT_TRUE(want.ok() && got.ok()) << text;
+    EXPECT_EQ(got->matched, want->matched) << text;
+    EXPECT_EQ(got->observations, want->observations) << text;
+    matched += got->matched;
+  }
+  EXPECT_EQ(matched, 7);
+}
+
 TEST(EvaluatorLoad, Errors) {
   EXPECT_FALSE(LoadObserved("not json", k21).ok());
   EXPECT_FALSE(LoadObserved("[1]", k21).ok());

@@ -1,6 +1,7 @@
 // Loading observed data (observed-data SDOs, bundles, bare SCOs) for the
 // pattern evaluator. simdjson stays in this file: the DOM is converted into
 // the evaluator's own JsonValue tree.
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -211,8 +212,8 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
   set.version_ = version;
   // An unescaped string is never longer than its JSON form, and the forms
   // do not overlap: the input's size holds them all.
-  set.text_ = std::make_unique_for_overwrite<char[]>(json.size() + 1);
-  char* text = set.text_.get();
+  set.text_.push_back(std::make_unique_for_overwrite<char[]>(json.size() + 1));
+  char* text = set.text_.back().get();
 
   // Flatten: array items, bundles' objects (one level of nesting each way).
   std::vector<const JsonValue*> objects;
@@ -324,6 +325,84 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
     set.local_.push_back(std::move(local));
   }
   return set;
+}
+
+ObservedDataBuilder::ObservedDataBuilder(Version version, std::string_view id, Timestamp time) {
+  set_.version_ = version;
+  observation_.id = std::string(id);
+  // As "YYYY-MM-DDTHH:MM:SS.ffffffZ" read back: cut to microseconds, down.
+  int64_t us = time.ns / 1000;
+  if (time.ns % 1000 < 0) --us;
+  observation_.first_observed_us = observation_.last_observed_us = us;
+  observation_.first_observed.ns = observation_.last_observed.ns = ToNs(us);
+  observation_.number_observed = 1;
+}
+
+std::string_view ObservedDataBuilder::Copy(std::string_view text) {
+  if (text.empty()) return {};
+  if (text.size() > room_) {
+    room_ = std::max<size_t>(1024, text.size());
+    set_.text_.push_back(std::make_unique_for_overwrite<char[]>(room_));
+    free_ = set_.text_.back().get();
+  }
+  room_ -= text.size();
+  return CopyTo(text, free_);
+}
+
+JsonValue ObservedDataBuilder::String(std::string_view text) {
+  JsonValue v;
+  v.kind = JsonValue::Kind::kString;
+  v.string_value = Copy(text);
+  return v;
+}
+
+JsonValue ObservedDataBuilder::Int(int64_t value) {
+  JsonValue v;
+  v.kind = JsonValue::Kind::kInt;
+  v.int_value = value;
+  return v;
+}
+
+JsonValue ObservedDataBuilder::Object() {
+  JsonValue v;
+  v.kind = JsonValue::Kind::kObject;
+  return v;
+}
+
+JsonValue ObservedDataBuilder::Array() {
+  JsonValue v;
+  v.kind = JsonValue::Kind::kArray;
+  return v;
+}
+
+JsonValue* ObservedDataBuilder::Add(JsonValue* object, std::string_view name, JsonValue value) {
+  object->keys.push_back(Copy(name));
+  object->items.push_back(std::move(value));
+  return &object->items.back();
+}
+
+JsonValue* ObservedDataBuilder::AddObject(std::string_view type, std::string_view id) {
+  set_.storage_.push_back(std::make_unique<JsonValue>(Object()));
+  JsonValue* o = set_.storage_.back().get();
+  o->keys.reserve(4);
+  o->items.reserve(4);
+  Add(o, "type", String(type));
+  Add(o, "spec_version", String("2.1"));
+  const std::string_view key = Add(o, "id", String(id))->string_value;
+  observation_.object_keys.emplace_back(key);
+  observation_.objects.push_back(o);
+  return o;
+}
+
+ObservationSet ObservedDataBuilder::Finish() && {
+  absl::flat_hash_map<std::string_view, const JsonValue*> local;
+  local.reserve(observation_.objects.size());
+  for (size_t i = 0; i < observation_.objects.size(); ++i)
+    local.emplace(observation_.objects[i]->items[2].string_value, observation_.objects[i]);  // AddObject's "id"
+  // by_id_ stays empty: every object is the observation's own (local_).
+  set_.observations_.push_back(std::move(observation_));
+  set_.local_.push_back(std::move(local));
+  return std::move(set_);
 }
 
 }  // namespace cordon::pattern
