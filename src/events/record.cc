@@ -1,9 +1,7 @@
 #include "events/record.h"
 
-
 #include <algorithm>
 #include <bit>
-#include <cstdio>
 #include <cstring>
 
 #include "normalize/normalize.h"
