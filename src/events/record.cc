@@ -226,7 +226,8 @@ Result<pattern::ObservationSet> RecordBuilder::BuildObserved(pattern::Version ve
   using pattern::JsonValue;
   using pattern::ObservedDataBuilder;
   const auto& keys = event_->keys;
-  ObservedDataBuilder b(version, "observed-data--00000000-0000-4000-8000-ffffffffffff", event_->time);
+  // At most one SCO per key, plus file, x509-certificate and network-traffic.
+  ObservedDataBuilder b(version, "observed-data--00000000-0000-4000-8000-ffffffffffff", event_->time, keys.size() + 3);
   char id[64];
   int n = 0;
   auto add_sco = [&](std::string_view type) { return b.AddObject(type, IdOf(type, n++, id)); };

@@ -141,7 +141,8 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version);
 // evaluation. Every string given is copied.
 class ObservedDataBuilder {
  public:
-  ObservedDataBuilder(Version version, std::string_view id, Timestamp time);
+  // `objects`: how many AddObject calls to make room for (a hint).
+  ObservedDataBuilder(Version version, std::string_view id, Timestamp time, size_t objects = 0);
   // A new SCO, to add members to; stays valid until Finish. Ids must be distinct.
   JsonValue* AddObject(std::string_view type, std::string_view id);
   // Appends member `name` to `object` (an SCO or an object member) and

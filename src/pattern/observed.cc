@@ -327,8 +327,11 @@ Result<ObservationSet> LoadObserved(std::string_view json, Version version) {
   return set;
 }
 
-ObservedDataBuilder::ObservedDataBuilder(Version version, std::string_view id, Timestamp time) {
+ObservedDataBuilder::ObservedDataBuilder(Version version, std::string_view id, Timestamp time, size_t objects) {
   set_.version_ = version;
+  set_.storage_.reserve(objects);
+  observation_.object_keys.reserve(objects);
+  observation_.objects.reserve(objects);
   observation_.id = std::string(id);
   // As "YYYY-MM-DDTHH:MM:SS.ffffffZ" read back: cut to microseconds, down.
   int64_t us = time.ns / 1000;
