@@ -189,7 +189,7 @@ void RecordBuilder::AddHex(KeyType type, std::string_view text, std::string_view
   AddKey(type, slot, field);
 }
 
-// Exactly the fields BuildObservedJson renders (decoder_test checks this on
+// Exactly the fields BuildObserved renders (decoder_test checks this on
 // the shared logs).
 uint64_t RecordBuilder::ObservedFields() const {
   using match::ObservedField;

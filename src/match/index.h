@@ -163,7 +163,7 @@ class IndexHolder {
 
 // Runs events against an index. One per thread (it owns scratch space); it
 // allocates nothing per event once warmed up, except when a candidate needs
-// full evaluation (the observed data is then built and loaded).
+// full evaluation (the observed data is then built).
 class Matcher {
  public:
   // Follows `holder`: picks up a swapped index before the next event.
