@@ -309,9 +309,7 @@ class StringTable {
     for (const Group& group : groups_)
       for (size_t i = 0; i < kSlots && group.tag[i] != kEmpty; ++i) {
         const std::string_view k = KeyAt(group.offset[i]);
-        uint32_t target;
-        std::memcpy(&target, k.data() + k.size(), 4);
-        f(k, target);
+        f(k, TargetAfter(k));
       }
   }
 
@@ -343,11 +341,17 @@ class StringTable {
     std::memcpy(&len, p + 1, 4);
     return {reinterpret_cast<const char*>(p + 5), len};
   }
+  // The target stored right after a key that KeyAt returned.
+  static uint32_t TargetAfter(std::string_view key_in_arena) {
+    uint32_t target;
+    std::memcpy(&target, key_in_arena.data() + key_in_arena.size(), 4);
+    return target;
+  }
   // If the arena entry at `offset` is `key`: its target, and true.
   bool TargetIfKey(uint32_t offset, std::string_view key, uint32_t* target) const {
     const std::string_view k = KeyAt(offset);
     if (k != key) return false;
-    std::memcpy(target, k.data() + k.size(), 4);
+    *target = TargetAfter(k);
     return true;
   }
   BigVector<Group> groups_;
@@ -503,8 +507,8 @@ class RangeMap4 {
   // Find in stages, for batches (a covered address's three reads depend on
   // each other; one address at a time they cost a batch of random IPv4 keys
   // at 10M indicators a third of its time):
-  //   Prefetch(a) ... Covered(a) ... PrefetchSlice(a) ... Interval(a) -> i ...
-  //   PrefetchTarget(i) ... Target(i) == Find(a) for a covered a.
+  //   Prefetch(a) ... Covered(a) ... PrefetchDirectory(a) ... PrefetchSlice(a) ...
+  //   Interval(a) -> i ... PrefetchTarget(i) ... Target(i) == Find(a) for a covered a.
   bool Covered(uint32_t addr) const { return !empty() && covered_[addr >> 14] >> (addr >> 8 & 63) & 1; }
   void PrefetchDirectory(uint32_t addr) const { PrefetchLine(&directory_[addr >> 16]); }
   void PrefetchSlice(uint32_t addr) const { PrefetchLine(&lows_[directory_[addr >> 16]]); }

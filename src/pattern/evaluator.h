@@ -52,8 +52,9 @@
 namespace cordon::pattern {
 
 // A JSON value as loaded from observed data (numbers keep int/float apart).
-// Its strings are views into the text buffer of the ObservationSet that
-// loaded it (one allocation for all of them), valid while that set lives.
+// Its strings are views into the text buffers of the ObservationSet that
+// holds it (LoadObserved: one allocation for all of them), valid while that
+// set lives.
 struct JsonValue {
   enum class Kind : uint8_t { kNull, kBool, kInt, kFloat, kString, kArray, kObject };
   Kind kind = Kind::kNull;
@@ -80,7 +81,8 @@ struct Observation {
   int64_t number_observed = 1;
   // The cyber observables, in input order: STIX 2.0 embedded `objects`
   // (keys "0", "1", ...) or the SCOs of 2.1 `object_refs` (keys = SCO ids).
-  std::vector<std::string> object_keys;
+  // Views into the set's text, like JsonValue's strings.
+  std::vector<std::string_view> object_keys;
   std::vector<const JsonValue*> objects;  // parallel to object_keys
 };
 

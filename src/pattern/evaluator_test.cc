@@ -430,7 +430,7 @@ TEST(EvaluatorLoad, Shapes) {
   ASSERT_TRUE(set.ok()) << set.status();
   ASSERT_EQ(set->size(), 1u);
   EXPECT_EQ(set->observations()[0].number_observed, 3);
-  EXPECT_EQ(set->observations()[0].object_keys, std::vector<std::string>{"0"});
+  EXPECT_EQ(set->observations()[0].object_keys, std::vector<std::string_view>{"0"});
   EXPECT_EQ(M("[file:name = 'a.exe']", embedded), 1);
 
   // Bare SCOs: one observation each.

@@ -400,8 +400,7 @@ JsonValue* ObservedDataBuilder::AddObject(std::string_view type, std::string_vie
 ObservationSet ObservedDataBuilder::Finish() && {
   absl::flat_hash_map<std::string_view, const JsonValue*> local;
   local.reserve(observation_.objects.size());
-  for (size_t i = 0; i < observation_.objects.size(); ++i)
-    local.emplace(observation_.objects[i]->items[2].string_value, observation_.objects[i]);  // AddObject's "id"
+  for (size_t i = 0; i < observation_.objects.size(); ++i) local.emplace(observation_.object_keys[i], observation_.objects[i]);
   // by_id_ stays empty: every object is the observation's own (local_).
   set_.observations_.push_back(std::move(observation_));
   set_.local_.push_back(std::move(local));
