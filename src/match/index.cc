@@ -605,7 +605,6 @@ struct Matcher::State {
   Scratch<SuffixProbe> suffixes;
   Scratch<uint32_t> slow;  // keys looked up one at a time in the report pass (MatchSlowKey)
   Scratch<Found> found_v4, found_block, found_merged, found_exact, found_suffix;
-  internal::DomainDots dots;
 
   ~State() {
     if (scratch) hs_free_scratch(scratch);
@@ -774,27 +773,41 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
           }
           if (key.type == KeyType::kDomain && !suffixes.empty()) {
             const std::string_view name = key.text;
-            internal::DomainDots& dots = st.dots;
-            // Over 127 dots: not a DNS name, no listed suffix can be its parent.
-            const size_t ndots = dots.Find(name) ? dots.size() : 0;
-            st.suffixes.Reserve(ndots);
             // Parents from the longest: the order Match reports suffix hits in.
             // Only those with a label count some suffix has: the loop's bounds
             // take the shortest and longest (a TLD parent, with no suffix of
             // one label, used to cost a mispredicted test per key), the mask
-            // the gaps between.
-            const size_t first = ndots > m.suffix_max_labels ? ndots - m.suffix_max_labels : 0;
-            for (size_t d = first; d + m.suffix_min_labels <= ndots; ++d) {
-              const size_t labels = ndots - d;  // of the parent after this dot
-              if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
-              // The Bloom filter (2 bytes per suffix) stays in cache: tested
-              // at once, so that only the parents it lets through are
-              // hashed in full and staged.
-              const std::string_view parent = name.substr(dots[d] + 1);
-              if (!m.MaybeSuffix(internal::SuffixSketch(parent))) continue;
-              const uint64_t h = internal::HashBytes(parent);
-              suffixes.PrefetchGroup(h);
-              st.suffixes.Push({&key, h, n, dots[d] + 1, StringTable::kAskFind});
+            // the gaps between. `take` gives the next dot's position.
+            auto parents = [&](size_t ndots, auto take) {
+              st.suffixes.Reserve(ndots);
+              size_t labels = ndots;  // of the parent after the next dot
+              for (; labels > m.suffix_max_labels; --labels) take();
+              for (; labels >= m.suffix_min_labels; --labels) {
+                const uint32_t dot = take();
+                if (!(m.suffix_label_counts >> std::min<size_t>(labels, 63) & 1)) continue;
+                // The Bloom filter (2 bytes per suffix) stays in cache: tested
+                // at once, so that only the parents it lets through are
+                // hashed in full and staged.
+                const std::string_view parent = name.substr(dot + 1);
+                if (!m.MaybeSuffix(internal::SuffixSketch(parent))) continue;
+                const uint64_t h = internal::HashBytes(parent);
+                suffixes.PrefetchGroup(h);
+                st.suffixes.Push({&key, h, n, dot + 1, StringTable::kAskFind});
+              }
+            };
+            if (name.size() <= 64) {  // nearly all: the dots in a register
+              uint64_t mask = internal::DotMask(name.data(), name.size());
+              parents(internal::PopCount(mask), [&mask] {
+                const uint32_t at = uint32_t(std::countr_zero(mask));
+                mask &= mask - 1;
+                return at;
+              });
+            } else if (name.size() <= internal::kMaxDomainName) {  // longer: no DNS name, no listed parent
+              size_t at = 0;
+              parents(size_t(std::count(name.begin(), name.end(), '.')), [&] {
+                while (name[at] != '.') ++at;
+                return uint32_t(at++);
+              });
             }
           }
           // The tail filter here, not in the report pass: with any regex

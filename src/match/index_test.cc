@@ -226,6 +226,15 @@ TEST(Index, DomainSuffix) {
               ElementsAre("001 suffix fifteen-bytes-a.example.com"));
   EXPECT_THAT(Hits(index, TestEvent().Domain("sixteen-bytes-ab.example.co")), IsEmpty());
 
+  // Several listed parents of one key: reported from the longest.
+  auto nested = BuildOk({Spec(5, "[domain-name:value LIKE '%.example.com']"),
+                         Spec(6, "[domain-name:value LIKE '%.b.example.com']"),
+                         Spec(7, "[domain-name:value LIKE '%.a.b.example.com']")});
+  EXPECT_THAT(Hits(nested, TestEvent().Domain("x.a.b.example.com")),
+              ElementsAre("007 suffix x.a.b.example.com", "006 suffix x.a.b.example.com",
+                          "005 suffix x.a.b.example.com"));
+  EXPECT_THAT(Hits(nested, TestEvent().Domain(deep.substr(4))), ElementsAre("005 suffix " + deep.substr(4)));
+
   // A suffix of 70 labels (bit 63 of the label counts stands for 63 or more):
   // its parents must be walked to the longest, not to 63 labels.
   std::string long_suffix = "example";
