@@ -776,8 +776,9 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
             // Parents from the longest: the order Match reports suffix hits in.
             // Only those with a label count some suffix has: the loop's bounds
             // take the shortest and longest (a TLD parent, with no suffix of
-            // one label, used to cost a mispredicted test per key), the mask
-            // the gaps between. `take` gives the next dot's position.
+            // one label, used to cost a mispredicted test per key), the
+            // label-count mask the gaps between. `take` gives the next dot's
+            // position, from the first.
             auto parents = [&](size_t ndots, auto take) {
               st.suffixes.Reserve(ndots);
               size_t labels = ndots;  // of the parent after the next dot
@@ -802,7 +803,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
                 mask &= mask - 1;
                 return at;
               });
-            } else if (name.size() <= internal::kMaxDomainName) {  // longer: no DNS name, no listed parent
+            } else if (name.size() <= internal::kMaxDomainName) {  // a longer key is no DNS name: skipped
               size_t at = 0;
               parents(size_t(std::count(name.begin(), name.end(), '.')), [&] {
                 while (name[at] != '.') ++at;

@@ -238,7 +238,7 @@ TEST(DotMask, AgreesWithAByteLoop) {
   for (const std::string& name : names) {
     // The name in a buffer of its own size, as a decoder hands it over:
     // AddressSanitizer would see a read past its end.
-    std::unique_ptr<char[]> exact(new char[name.size() + 1]);
+    std::unique_ptr<char[]> exact(new char[name.size()]);
     std::memcpy(exact.get(), name.data(), name.size());
     uint64_t want = 0;
     for (size_t i = 0; i < name.size(); ++i)
@@ -255,7 +255,7 @@ TEST(SuffixSketch, OfAParentInPlaceEqualsOfTheParentAlone) {
   const std::string name = "0123456789abcdefghij.example-domain.org";
   for (size_t start = 0; start <= name.size(); ++start) {
     const std::string_view in_place = std::string_view(name).substr(start);
-    std::unique_ptr<char[]> alone(new char[in_place.size() + 1]);
+    std::unique_ptr<char[]> alone(new char[in_place.size()]);
     std::memcpy(alone.get(), in_place.data(), in_place.size());
     EXPECT_EQ(SuffixSketch(in_place), SuffixSketch(std::string_view(alone.get(), in_place.size()))) << start;
   }
