@@ -680,8 +680,11 @@ void Matcher::ConsiderTarget(uint32_t target, const Key* key, AtomKind kind) {
     ConsiderOne(target, key, kind);
     return;
   }
+  ConsiderPostings(target & ~kPostingBit, key, kind);
+}
+
+void Matcher::ConsiderPostings(uint32_t at, const Key* key, AtomKind kind) {
   const std::vector<uint32_t>& postings = index_->impl_->postings;
-  uint32_t at = target & ~kPostingBit;
   uint32_t n = postings[at];
   for (uint32_t i = 1; i <= n; ++i) ConsiderOne(postings[at + i], key, kind);
 }

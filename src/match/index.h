@@ -207,6 +207,9 @@ class Matcher {
   void Consider(uint32_t target, const Key* key, AtomKind kind);
   void ConsiderTarget(uint32_t target, const Key* key, AtomKind kind);
   void ConsiderOne(uint32_t indicator, const Key* key, AtomKind kind);
+  // Out of line: keys that several indicators share are few, and this loop,
+  // inlined, made every hit save and restore registers for it.
+  [[gnu::noinline]] void ConsiderPostings(uint32_t at, const Key* key, AtomKind kind);
   // Whether the current event's observed data matches `pattern` (false when
   // it has none or it fails to load; counted in stats_).
   [[gnu::noinline]] bool Evaluate(const pattern::Pattern& pattern);
