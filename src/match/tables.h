@@ -137,7 +137,7 @@ inline uint64_t SuffixSketch(std::string_view s) {
 }
 
 // Not std::popcount: without -mpopcnt (the baseline x86-64 Debian builds
-// for) that is a call into libgcc, which made every domain key 100
+// for) that is a call into libgcc, which made every domain key ~90
 // instructions dearer.
 inline size_t PopCount(uint64_t x) {
   x -= x >> 1 & 0x5555555555555555ull;
