@@ -823,11 +823,18 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
     }
   }
   const bool staged = n >= kStagedMinKeys;
-  // Appends what key n found, if anything, and starts loading its record.
+  // Appends what key n found, if anything, and starts loading its record:
+  // both ends, as a 20-byte record straddles two cache lines one time in
+  // four, and the half not loaded then cost the hit a miss in the report
+  // pass (domain hits at 1M ran 25 % faster without reading the record).
   auto found = [&](Scratch<Found>& list, uint32_t n, uint32_t target, AtomKind kind) {
     if (target == kNone) return;
     list.Push({n, target, kind});
-    if (!(target & kPostingBit)) internal::PrefetchLine(&index.records_[target]);
+    if (!(target & kPostingBit)) {
+      const Index::Record* rec = &index.records_[target];
+      internal::PrefetchLine(rec);
+      internal::PrefetchLine(reinterpret_cast<const char*>(rec + 1) - 1);
+    }
   };
 
   st.found_v4.Clear();
@@ -851,12 +858,12 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
     for (StringProbe& p : st.strings) {
       const StringTable& table = m.exact[size_t(p.key->type)];
       p.target = table.Candidate(p.hash);
-      table.PrefetchKey(p.target);
+      table.PrefetchKey(p.target, p.key->text.size());
     }
     for (const BlockProbe& p : st.blocks) m.v4_blocks.PrefetchSlice(p.addr);
     for (SuffixProbe& p : st.suffixes) {
       p.target = suffixes.Candidate(p.hash);
-      suffixes.PrefetchKey(p.target);
+      suffixes.PrefetchKey(p.target, p.key->text.size() - p.parent);
     }
     for (BlockProbe& p : st.blocks) {
       p.interval = m.v4_blocks.Interval(p.addr);

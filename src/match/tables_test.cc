@@ -150,7 +150,7 @@ TEST(StringTable, StagedLookupAgreesWithFind) {
     uint64_t h = HashBytes(key);
     table.PrefetchGroup(h);
     uint32_t c = table.Candidate(h);
-    table.PrefetchKey(c);
+    table.PrefetchKey(c, key.size());
     asked_find += c == StringTable::kAskFind;
     uint32_t got = table.Confirm(key, h, c);
     false_tag += c < StringTable::kAskFind && want == kNone;
