@@ -8,7 +8,7 @@ namespace cordon::match::internal {
 void StringTable::Build(const std::vector<Entry>& entries) {
   size_ = entries.size();
   size_t bytes = 0;
-  for (const Entry& e : entries) bytes += e.key.size() + (e.key.size() < 0xff ? 1 : 5) + 4;
+  for (const Entry& e : entries) bytes += EntryBytes(e.key.size());
   arena_.clear();
   arena_.reserve(bytes);
   Group empty;

@@ -283,7 +283,7 @@ class StringTable {
     if (candidate >= kAskFind) return;
     const size_t at = OffsetOf(candidate);
     PrefetchLine(arena_.data() + at);
-    PrefetchLine(arena_.data() + std::min(at + (key_size < 0xff ? 1 : 5) + key_size + 3, arena_.size() - 1));
+    PrefetchLine(arena_.data() + std::min(at + EntryBytes(key_size) - 1, arena_.size() - 1));
   }
   uint32_t Confirm(std::string_view key, uint64_t h, uint32_t candidate) const {
     if (candidate == kAbsent) return kNone;
@@ -347,6 +347,9 @@ class StringTable {
     std::memcpy(&len, p + 1, 4);
     return {reinterpret_cast<const char*>(p + 5), len};
   }
+  // The arena bytes of a key of `key_size` bytes: length (1 byte, or 0xff
+  // and 4 bytes), key, target.
+  static size_t EntryBytes(size_t key_size) { return (key_size < 0xff ? 1 : 5) + key_size + 4; }
   // The target stored right after a key that KeyAt returned.
   static uint32_t TargetAfter(std::string_view key_in_arena) {
     uint32_t target;
