@@ -567,6 +567,7 @@ class Scratch {
     }
   }
   void Push(const T& v) { buf_[size_++] = v; }
+  void Resize(size_t n) { size_ = n; }  // n <= size()
   size_t size() const { return size_; }
   T* begin() { return buf_.data(); }
   T* end() { return buf_.data() + size_; }
@@ -600,6 +601,7 @@ struct Matcher::State {
   const Key* regex_key = nullptr;  // the key a Hyperscan scan runs on
   // The batch being matched (MatchBatch), grown once and never shrunk.
   Scratch<V4Probe> v4;
+  Scratch<V4Probe> v4_listed;  // those the exact table may hold (staged)
   Scratch<BlockProbe> blocks;
   Scratch<StringProbe> strings;
   Scratch<SuffixProbe> suffixes;
@@ -715,11 +717,13 @@ size_t Matcher::Match(const Event& event, HitSink& sink) { return MatchBatch(std
 
 // Two passes. The lookup pass files the batch's keys by kind and looks each
 // kind up in its own loop, in stages that issue one step's memory reads for
-// all keys before the next step waits for them: (1) hash, prefetch the home
-// group or bucket; for domains, test the parents that may be listed suffixes
-// against the Bloom filter and hash and prefetch the few it lets through;
-// (2) pick the candidate slot and prefetch its key bytes; (3) compare the key,
-// prefetch the indicator's record. An IPv4 key in a /24 some block covers
+// all keys before the next step waits for them: (1) hash, prefetch the word
+// of the table's KeyFilter; for domains, test the parents that may be listed
+// suffixes against the Bloom filter and hash and prefetch the few it lets
+// through; (2) test the filter, and for the few keys it lets through (the
+// table's keys and ~3 % of the others) prefetch the home group or bucket;
+// (3) pick the candidate slot and prefetch its key bytes; (4) compare the
+// key, prefetch the indicator's record. An IPv4 key in a /24 some block covers
 // takes three more steps (directory, slice, target; RangeMap4), interleaved
 // with the strings' steps. With millions of indicators each read is
 // a cache miss; one key at a time the core would wait for three misses in a
@@ -755,7 +759,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
             if (v4_listed) {
               const uint32_t v = LoadV4(key.ip);
               const uint64_t h = internal::Ip4Table::Hash(v);
-              m.v4_exact.Prefetch(h);
+              m.v4_exact.PrefetchFilter(h);
               m.v4_blocks.Prefetch(v);
               st.v4.Push({v, n, h});
             }
@@ -771,7 +775,7 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
           const StringTable& table = m.exact[size_t(key.type)];
           if (!table.empty()) {
             const uint64_t h = internal::HashBytes(key.text);
-            table.PrefetchGroup(h);
+            table.PrefetchFilter(h);
             st.strings.Push({&key, h, n, 0});
           }
           if (key.type == KeyType::kDomain && !suffixes.empty()) {
@@ -845,22 +849,39 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
   st.found_suffix.Reserve(st.suffixes.size());
   if (staged) {
     // The stages of the kinds interleaved: each prefetch has another kind's
-    // loop to land in.
+    // loop to land in. First the filters (KeyFilter): only the keys a table
+    // may hold go on to its table.
     st.blocks.Clear();
     st.blocks.Reserve(st.v4.size());
+    st.v4_listed.Clear();
+    st.v4_listed.Reserve(st.v4.size());
     for (const V4Probe& p : st.v4) {
-      found(st.found_v4, p.n, m.v4_exact.Find(p.addr, p.hash), AtomKind::kExact);
+      if (m.v4_exact.MayHold(p.hash)) {
+        m.v4_exact.Prefetch(p.hash);
+        st.v4_listed.Push(p);
+      }
       if (m.v4_blocks.Covered(p.addr)) {
         m.v4_blocks.PrefetchDirectory(p.addr);
         st.blocks.Push({p.addr, p.n, 0});
       }
     }
+    StringProbe* kept = st.strings.begin();
+    for (const StringProbe& p : st.strings) {
+      const StringTable& table = m.exact[size_t(p.key->type)];
+      if (table.MayHold(p.hash)) {
+        table.PrefetchGroup(p.hash);
+        *kept++ = p;
+      }
+    }
+    st.strings.Resize(size_t(kept - st.strings.begin()));
+    for (const BlockProbe& p : st.blocks) m.v4_blocks.PrefetchSlice(p.addr);
+    for (const V4Probe& p : st.v4_listed)
+      found(st.found_v4, p.n, m.v4_exact.Find(p.addr, p.hash), AtomKind::kExact);
     for (StringProbe& p : st.strings) {
       const StringTable& table = m.exact[size_t(p.key->type)];
       p.target = table.Candidate(p.hash);
       table.PrefetchKey(p.target, p.key->text.size());
     }
-    for (const BlockProbe& p : st.blocks) m.v4_blocks.PrefetchSlice(p.addr);
     for (SuffixProbe& p : st.suffixes) {
       p.target = suffixes.Candidate(p.hash);
       suffixes.PrefetchKey(p.target, p.key->text.size() - p.parent);
@@ -890,11 +911,13 @@ size_t Matcher::MatchBatch(std::span<const Event> events, HitSink& sink) {
     }
   } else {  // suffix probes keep kAskFind: Confirm finds
     for (const V4Probe& p : st.v4) {
-      found(st.found_v4, p.n, m.v4_exact.Find(p.addr, p.hash), AtomKind::kExact);
+      if (m.v4_exact.MayHold(p.hash)) found(st.found_v4, p.n, m.v4_exact.Find(p.addr, p.hash), AtomKind::kExact);
       found(st.found_v4, p.n, m.v4_blocks.Find(p.addr), AtomKind::kCidr);
     }
-    for (const StringProbe& p : st.strings)
-      found(st.found_exact, p.n, m.exact[size_t(p.key->type)].Find(p.key->text, p.hash), AtomKind::kExact);
+    for (const StringProbe& p : st.strings) {
+      const StringTable& table = m.exact[size_t(p.key->type)];
+      if (table.MayHold(p.hash)) found(st.found_exact, p.n, table.Find(p.key->text, p.hash), AtomKind::kExact);
+    }
   }
   for (const SuffixProbe& p : st.suffixes)
     found(st.found_suffix, p.n, suffixes.Confirm(p.key->text.substr(p.parent), p.hash, p.target),

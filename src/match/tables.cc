@@ -15,6 +15,7 @@ void StringTable::Build(const std::vector<Entry>& entries) {
   std::memset(empty.tag, kEmpty, sizeof(empty.tag));
   std::fill(std::begin(empty.offset), std::end(empty.offset), 0u);
   groups_.assign(entries.empty() ? 0 : size_t(double(entries.size()) / kGroupLoad / kSlots) + 1, empty);
+  filter_.Assign(entries.size());
   for (const Entry& e : entries) {
     const uint32_t offset = uint32_t(arena_.size());
     if (e.key.size() < 0xff) {
@@ -27,6 +28,7 @@ void StringTable::Build(const std::vector<Entry>& entries) {
     arena_.insert(arena_.end(), e.key.begin(), e.key.end());
     arena_.insert(arena_.end(), reinterpret_cast<const char*>(&e.target), reinterpret_cast<const char*>(&e.target) + 4);
     const uint64_t h = HashBytes(e.key);
+    filter_.Add(h);
     size_t g = GroupOf(h);
     while (groups_[g].tag[kSlots - 1] != kEmpty)
       if (++g == groups_.size()) g = 0;
@@ -57,8 +59,11 @@ void Ip4Table::Build(const std::vector<Entry>& entries) {
   std::fill(std::begin(empty.target), std::end(empty.target), kNone);
   buckets_.assign(entries.empty() ? 0 : size_t(double(entries.size()) / kBucketLoad / 8) + 1, empty);
   overflow_.Assign(buckets_.size());
+  filter_.Assign(entries.size());
   for (const Entry& e : entries) {
-    size_t i = SlotOf(Hash(e.key), buckets_.size());
+    const uint64_t h = Hash(e.key);
+    filter_.Add(h);
+    size_t i = SlotOf(h, buckets_.size());
     while (buckets_[i].target[7] != kNone) {
       overflow_.Set(i);
       if (++i == buckets_.size()) i = 0;

@@ -92,12 +92,19 @@ TEST(StringTable, FindsEveryKeyAndNothingElse) {
   for (size_t i = 0; i < keys.size(); ++i) entries.push_back({keys[i], uint32_t(i)});
   StringTable t;
   t.Build(entries);
-  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(t.Find(keys[i], HashBytes(keys[i])), i);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(t.Find(keys[i], HashBytes(keys[i])), i);
+    EXPECT_TRUE(t.MayHold(HashBytes(keys[i]))) << keys[i];  // the filter in front never loses a key
+  }
+  size_t let_through = 0;
   for (int i = 0; i < 5000; ++i) {
     std::string miss = "m" + std::to_string(i);
     EXPECT_EQ(t.Find(miss, HashBytes(miss)), kNone);
+    let_through += t.MayHold(HashBytes(miss));
   }
+  EXPECT_LT(let_through, 300u);  // ~3 %
   EXPECT_EQ(t.Find("", HashBytes("")), kNone);
+  EXPECT_FALSE(StringTable().MayHold(HashBytes("")));
   // ForEach yields every entry once, with its target.
   std::map<std::string, uint32_t> all;
   t.ForEach([&](std::string_view key, uint32_t target) { EXPECT_TRUE(all.emplace(key, target).second) << key; });
@@ -184,6 +191,31 @@ TEST(StringTable, LongKeys) {
   EXPECT_EQ(table.Find(other, HashBytes(other)), kNone);
 }
 
+// The filter in front of the exact tables: it holds every key added, and
+// lets few others through, with the tables' own hashes of domain-like and of
+// IPv4 keys (it rehashes them; the tables take their slots from the same
+// hashes).
+TEST(KeyFilter, HoldsEveryKeyAndLetsFewOthersThrough) {
+  for (bool ip : {false, true}) {
+    auto hash = [ip](int i) {
+      return ip ? Ip4Table::Hash(0x0a000000u + uint32_t(i) * 2654435761u)
+                : HashBytes("host" + std::to_string(i) + ".example.org");
+    };
+    const int n = 200000;
+    KeyFilter f;
+    f.Assign(n);
+    for (int i = 0; i < n; ++i) f.Add(hash(2 * i));
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(f.MayHold(hash(2 * i))) << i;
+    int through = 0;
+    for (int i = 0; i < n; ++i) through += f.MayHold(hash(2 * i + 1));
+    const double rate = double(through) / n;
+    EXPECT_LT(rate, 0.04) << (ip ? "IPv4" : "domains");
+    EXPECT_GT(rate, 0.005) << "eight bits per key, four set: a rate this low means the filter is larger than sized";
+    EXPECT_EQ(f.MemoryBytes(), size_t(n));  // one byte per key
+    std::cout << (ip ? "IPv4" : "domains") << ": " << 100 * rate << " % of absent keys let through\n";
+  }
+}
+
 // Every key is found, 0.0.0.0 included (an empty slot's key is 0 too), and
 // nothing else, in a table at its load limit.
 TEST(Ip4Table, FindsEveryKeyAndNothingElse) {
@@ -195,7 +227,10 @@ TEST(Ip4Table, FindsEveryKeyAndNothingElse) {
   for (size_t i = 0; i < ordered.size(); ++i) entries.push_back({ordered[i], uint32_t(i)});
   Ip4Table table;
   table.Build(entries);
-  for (size_t i = 0; i < ordered.size(); ++i) ASSERT_EQ(table.Find(ordered[i]), i) << ordered[i];
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    ASSERT_EQ(table.Find(ordered[i]), i) << ordered[i];
+    ASSERT_TRUE(table.MayHold(Ip4Table::Hash(ordered[i]))) << ordered[i];
+  }
   for (int i = 0; i < 50000; ++i) {
     uint32_t v = uint32_t(rng());
     if (!keys.count(v)) {
@@ -216,6 +251,7 @@ TEST(Ip4Table, FindsEveryKeyAndNothingElse) {
   EXPECT_EQ(without_zero.Find(0), kNone);
   EXPECT_EQ(without_zero.Find(5), 0u);
   EXPECT_EQ(Ip4Table().Find(0), kNone);
+  EXPECT_FALSE(Ip4Table().MayHold(Ip4Table::Hash(0)));
 }
 
 // DotMask finds the dots a byte loop finds, for names of every length up to
