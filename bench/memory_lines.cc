@@ -6,7 +6,8 @@
 // well the reads are prefetched.
 //
 // usage: memory_lines [MB...]   (default: 2 8 16 64 512)
-// Per size, ns per line of thread CPU time for 20M random lines read
+// Per size, ns per line of thread CPU time for 20M random lines read (2M for
+// the dependent loads)
 //   independent: a loop of loads, no dependence between them (the core
 //                overlaps as many misses as it can track);
 //   batch 128:   the matcher's pattern: prefetch 128 lines, then read them;

@@ -441,7 +441,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     }
   }
   // Exact and suffix tables.
-  auto build_strings = [&](StrCollector& c, StringTable& table) {
+  auto build_strings = [&](StrCollector& c, StringTable& table, StringTable::Filter filter) {
     if (c.atoms.empty()) return;
     std::sort(c.atoms.begin(), c.atoms.end(), [&](const StrAtom& a, const StrAtom& b) {
       if (a.hash != b.hash) return a.hash < b.hash;
@@ -454,14 +454,14 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
     std::vector<StringTable::Entry> entries;
     entries.reserve(c.atoms.size());
     for (const StrAtom& a : c.atoms) entries.push_back({c.Key(a), a.target});
-    table.Build(entries);
+    table.Build(entries, filter);
     c = StrCollector();
   };
   for (size_t t = 0; t < kTypes; ++t) {
     if (exact[t].arena.size() >= kNone) return absl::ResourceExhaustedError("more than 4 GB of keys of one type");
-    build_strings(exact[t], m.exact[t]);
+    build_strings(exact[t], m.exact[t], StringTable::kFilter);
   }
-  build_strings(suffix, m.domain_suffix);
+  build_strings(suffix, m.domain_suffix, StringTable::kNoFilter);  // behind suffix_bloom
   if (!m.domain_suffix.empty()) {
     size_t words = 1;
     while (words * 64 < m.domain_suffix.size() * 16) words *= 2;

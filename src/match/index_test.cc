@@ -432,6 +432,47 @@ TEST(Index, MatchBatchEqualsMatchOneByOne) {
   }
 }
 
+// Every listed domain and IPv4 address is found through the staged lookup
+// (batches of 16 events of 8 keys), among as many unlisted ones, and nothing
+// else: the key filters in front of the exact tables lose no key, and the
+// keys they let through by chance find nothing.
+TEST(Index, StagedBatchesFindEveryListedValue) {
+  std::vector<IndicatorSpec> specs;
+  std::vector<std::string> domains, ips;
+  for (int i = 0; i < 3000; ++i) {
+    domains.push_back(absl::StrFormat("host%d.listed%d.example", i, i % 13));
+    ips.push_back(absl::StrFormat("10.%d.%d.%d", i % 7, i / 256, i % 256));
+    specs.push_back(Spec(2 * i, "[domain-name:value = '" + domains.back() + "']"));
+    specs.push_back(Spec(2 * i + 1, "[ipv4-addr:value = '" + ips.back() + "']"));
+  }
+  auto index = BuildOk(std::move(specs));
+  // Event e: listed domain e, unlisted domain, listed IP e, unlisted IP, twice.
+  std::vector<TestEvent> events(1500);
+  for (size_t e = 0; e < events.size(); ++e)
+    for (size_t half = 0; half < 2; ++half) {
+      const size_t i = 2 * e + half;
+      events[e]
+          .Domain(domains[i])
+          .Domain(absl::StrFormat("host%d.unlisted.example", i))
+          .Ip(ips[i])
+          .Ip(absl::StrFormat("10.%d.%d.%d", 7 + i % 7, i / 256, i % 256));
+    }
+  struct Keys : HitSink {
+    std::multiset<std::string> found;
+    void OnHit(const Event&, const Hit& h) override {
+      found.insert(h.key->type == KeyType::kIp ? normalize::FormatIp(h.key->ip) : std::string(h.key->text));
+    }
+  } sink;
+  Matcher m(index);
+  std::vector<Event> copies;
+  for (const TestEvent& e : events) copies.push_back(e.event());
+  for (size_t i = 0; i < copies.size(); i += 16)
+    m.MatchBatch(std::span<const Event>(copies).subspan(i, std::min<size_t>(16, copies.size() - i)), sink);
+  std::multiset<std::string> want(domains.begin(), domains.end());
+  want.insert(ips.begin(), ips.end());
+  EXPECT_EQ(sink.found, want);
+}
+
 // An indicator without atoms is evaluated only on events whose observed data
 // holds a field it needs: a process pattern costs nothing on network records.
 TEST(Index, EvaluateOnlyByObservedField) {

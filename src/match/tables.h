@@ -234,11 +234,14 @@ class BitSet {
 // table does not hold (nearly every lookup: sensors see mostly unlisted
 // values) reads one word of the filter instead of a line of the table. At
 // 10M indicators a table is hundreds of MB, and its line, even prefetched a
-// stage ahead, cost ~8-10 ns of this VM's memory throughput per key; the
-// filter, at one byte per key, stays in the last-level cache. Blocked: the
-// four bits of a key lie in one 64-bit word, so a test is one read.
-// `h` is the table's own hash of the key; the filter rehashes it, so that its
-// word and bits are independent of the table's slot and tag.
+// stage ahead, cost ~8-10 ns of this VM's memory throughput per key
+// (bench/memory_lines); the filter, at one byte per key, stays in the
+// last-level cache. Blocked: the four bits of a key lie in one 64-bit word,
+// so a test is one read. `h` is the table's own hash of the key; the filter
+// multiplies it, and takes the word from the product's high bits (as the
+// table takes its slot from h's) and the bits from its middle ones. The
+// tables call Prefetch and MayHold only when they hold keys (Assign(0)
+// leaves no word).
 class KeyFilter {
  public:
   // Sized for `n` keys; then Add each.
@@ -259,12 +262,10 @@ class KeyFilter {
  private:
   static constexpr size_t kBitsPerKey = 8;
   static uint64_t Rehash(uint64_t h) { return h * 0x9e3779b97f4a7c15ull; }
-  // The word from the product's high bits; the bits from its low ones
-  // (which depend on h's low bits only, and on none the word is taken from).
   size_t WordOf(uint64_t g) const { return SlotOf(g, words_.size()); }
-  static uint64_t Bits(uint64_t g) {
-    return uint64_t(1) << (g & 63) | uint64_t(1) << (g >> 6 & 63) | uint64_t(1) << (g >> 12 & 63) |
-           uint64_t(1) << (g >> 18 & 63);
+  static uint64_t Bits(uint64_t g) {  // bits 20-43 of the product: from h's low 44 bits, beyond the tag's 8
+    return uint64_t(1) << (g >> 20 & 63) | uint64_t(1) << (g >> 26 & 63) | uint64_t(1) << (g >> 32 & 63) |
+           uint64_t(1) << (g >> 38 & 63);
   }
   BigVector<uint64_t> words_;
 };
@@ -287,8 +288,11 @@ class StringTable {
     std::string_view key;
     uint32_t target;
   };
-  // `entries` must have distinct keys.
-  void Build(const std::vector<Entry>& entries);
+  // `entries` must have distinct keys. Without a filter (kNoFilter),
+  // MayHold is true for every hash: for a table whose lookups pass a filter
+  // of their own first (the domain suffixes).
+  enum Filter { kFilter, kNoFilter };
+  void Build(const std::vector<Entry>& entries, Filter filter = kFilter);
 
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
@@ -302,9 +306,9 @@ class StringTable {
   // Confirm(key, h, Candidate(h)) == Find(key, h) always; MayHold(h) is
   // true for every key the table holds (KeyFilter).
   void PrefetchFilter(uint64_t h) const {
-    if (size_ != 0) filter_.Prefetch(h);
+    if (filtered_) filter_.Prefetch(h);
   }
-  bool MayHold(uint64_t h) const { return size_ != 0 && filter_.MayHold(h); }
+  bool MayHold(uint64_t h) const { return size_ != 0 && (!filtered_ || filter_.MayHold(h)); }
   static constexpr uint32_t kAbsent = UINT32_MAX;     // Candidate: the home group proves the key absent
   static constexpr uint32_t kAskFind = UINT32_MAX - 1;  // Candidate: the home group is full; Find decides
   void PrefetchGroup(uint64_t h) const {
@@ -411,6 +415,7 @@ class StringTable {
   BigVector<Group> groups_;
   BigVector<char> arena_;
   KeyFilter filter_;
+  bool filtered_ = false;  // size_ != 0 and built with kFilter
   size_t size_ = 0;
 };
 
@@ -550,7 +555,7 @@ class FixedTable {
 // In front of it, one bit per /24 (2 MB): set when a block covers any of
 // the /24's addresses. Most addresses a sensor sees are in no listed block;
 // for them a lookup is that one read, which a batch prefetches with the
-// exact table's bucket, instead of three dependent ones (directory, starts,
+// exact table's filter word, instead of three dependent ones (directory, starts,
 // target): +28 % random IPv4 keys/s at 1M indicators, +20 % at 10M.
 class RangeMap4 {
  public:

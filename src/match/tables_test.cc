@@ -105,6 +105,12 @@ TEST(StringTable, FindsEveryKeyAndNothingElse) {
   EXPECT_LT(let_through, 300u);  // ~3 %
   EXPECT_EQ(t.Find("", HashBytes("")), kNone);
   EXPECT_FALSE(StringTable().MayHold(HashBytes("")));
+  // Without a filter, every key may be held, and the table finds the same.
+  StringTable unfiltered;
+  unfiltered.Build(entries, StringTable::kNoFilter);
+  EXPECT_TRUE(unfiltered.MayHold(HashBytes("m1")));
+  EXPECT_EQ(unfiltered.Find(keys[7], HashBytes(keys[7])), 7u);
+  EXPECT_LT(unfiltered.MemoryBytes() + keys.size() / 2, t.MemoryBytes());  // no byte per key
   // ForEach yields every entry once, with its target.
   std::map<std::string, uint32_t> all;
   t.ForEach([&](std::string_view key, uint32_t target) { EXPECT_TRUE(all.emplace(key, target).second) << key; });
