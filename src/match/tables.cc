@@ -7,7 +7,6 @@ namespace cordon::match::internal {
 
 void StringTable::Build(const std::vector<Entry>& entries, Filter filter) {
   size_ = entries.size();
-  filtered_ = size_ != 0 && filter == kFilter;
   size_t bytes = 0;
   for (const Entry& e : entries) bytes += EntryBytes(e.key.size());
   arena_.clear();
@@ -16,7 +15,7 @@ void StringTable::Build(const std::vector<Entry>& entries, Filter filter) {
   std::memset(empty.tag, kEmpty, sizeof(empty.tag));
   std::fill(std::begin(empty.offset), std::end(empty.offset), 0u);
   groups_.assign(entries.empty() ? 0 : size_t(double(entries.size()) / kGroupLoad / kSlots) + 1, empty);
-  filter_.Assign(filtered_ ? entries.size() : 0);
+  filter_.Assign(filter == kFilter ? entries.size() : 0);
   for (const Entry& e : entries) {
     const uint32_t offset = uint32_t(arena_.size());
     if (e.key.size() < 0xff) {
@@ -29,7 +28,7 @@ void StringTable::Build(const std::vector<Entry>& entries, Filter filter) {
     arena_.insert(arena_.end(), e.key.begin(), e.key.end());
     arena_.insert(arena_.end(), reinterpret_cast<const char*>(&e.target), reinterpret_cast<const char*>(&e.target) + 4);
     const uint64_t h = HashBytes(e.key);
-    if (filtered_) filter_.Add(h);
+    if (filter == kFilter) filter_.Add(h);
     size_t g = GroupOf(h);
     while (groups_[g].tag[kSlots - 1] != kEmpty)
       if (++g == groups_.size()) g = 0;

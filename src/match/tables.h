@@ -240,7 +240,7 @@ class BitSet {
 // so a test is one read. `h` is the table's own hash of the key; the filter
 // multiplies it, and takes the word from the product's high bits (as the
 // table takes its slot from h's) and the bits from its middle ones. The
-// tables call Prefetch and MayHold only when they hold keys (Assign(0)
+// tables call Prefetch and MayHold only when it is not empty() (Assign(0)
 // leaves no word).
 class KeyFilter {
  public:
@@ -257,6 +257,8 @@ class KeyFilter {
     const uint64_t g = Rehash(h), bits = Bits(g);
     return (words_[WordOf(g)] & bits) == bits;
   }
+  // Assigned for no key: the table holds none, or was built without a filter.
+  bool empty() const { return words_.empty(); }
   size_t MemoryBytes() const { return words_.capacity() * 8; }
 
  private:
@@ -306,9 +308,9 @@ class StringTable {
   // Confirm(key, h, Candidate(h)) == Find(key, h) always; MayHold(h) is
   // true for every key the table holds (KeyFilter).
   void PrefetchFilter(uint64_t h) const {
-    if (filtered_) filter_.Prefetch(h);
+    if (!filter_.empty()) filter_.Prefetch(h);
   }
-  bool MayHold(uint64_t h) const { return size_ != 0 && (!filtered_ || filter_.MayHold(h)); }
+  bool MayHold(uint64_t h) const { return size_ != 0 && (filter_.empty() || filter_.MayHold(h)); }
   static constexpr uint32_t kAbsent = UINT32_MAX;     // Candidate: the home group proves the key absent
   static constexpr uint32_t kAskFind = UINT32_MAX - 1;  // Candidate: the home group is full; Find decides
   void PrefetchGroup(uint64_t h) const {
@@ -414,8 +416,7 @@ class StringTable {
   }
   BigVector<Group> groups_;
   BigVector<char> arena_;
-  KeyFilter filter_;
-  bool filtered_ = false;  // size_ != 0 and built with kFilter
+  KeyFilter filter_;  // empty when built with kNoFilter
   size_t size_ = 0;
 };
 
