@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Matcher end to end: `cordon match` over >= 1 GB of the shared Zeek and Suricata
 # logs (Zeek JSON, Suricata EVE JSON and Zeek TSV, each separately) with a
-# realistic indicator set, side by side with GNU grep's multi-string search
+# realistic indicator set (exact domains and addresses, domain suffixes and
+# IPv4 blocks), side by side with GNU grep's multi-string search
 # (`grep -F -f indicators.txt`) on the same input in the same run.
 #
 # usage: bench/match_e2e.sh [BUILD_DIR]
@@ -53,7 +54,7 @@ grow unit.tsv big.tsv
 printf 'start-up probe\n' > probe.log  # one line without any indicator: start-up cost only
 
 # --- indicators ---------------------------------------------------------------
-if [ ! -s indicators.json ] || [ "$(wc -l < indicators.txt)" -ne "$N" ]; then
+if [ ! -s indicators.json ] || [ "$(wc -l < indicators.txt)" -ne "$N" ] || ! grep -q ISSUBSET indicators.json; then
 python3 - "$DATA" "$N" <<'PY'
 import json, subprocess, sys
 data, n = sys.argv[1], int(sys.argv[2])
@@ -91,7 +92,26 @@ for l in open("unit.eve"):
             addrs[ip] += 1
 planted = [q for q, _ in sorted(queries.items(), key=lambda kv: (kv[1], kv[0]))[:100]]
 eve_ips = [a for a, _ in sorted(addrs.items(), key=lambda kv: (kv[1], kv[0]))[:100]]
-values = list(dict.fromkeys(planted + eve_ips + domains + ips))
+# The real blocks of the FireHOL sets (not the single addresses), less any that
+# overlaps private, shared or reserved space (firehol_level1 lists the bogons,
+# which would make every internal address of the logs an alert).
+import ipaddress
+special = [ipaddress.ip_network(x) for x in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+           "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16",
+           "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3")]
+blocks = []
+for rel in ("spamhaus_drop.netset", "spamhaus_edrop.netset", "dshield.netset", "firehol_level2.netset"):
+    for l in lines(f"indicators/firehol/{rel}"):
+        if "/" not in l:
+            continue
+        net = ipaddress.ip_network(l, strict=False)
+        if net.prefixlen < 32 and not any(net.overlaps(x) for x in special):
+            blocks.append(str(net))
+blocks = list(dict.fromkeys(blocks))
+# Suffix indicators (LIKE '%.<domain>': the domain's subdomains) for one
+# blocklist domain in fifty.
+suffixes = ["%." + d for d in domains[::50]]
+values = list(dict.fromkeys(planted + eve_ips + blocks + suffixes + domains + ips))
 base = [v for v in domains]
 i = 0
 while len(values) < n:  # derived names under the real blocklisted domains
@@ -101,15 +121,24 @@ values = values[:n]
 with open("indicators.txt", "w") as t, open("indicators.json", "w") as b:
     b.write('{"type":"bundle","id":"bundle--0b8e4f3a-6c1d-4e2f-9a7b-5c3d2e1f0a9b","objects":[\n')
     for k, v in enumerate(values):
-        t.write(v + "\n")
-        is_ip = v.replace(".", "").isdigit()
-        pat = f"[ipv4-addr:value = '{v}']" if is_ip else f"[domain-name:value = '{v}']"
+        # grep gets each value's text: a block's "a.b.c.d/n" (which no log
+        # line holds: grep cannot test membership) and a suffix's ".<domain>".
+        t.write(v.lstrip("%") + "\n")
+        if "/" in v:
+            pat = f"[ipv4-addr:value ISSUBSET '{v}']"
+        elif v.startswith("%."):
+            pat = f"[domain-name:value LIKE '{v}']"
+        elif v.replace(".", "").isdigit():
+            pat = f"[ipv4-addr:value = '{v}']"
+        else:
+            pat = f"[domain-name:value = '{v}']"
         b.write(("," if k else "") + json.dumps({
             "type": "indicator", "spec_version": "2.1", "id": f"indicator--{k:08x}-0000-4000-8000-000000000000",
             "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z", "pattern": pat,
             "pattern_type": "stix", "valid_from": "1970-01-01T00:00:00Z"}) + "\n")
     b.write("]}\n")
 print(f"{len(values)} indicators ({len(planted)} planted domains, {len(eve_ips)} planted IPs, "
+      f"{len(blocks)} IPv4 blocks, {len(suffixes)} domain suffixes, "
       f"{len(domains)} blocklist domains, {len(ips)} blocklist IPs)", file=sys.stderr)
 PY
 fi
