@@ -291,8 +291,8 @@ class StringTable {
     uint32_t target;
   };
   // `entries` must have distinct keys. Without a filter (kNoFilter),
-  // MayHold is true for every hash: for a table whose lookups pass a filter
-  // of their own first (the domain suffixes).
+  // MayHold is true for every hash unless the table is empty: for a table
+  // whose lookups pass a filter of their own first (the domain suffixes).
   enum Filter { kFilter, kNoFilter };
   void Build(const std::vector<Entry>& entries, Filter filter = kFilter);
 
