@@ -72,7 +72,8 @@ for rel in ("indicators/blocklistproject/phishing-nl.txt.zst", "indicators/urlha
             "indicators/blocklistproject/ransomware.txt"):
     for l in lines(rel):
         v = l.split()[-1].lower()
-        if "." in v and "/" not in v and ":" not in v:
+        # No ' or \: they would end or escape the pattern's string literal.
+        if "." in v and "/" not in v and ":" not in v and "'" not in v and "\\" not in v:
             domains.append(v)
 for l in lines("indicators/ipsum/ipsum.txt.zst"):
     ips.append(l.split()[0])
@@ -85,7 +86,7 @@ queries, addrs = Counter(), Counter()
 for l in open("unit.json"):
     if '"query":"' in l:
         q = l.split('"query":"', 1)[1].split('"', 1)[0].lower()
-        if "." in q:
+        if "." in q and "'" not in q and "\\" not in q:
             queries[q] += 1
 for l in open("unit.eve"):
     r = json.loads(l)
