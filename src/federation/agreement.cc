@@ -40,6 +40,20 @@ Tlp MaxTlp(dom::element object) {
   return max;
 }
 
+// Redacted properties a valid object of its type must still have: kept,
+// their text replaced by kRedacted (the partner's validator would refuse a
+// note without content, a report without name).
+constexpr std::string_view kRedacted = "[redacted]";
+bool RequiredText(std::string_view type, std::string_view key) {
+  if (key == "content") return type == "note";
+  if (key != "name") return false;
+  for (std::string_view t : {"attack-pattern", "campaign", "course-of-action", "identity", "infrastructure",
+                             "intrusion-set", "report", "threat-actor", "tool", "vulnerability"}) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
 bool HasAll(const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), "*") != v.end(); }
 bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -100,10 +114,14 @@ void Agreement::AppendServed(std::string_view bytes, std::string& out) const {
   }
   out += '{';
   bool first = true;
+  std::string_view type;
+  if (obj["type"].get(type)) type = {};
   for (auto [key, value] : obj) {
-    if (redact_.count(std::string(key))) continue;
     std::string text;
-    if (key == "extensions" && value.is_object()) {
+    if (redact_.count(std::string(key))) {
+      if (!RequiredText(type, key)) continue;
+      AppendJsonString(text, kRedacted);
+    } else if (key == "extensions" && value.is_object()) {
       // Our signature no longer covers the redacted object: leave it out.
       std::string ext = "{";
       dom::object exts = value.get_object().value_unsafe();

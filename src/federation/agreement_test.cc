@@ -383,6 +383,24 @@ TEST(Agreement, ServesBytesUnchangedWithoutRedaction) {
   EXPECT_EQ(out, o);
 }
 
+TEST(Agreement, RedactionKeepsWhatTheTypeRequires) {
+  Peer p;
+  p.name = "x";
+  p.personal_data.redact_free_text = true;
+  p.personal_data.redact_properties = {"name"};
+  Agreement a(p);
+  // A note must have content and a report a name: the text goes, the property stays.
+  std::string out;
+  a.AppendServed(R"({"type":"note","content":"call Alice on +33 1 23","abstract":"Alice","name":"n"})", out);
+  EXPECT_EQ(out, R"({"type":"note","content":"[redacted]"})");
+  out.clear();
+  a.AppendServed(R"({"type":"report","name":"Alice Dupont's laptop","description":"d","published":"p"})", out);
+  EXPECT_EQ(out, R"({"type":"report","name":"[redacted]","published":"p"})");
+  out.clear();
+  a.AppendServed(R"({"type":"indicator","name":"Alice","description":"d","pattern":"[x:y = 'z']"})", out);
+  EXPECT_EQ(out, R"({"type":"indicator","pattern":"[x:y = 'z']"})");  // optional there: removed
+}
+
 TEST(Agreement, SignatureCheckForPeers) {
   KeyPair k = GenerateKeyPair();
   Peer signing;

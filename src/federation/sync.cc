@@ -6,6 +6,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "audit/audit_log.h"
+#include "base/json_writer.h"
 #include "federation/agreement.h"
 #include "federation/signature.h"
 #include "federation/sync_client.h"
@@ -82,6 +84,7 @@ struct SyncEngine::Impl {
   SyncOptions options;
   std::unique_ptr<PeerStore> peers;
   std::unique_ptr<sqlite::Connection> db;
+  std::unique_ptr<audit::AuditLog> audit;  // every push is recorded before it is sent
   std::atomic<bool> stop{false};
 
   // `f` (returning Result<T>) retried with exponential back-off on transport errors.
@@ -197,8 +200,14 @@ struct SyncEngine::Impl {
     return creator;
   }
 
+  // Our objects that concern the partner, from the collections its --push
+  // maps, go out as they would over TAXII to that partner: only what its
+  // agreement lets it see (types, TLP ceiling, never TLP:RED, personal-data
+  // types), its personal-data properties redacted; each envelope is audited
+  // before it is sent.
   Status Push(TaxiiClient& client, const Peer& peer, const std::string& local, const std::string& remote,
               SyncReport& report) {
+    const Agreement agreement(peer);
     CORDON_ASSIGN_OR_RETURN(std::string cp, Checkpoint(peer.name, "push", local));
     std::optional<Timestamp> added_after;
     if (!cp.empty()) {
@@ -218,7 +227,7 @@ struct SyncEngine::Impl {
       CORDON_ASSIGN_OR_RETURN(store::Page page, store->QueryObjects(q));
       if (page.items.empty()) break;
       std::string envelope = "{\"objects\":[";
-      int64_t selected = 0;
+      std::vector<std::string> ids;
       for (const auto& item : page.items) {
         OwnObjectRefs o = ReadRefs(item.bytes);
         if (o.created_by != our_identity) continue;  // only our own analysis goes back
@@ -231,16 +240,27 @@ struct SyncEngine::Impl {
           }
         }
         if (!concerns_partner) continue;
-        if (selected++) envelope += ',';
-        if (item.bytes.find(kSignatureExtension) == std::string::npos) {
-          CORDON_ASSIGN_OR_RETURN(std::string signed_json, Sign(item.bytes, identity->key, our_identity));
-          envelope += signed_json;
-        } else {
-          envelope += item.bytes;
+        if (!agreement.Visible(item.type, item.bytes)) {
+          ++report.push_withheld;
+          continue;
         }
+        std::string served;
+        agreement.AppendServed(item.bytes, served);  // drops our signature if it redacted anything
+        if (served.find(kSignatureExtension) == std::string::npos) {
+          CORDON_ASSIGN_OR_RETURN(served, Sign(served, identity->key, our_identity));
+        }
+        if (!ids.empty()) envelope += ',';
+        envelope += served;
+        ids.push_back(item.id);
       }
       envelope += "]}";
-      if (selected > 0) {
+      if (!ids.empty()) {
+        std::string details = "{\"collection\":";
+        AppendJsonString(details, local);
+        details += ",\"remote_collection\":";
+        AppendJsonString(details, remote);
+        details += "}";
+        CORDON_RETURN_IF_ERROR(audit->Append(peer.name, "sync.push", ids, details));
         CORDON_ASSIGN_OR_RETURN(std::string status,
                                 WithRetries([&] { return client.PostEnvelope(remote, envelope); }));
         int64_t ok = 0, failed = 0;
@@ -271,6 +291,7 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::Open(const std::string& data_dir
   CORDON_ASSIGN_OR_RETURN(impl->peers, PeerStore::Open(FederationDbPath(data_dir)));
   CORDON_ASSIGN_OR_RETURN(impl->db, sqlite::Connection::Open(FederationDbPath(data_dir)));
   CORDON_RETURN_IF_ERROR(impl->db->Exec(kSchema));
+  CORDON_ASSIGN_OR_RETURN(impl->audit, audit::AuditLog::Open(audit::AuditLogPath(data_dir)));
   return std::unique_ptr<SyncEngine>(new SyncEngine(std::move(impl)));
 }
 
@@ -326,6 +347,7 @@ std::string FormatSyncReport(const SyncReport& r) {
                   std::to_string(r.pulled_unchanged) + " unchanged, " + std::to_string(r.pulled_rejected) +
                   " rejected in " + std::to_string(r.pages) + " pages; pushed " + std::to_string(r.pushed) +
                   " (" + std::to_string(r.push_failed) + " refused)";
+  if (r.push_withheld) s += ", " + std::to_string(r.push_withheld) + " withheld by the agreement";
   for (const auto& e : r.rejections) s += "\n  rejected " + e;
   for (const auto& e : r.errors) s += "\n  error: " + e;
   return s;

@@ -39,6 +39,7 @@ struct SyncReport {
   std::string peer;
   int64_t pulled_added = 0, pulled_unchanged = 0, pulled_rejected = 0, pages = 0;
   int64_t pushed = 0, push_failed = 0;
+  int64_t push_withheld = 0;  // concerned the partner, but its agreement does not let it see them
   std::vector<std::string> rejections;  // the first few "id: reason" (all are in sync_rejected)
   std::vector<std::string> errors;  // per (peer, collection) failures; others went on
 };

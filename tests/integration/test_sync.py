@@ -76,8 +76,8 @@ class SyncTest(unittest.TestCase):
             args = ["peer", "add", "--data", node.data, "cert", "--identity", cls.cert_id, "--public-key",
                     cls.cert_key, "--url", url, "--remote-user", user, "--remote-password-file", pw,
                     "--ca-file", cls.cert.cert, "--pull", f"{COLLECTION}={COLLECTION}", "--password-stdin"]
-            if node is cls.isp:
-                args += ["--push", f"{COLLECTION}={COLLECTION}"]
+            if node is cls.isp:  # what the ISP pushes back: TLP:GREEN at most, free text redacted
+                args += ["--push", f"{COLLECTION}={COLLECTION}", "--redact-free-text"]
             else:
                 args += ["--require-signatures"]
             cordon(*args, stdin="unused-pw\n")
@@ -180,6 +180,40 @@ class SyncTest(unittest.TestCase):
         self.assertIn("0 sighting versions written", cordon(*match).stderr)
         self.assertEqual([s for s in self.isp_sightings() if s["id"] == sighting["id"]], [sighting])
         self.assertIn("pushed 0 ", self.sync(self.isp))
+
+    def test_2b_push_goes_through_the_agreement_and_is_audited(self):
+        ind = dict(indicator(210, marking=GREEN, pattern="[domain-name:value = 'pushed.cert.example']"),
+                   created_by_ref=self.cert_id)
+        self.publish([ind])
+        self.sync(self.isp)
+        base = {"spec_version": "2.1", "created_by_ref": self.isp_id, "created": "2026-02-02T00:00:00.000Z",
+                "modified": "2026-02-02T00:00:00.000Z"}
+        red = dict(base, type="report", id="report--6a1f5bd4-29c6-4a0e-9c0a-000000000210", name="victims",
+                   published="2026-02-02T00:00:00.000Z", object_refs=[ind["id"]], object_marking_refs=[RED],
+                   description="Alice Dupont clicked")
+        amber = dict(base, type="opinion", id="opinion--6a1f5bd4-29c6-4a0e-9c0a-000000000211", opinion="agree",
+                     object_refs=[ind["id"]], object_marking_refs=[AMBER])
+        green = dict(base, type="note", id="note--6a1f5bd4-29c6-4a0e-9c0a-000000000212", content="call Alice",
+                     abstract="ours", object_refs=[ind["id"]], object_marking_refs=[GREEN])
+        c = self.isp.client()
+        self.assertEqual(c.post_objects(COLLECTION, [red, amber, green]).status, 202)
+        c.close()
+        out = self.sync(self.isp)
+        self.assertIn("pushed 1 (0 refused), 2 withheld by the agreement", out)
+        self.assertIsNone(get_object(self.cert, red["id"]))
+        self.assertIsNone(get_object(self.cert, amber["id"]))
+        # The note reached the CERT without its free text (its required content a placeholder, so that it
+        # stays a valid note), signed by the ISP over what was sent (the CERT requires the ISP's signature).
+        note = get_object(self.cert, green["id"])
+        self.assertIsNotNone(note)
+        self.assertEqual(note["content"], "[redacted]")
+        self.assertNotIn("abstract", note)
+        self.assertIn(SIGNATURE_EXTENSION, note.get("extensions", {}))
+        # The push is in the ISP's audit trail with the id it sent, and only that one.
+        with open(os.path.join(self.isp.data, "audit.log")) as f:
+            pushes = [json.loads(l) for l in f if '"action":"sync.push"' in l]
+        self.assertEqual([e["actor"] for e in pushes if green["id"] in e["ids"]], ["cert"])
+        self.assertFalse([e for e in pushes if red["id"] in e["ids"] or amber["id"] in e["ids"]])
 
     def test_3_kill_9_during_sync_converges_without_duplicates(self):
         objs = [indicator(10000 + n, marking=GREEN) for n in range(6000)]
