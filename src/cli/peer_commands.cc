@@ -133,16 +133,22 @@ int PeerShow(Context& c, const std::string& data, const std::string& name) {
 int PeerRemove(Context& c, const std::string& data, const std::string& name) {
   auto peers = OpenPeers(data);
   if (!peers.ok()) return c.Fail(peers.status());
-  if (auto s = (*peers)->Remove(name); !s.ok()) return c.Fail(s);
-  // The partner's login loses every permission at once (the user is kept so
-  // that its status resources and audit entries still name it).
+  if (auto p = (*peers)->Get(name); !p.ok()) return c.Fail(p.status());
+  // First the partner's login loses every permission (the user is kept so
+  // that its status resources and audit entries still name it), then the
+  // agreement goes: the other order, interrupted between the two, would leave
+  // a login with rights and no agreement to narrow them.
   auto st = OpenExisting(data);
   if (!st.ok()) return c.Fail(st.status());
-  if (auto user = (*st)->GetUser(name); user.ok()) {
+  auto user = (*st)->GetUser(name);
+  if (user.ok()) {
     user->can_read.clear();
     user->can_write.clear();
     if (auto s = (*st)->PutUser(*user); !s.ok()) return c.Fail(s);
+  } else if (!absl::IsNotFound(user.status())) {
+    return c.Fail(user.status());
   }
+  if (auto s = (*peers)->Remove(name); !s.ok()) return c.Fail(s);
   c.out << "peer " << name << " removed\n";
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <unordered_set>
 
 #include "base/json_writer.h"
 #include "base/strings.h"
@@ -170,9 +171,27 @@ ingest::ObjectCheck SignatureCheckFor(const std::vector<Peer>& peers) {
   return [signers](std::string_view json, const stix::ObjectInfo&) { return CheckSignature(json, *signers); };
 }
 
+namespace {
+
+// What a partner whose agreement cannot be read gets: nothing.
+class RefuseAll : public taxii::PeerView {
+ public:
+  bool MayRead(const std::string&) const override { return false; }
+  bool MayWrite(const std::string&) const override { return false; }
+  bool Visible(std::string_view, std::string_view) const override { return false; }
+  void AppendServed(std::string_view, std::string&) const override {}
+};
+
+}  // namespace
+
 struct FederationPolicy::State {
   std::unordered_map<std::string, std::shared_ptr<const Agreement>> by_user;
   std::unordered_map<std::string, std::pair<std::string, std::string>> signers;  // identity -> (peer, key)
+  // Fail closed: when the peers cannot be read at all, nobody can tell a
+  // partner from an analyst, and every user is refused everything until they
+  // can; a partner whose own record does not parse is refused everything.
+  bool refuse_everyone = false;
+  std::unordered_set<std::string> refused;
 };
 
 FederationPolicy::FederationPolicy(std::shared_ptr<PeerStore> peers, std::shared_ptr<audit::AuditLog> audit)
@@ -181,19 +200,28 @@ FederationPolicy::FederationPolicy(std::shared_ptr<PeerStore> peers, std::shared
 std::shared_ptr<const FederationPolicy::State> FederationPolicy::Current() {
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
-  if (state_source_ != nullptr && now - checked_ < kRefresh) return state_;
+  if (loaded_ && now - checked_ < kRefresh) return state_;
   checked_ = now;
+  loaded_ = true;
   auto snapshot = peers_->Snapshot();
   if (!snapshot.ok()) {
-    std::cerr << "cordon: federation: cannot read peers (keeping the previous agreements): "
+    std::cerr << "cordon: federation: cannot read the peers' agreements, refusing every user until they can be read: "
               << snapshot.status().message() << std::endl;
+    auto state = std::make_shared<State>();
+    state->refuse_everyone = true;
+    state_ = std::move(state);
+    state_source_ = nullptr;
     return state_;
   }
   if (snapshot->get() == state_source_) return state_;
   auto state = std::make_shared<State>();
-  for (const Peer& p : **snapshot) {
+  for (const Peer& p : (*snapshot)->peers) {
     state->by_user[p.name] = std::make_shared<const Agreement>(p);
     if (p.require_signatures) state->signers[p.identity_id] = {p.name, p.public_key};
+  }
+  for (const std::string& bad : (*snapshot)->unreadable) {
+    std::cerr << "cordon: federation: unreadable peer record, refusing that partner everything: " << bad << std::endl;
+    state->refused.insert(bad.substr(0, bad.find(": ")));
   }
   state_ = std::move(state);
   state_source_ = snapshot->get();
@@ -202,6 +230,10 @@ std::shared_ptr<const FederationPolicy::State> FederationPolicy::Current() {
 
 std::shared_ptr<const taxii::PeerView> FederationPolicy::ViewFor(const store::User& user) {
   auto state = Current();
+  if (state->refuse_everyone || state->refused.count(user.name)) {
+    static const auto refuse = std::make_shared<const RefuseAll>();
+    return refuse;
+  }
   auto it = state->by_user.find(user.name);
   if (it == state->by_user.end()) return nullptr;
   return it->second;

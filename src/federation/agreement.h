@@ -46,7 +46,9 @@ class Agreement : public taxii::PeerView {
 
 // taxii::PeerPolicy over the peer store and the audit log. Agreements are
 // re-read at most every kRefresh (changes by `cordon peer add` reach a
-// running server within that time).
+// running server within that time). Fails closed: while the peers cannot be
+// read, every user is refused everything; a partner whose record does not
+// parse is refused everything.
 class FederationPolicy : public taxii::PeerPolicy {
  public:
   static constexpr std::chrono::milliseconds kRefresh{500};
@@ -65,7 +67,8 @@ class FederationPolicy : public taxii::PeerPolicy {
   std::shared_ptr<audit::AuditLog> audit_;
   std::mutex mu_;
   std::shared_ptr<const State> state_;
-  const void* state_source_ = nullptr;  // the snapshot state_ was built from
+  const void* state_source_ = nullptr;  // the snapshot state_ was built from (null: none)
+  bool loaded_ = false;                 // state_ reflects a read of the peers (or its failure)
   std::chrono::steady_clock::time_point checked_{};
 };
 

@@ -11,6 +11,7 @@
 #include "base/uuid.h"
 #include "federation/signature.h"
 #include "ingest/ingest.h"
+#include "store/sqlite/db.h"
 #include "store/sqlite/sqlite_store.h"
 #include "taxii/auth.h"
 #include "taxii/request.h"
@@ -347,6 +348,39 @@ TEST_F(AgreementTest, EveryPartnerRequestIsAudited) {
 
 namespace cordon::federation {
 namespace {
+
+TEST_F(AgreementTest, AnUnreadableAgreementRefusesItsPartnerEverything) {
+  Peer other = Isp();
+  other.name = "cert";
+  other.identity_id = "identity--1f0bf6c3-4a1b-4c8e-9f5e-0a2b4c6d8e11";
+  AddUser("cert", {"*"}, {"*"});
+  ASSERT_TRUE(peers_->Put(other).ok());
+  SetPeer(Isp());
+  Load({Indicator(1, kTlpIds[2])});
+  const std::string objects = std::string("/api/collections/") + kC1 + "/objects/";
+  ASSERT_EQ(Call("isp", "GET", objects).status, 200);
+  // A record another version of cordon (or a hand edit) wrote, which this one cannot read: the
+  // partner is not waved through as a non-partner; the other partner and the operator go on.
+  ASSERT_TRUE(peers_->connection()
+                  .Exec("UPDATE peers SET record = '{\"name\":\"isp\",\"tlp_ceiling\":\"AMBER-STRICT\"}' "
+                        "WHERE name = 'isp'")
+                  .ok());
+  SetPeer(other);
+  EXPECT_EQ(Call("isp", "GET", objects).status, 404);
+  EXPECT_EQ(Call("isp", "GET", "/api/collections/").body.find(kC1), std::string::npos);
+  EXPECT_EQ(Call("cert", "GET", objects).status, 200);
+  EXPECT_EQ(Call("admin", "GET", objects).status, 200);
+  // With the peers unreadable altogether, nobody can be told from a partner: everyone is refused.
+  auto elsewhere = PeerStore::Open(FederationDbPath(dir_->path().string()));
+  ASSERT_TRUE(elsewhere.ok());
+  ASSERT_TRUE((*elsewhere)->connection().Exec("DROP TABLE peers").ok());
+  policy_ = std::make_shared<FederationPolicy>(peers_, audit_);
+  taxii::ServiceOptions opt;
+  opt.peer_policy = policy_;
+  service_ = std::make_unique<taxii::Service>(*store_, opt);
+  EXPECT_EQ(Call("cert", "GET", objects).status, 404);
+  EXPECT_EQ(Call("admin", "GET", objects).status, 404);
+}
 
 TEST(Agreement, VisibilityRules) {
   Peer p;

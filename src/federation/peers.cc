@@ -303,15 +303,28 @@ Status PeerStore::Remove(const std::string& name) {
   return absl::OkStatus();
 }
 
-Result<std::shared_ptr<const std::vector<Peer>>> PeerStore::Snapshot() {
+Result<std::shared_ptr<const PeerStore::PeerSnapshot>> PeerStore::Snapshot() {
   std::lock_guard lock(mu_);
   CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare("PRAGMA data_version"));
   CORDON_ASSIGN_OR_RETURN(bool row, sqlite::Step(*db_, s, "checking the federation state"));
   int64_t version = row ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_reset(s);
   if (!snapshot_ || version != snapshot_version_) {
-    CORDON_ASSIGN_OR_RETURN(auto peers, ListLocked());
-    snapshot_ = std::make_shared<const std::vector<Peer>>(std::move(peers));
+    auto snap = std::make_shared<PeerSnapshot>();
+    CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * q, db_->Prepare("SELECT name, record FROM peers ORDER BY name"));
+    while (true) {
+      CORDON_ASSIGN_OR_RETURN(bool more, sqlite::Step(*db_, q, "listing peers"));
+      if (!more) break;
+      std::string name = sqlite::ColumnText(q, 0);
+      auto p = ParsePeerJson(sqlite::ColumnText(q, 1));
+      if (p.ok() && p->name == name) {
+        snap->peers.push_back(std::move(*p));
+      } else {
+        snap->unreadable.push_back(name + ": " + (p.ok() ? "record names another peer" : std::string(p.status().message())));
+      }
+    }
+    sqlite3_reset(q);
+    snapshot_ = std::move(snap);
     snapshot_version_ = version;
   }
   return snapshot_;

@@ -86,8 +86,14 @@ class PeerStore {
   // The peer whose identity_id is `identity_id` (NotFound if none).
   Result<Peer> FindByIdentity(const std::string& identity_id);
   // The peers as a cached snapshot, re-read only when the file changed
-  // (PRAGMA data_version): cheap enough for every request.
-  Result<std::shared_ptr<const std::vector<Peer>>> Snapshot();
+  // (PRAGMA data_version): cheap enough for every request. A record that does
+  // not parse does not fail the snapshot: its name is listed in `unreadable`
+  // (the policy then refuses that partner everything) and the others load.
+  struct PeerSnapshot {
+    std::vector<Peer> peers;
+    std::vector<std::string> unreadable;  // "name: why"
+  };
+  Result<std::shared_ptr<const PeerSnapshot>> Snapshot();
 
   sqlite::Connection& connection() { return *db_; }  // for modules keeping tables beside (sync state)
 
@@ -97,7 +103,7 @@ class PeerStore {
   std::mutex mu_;
   std::unique_ptr<sqlite::Connection> db_;
   int64_t snapshot_version_ = -1;
-  std::shared_ptr<const std::vector<Peer>> snapshot_;
+  std::shared_ptr<const PeerSnapshot> snapshot_;
 };
 
 // DATA/federation.db

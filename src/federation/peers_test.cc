@@ -122,16 +122,16 @@ TEST(PeerStore, SnapshotSeesOtherConnectionsChanges) {
   ASSERT_TRUE(server.ok() && cli.ok());
   auto s1 = (*server)->Snapshot();
   ASSERT_TRUE(s1.ok());
-  EXPECT_TRUE((*s1)->empty());
+  EXPECT_TRUE((*s1)->peers.empty());
   auto again = (*server)->Snapshot();
   EXPECT_EQ(s1->get(), again->get());  // unchanged file: the same snapshot
   ASSERT_TRUE((*cli)->Put(Sample()).ok());
   auto s2 = (*server)->Snapshot();
   ASSERT_TRUE(s2.ok());
-  ASSERT_EQ((*s2)->size(), 1u);
-  EXPECT_EQ((**s2)[0].name, "jpcert");
+  ASSERT_EQ((*s2)->peers.size(), 1u);
+  EXPECT_EQ((*s2)->peers[0].name, "jpcert");
   ASSERT_TRUE((*cli)->Remove("jpcert").ok());
-  EXPECT_TRUE((*(*server)->Snapshot())->empty());
+  EXPECT_TRUE((*(*server)->Snapshot())->peers.empty());
 }
 
 }  // namespace
