@@ -18,6 +18,7 @@ using pattern::PathStep;
 struct Partial {
   bool usable = false;
   bool decides = false;  // the atoms are exactly the part's semantics
+  bool directional = false;  // AtomSet::directional
   std::vector<Atom> atoms;
   std::string never;  // usable with no atoms: no decoded event satisfies the part, and why
 };
@@ -198,6 +199,7 @@ Partial FromTest(const pattern::Comparison& t) {
   std::optional<KeyType> key = Classify(t.path);
   if (!key) return out;
   std::string path = PathText(t.path);
+  out.directional = t.path.object_type == "network-traffic";
   auto add = [&](std::optional<Atom> a) {
     if (!a) return false;
     out.atoms.push_back(std::move(*a));
@@ -292,6 +294,7 @@ Partial Disjunction(std::vector<Partial> parts) {
   for (Partial& p : parts) {
     if (!p.usable) return Partial{};
     out.decides &= p.decides;
+    out.directional |= p.directional;
     for (Atom& a : p.atoms) out.atoms.push_back(std::move(a));
     if (out.never.empty()) out.never = std::move(p.never);
   }
@@ -407,6 +410,7 @@ AtomSet ExtractAtoms(const pattern::Pattern& pattern) {
   }
   out.atoms = std::move(p.atoms);
   out.decides = p.decides;
+  out.directional = p.directional;
   return out;
 }
 
@@ -449,6 +453,9 @@ std::optional<AtomSet> ExtractSimpleAtoms(std::string_view text) {
     if (rest[0] != '.') return std::nullopt;
     rest.remove_prefix(1);
   }
+  // network-traffic sides are confirmed by evaluation (AtomSet::directional),
+  // which needs the parsed pattern: not this path's.
+  if (path.object_type == "network-traffic") return std::nullopt;
   std::optional<KeyType> key = Classify(path);
   if (!key) return std::nullopt;
   Constant c;

@@ -79,6 +79,13 @@ struct Atom {
 struct AtomSet {
   std::vector<Atom> atoms;  // empty: no usable atom (the pattern must always be evaluated), unless `never`
   bool decides = false;     // see the header comment
+  // Some atom stands for a network-traffic src_ref/dst_ref/src_port/dst_port
+  // comparison. A key carries its value, not the side of the connection it
+  // was on, so for the matcher such a hit is a candidate that pattern
+  // evaluation confirms (a dst_ref indicator must not match the source, nor
+  // an address seen in a DNS answer). Exporters ignore it: an enforcement
+  // point blocks the value whichever side it is on.
+  bool directional = false;
   // Non-empty: no decoded event can match the pattern (atoms empty), and why,
   // e.g. "domain-name:value 'a b.example' is not a valid domain name".
   std::string never;

@@ -298,6 +298,7 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
         continue;
       }
       atoms = ExtractAtoms(*p);
+      atoms.decides &= !atoms.directional;  // a hit on a connection's side is confirmed by evaluation
       bool has_regex = false;
       for (const Atom& a : atoms.atoms) has_regex |= a.kind == AtomKind::kRegex;
       if (!atoms.decides || (atoms.atoms.empty() && atoms.never.empty()) || has_regex)

@@ -125,7 +125,7 @@ TEST(Index, ExactDomainsUrlsHashesPorts) {
       Spec(6, "[email-addr:value = 'bad@evil.example.com']"),
   });
   EXPECT_EQ(index->report().compiled, 6u);
-  EXPECT_EQ(index->report().decided, 6u);
+  EXPECT_EQ(index->report().decided, 5u);  // not the port: which side it was on is evaluated
   EXPECT_THAT(Hits(index, TestEvent().Domain("evil.example.com.")), ElementsAre("001 exact evil.example.com"));
   EXPECT_THAT(Hits(index, TestEvent().Domain("EVIL.example.com")), ElementsAre("001 exact evil.example.com"));
   EXPECT_THAT(Hits(index, TestEvent().Domain("www.evil.example.com")), IsEmpty());
@@ -137,13 +137,16 @@ TEST(Index, ExactDomainsUrlsHashesPorts) {
   EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kSha256, std::string(64, 'a'))),
               ElementsAre("004 exact " + std::string(64, 'a')));
   EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kSha1, std::string(64, 'a'))), IsEmpty());  // other type
-  EXPECT_THAT(Hits(index, TestEvent().Port(4444)), ElementsAre("005 exact 4444"));
+  const std::string dst4444 = R"([{"type":"network-traffic","id":"network-traffic--1","dst_port":4444,"protocols":["tcp"]}])";
+  const std::string src4444 = R"([{"type":"network-traffic","id":"network-traffic--1","src_port":4444,"protocols":["tcp"]}])";
+  EXPECT_THAT(Hits(index, TestEvent().Port(4444).Observed(dst4444)), ElementsAre("005 exact 4444 evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Port(4444).Observed(src4444)), IsEmpty());  // the source port
   EXPECT_THAT(Hits(index, TestEvent().Port(4445)), IsEmpty());
   EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kEmail, "bad@evil.example.com")),
               ElementsAre("006 exact bad@evil.example.com"));
   // One event, several keys: every indicator once.
-  EXPECT_THAT(Hits(index, TestEvent().Domain("evil.example.com").Port(4444).Domain("evil.example.com")),
-              UnorderedElementsAre("001 exact evil.example.com", "005 exact 4444"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("evil.example.com").Port(4444).Domain("evil.example.com").Observed(dst4444)),
+              UnorderedElementsAre("001 exact evil.example.com", "005 exact 4444 evaluated"));
 }
 
 TEST(Index, HitsCarryTheIndicatorsOwnIds) {
@@ -532,6 +535,29 @@ TEST(Index, FeedValuesAndValuesNoEventCarries) {
   e.Ip("192.0.2.1").Observed(R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":"192.0.2.1"}])");
   EXPECT_EQ(m.Match(e.event(), sink), 0u);
   EXPECT_EQ(m.stats().evaluations, 0u);
+}
+
+TEST(Index, ConnectionSidesAreConfirmed) {
+  // A key is an address or a port, not the side of the connection it was on:
+  // src_ref/dst_ref/src_port/dst_port hits are confirmed by evaluation.
+  auto index = BuildOk({
+      Spec(1, "[network-traffic:dst_ref.value = '10.0.0.1']"),
+      Spec(2, "[network-traffic:src_ref.value ISSUBSET '192.0.2.0/24']"),
+      Spec(3, "[ipv4-addr:value = '10.0.0.1']"),  // either side, or an address anywhere: decided
+  });
+  EXPECT_EQ(index->report().decided, 1u);
+  const std::string to_10 = R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":"192.0.2.53"},
+    {"type":"ipv4-addr","id":"ipv4-addr--2","value":"10.0.0.1"},
+    {"type":"network-traffic","id":"network-traffic--1","src_ref":"ipv4-addr--1","dst_ref":"ipv4-addr--2","protocols":["udp"]}])";
+  const std::string from_10 = R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":"10.0.0.1"},
+    {"type":"ipv4-addr","id":"ipv4-addr--2","value":"192.0.2.53"},
+    {"type":"network-traffic","id":"network-traffic--1","src_ref":"ipv4-addr--1","dst_ref":"ipv4-addr--2","protocols":["udp"]}])";
+  const std::string answer = R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":"10.0.0.1"}])";  // a DNS answer
+  EXPECT_THAT(Hits(index, TestEvent().Ip("192.0.2.53").Ip("10.0.0.1").Observed(to_10)),
+              UnorderedElementsAre("001 exact 10.0.0.1 evaluated", "002 cidr 192.0.2.53 evaluated", "003 exact 10.0.0.1"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("10.0.0.1").Ip("192.0.2.53").Observed(from_10)),
+              ElementsAre("003 exact 10.0.0.1"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("10.0.0.1").Observed(answer)), ElementsAre("003 exact 10.0.0.1"));
 }
 
 TEST(Index, CandidatesConfirmedByEvaluation) {
