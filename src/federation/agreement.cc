@@ -29,14 +29,24 @@ Result<dom::element> ParseObject(std::string_view json) {
   return e;
 }
 
+// The strictest TLP among the object's markings, granular ones included: a
+// TLP:RED pattern in a TLP:GREEN indicator makes the whole object RED here
+// (serving it with that property cut out would be the finer rule).
 Tlp MaxTlp(dom::element object) {
   Tlp max = Tlp::kNone;
   dom::array refs;
-  if (object["object_marking_refs"].get(refs)) return max;
-  for (auto ref : refs) {
-    std::string_view id;
-    if (ref.get(id)) continue;
-    max = std::max(max, stix::TlpOfMarking(id));
+  if (!object["object_marking_refs"].get(refs)) {
+    for (auto ref : refs) {
+      std::string_view id;
+      if (!ref.get(id)) max = std::max(max, stix::TlpOfMarking(id));
+    }
+  }
+  dom::array granular;
+  if (!object["granular_markings"].get(granular)) {
+    for (auto g : granular) {
+      std::string_view id;
+      if (!g["marking_ref"].get(id)) max = std::max(max, stix::TlpOfMarking(id));
+    }
   }
   return max;
 }

@@ -187,6 +187,18 @@ TEST_F(AgreementTest, ObjectTlpReadsTheMostRestrictiveMarking) {
   std::string both = Indicator(1, kTlpIds[2]);
   both.insert(both.find(kTlpIds[2]) - 1, std::string("\"") + kTlpIds[5] + "\",");
   EXPECT_EQ(ObjectTlp(both), Tlp::kRed);
+  // Granular markings count: a RED pattern makes the whole object RED.
+  std::string granular = Indicator(2, kTlpIds[2]);
+  granular.insert(granular.size() - 1, std::string(R"(,"granular_markings":[{"selectors":["pattern"],"marking_ref":")") +
+                                           kTlpIds[5] + "\"}]");
+  EXPECT_EQ(ObjectTlp(granular), Tlp::kRed);
+  // Ids compare ignoring case (the validator accepts upper-case UUIDs).
+  std::string upper = Indicator(3, kTlpIds[5]);
+  const size_t at = upper.find(kTlpIds[5]) + std::string_view("marking-definition--").size();
+  for (size_t i = at; i < at + 36; ++i) upper[i] = char(std::toupper(static_cast<unsigned char>(upper[i])));
+  EXPECT_EQ(ObjectTlp(upper), Tlp::kRed);
+  // OpenCTI's TLP:AMBER+STRICT id.
+  EXPECT_EQ(ObjectTlp(Indicator(4, "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37")), Tlp::kAmberStrict);
 }
 
 TEST_F(AgreementTest, PaginationAfterFilteringOnObjectsAndManifest) {

@@ -116,11 +116,19 @@ void IndicatorLoader::AddObject(std::string_view json, std::string_view source) 
     }
     spec.valid_until = *until;
   }
+  // The sightings of this indicator are marked with its strictest TLP,
+  // granular markings included (federation::Agreement reads them the same way).
   simdjson::dom::array markings;
   if (obj["object_marking_refs"].get_array().get(markings) == simdjson::SUCCESS) {
     for (simdjson::dom::element m : markings) {
       std::string_view ref;
       if (m.get_string().get(ref) == simdjson::SUCCESS) spec.tlp = std::max(spec.tlp, stix::TlpOfMarking(ref));
+    }
+  }
+  if (obj["granular_markings"].get_array().get(markings) == simdjson::SUCCESS) {
+    for (simdjson::dom::element g : markings) {
+      std::string_view ref;
+      if (g["marking_ref"].get_string().get(ref) == simdjson::SUCCESS) spec.tlp = std::max(spec.tlp, stix::TlpOfMarking(ref));
     }
   }
   bool revoked = false;

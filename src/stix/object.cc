@@ -664,6 +664,9 @@ constexpr TlpId kTlpIds[] = {
     {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", Tlp::kGreen, "green"},
     {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", Tlp::kAmber, "amber"},
     {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", Tlp::kRed, "red"},
+    // OpenCTI's fixed id for TLP:AMBER+STRICT (no STIX-predefined one exists
+    // for TLP 1.0), which its exports and connectors carry.
+    {"marking-definition--826578e1-40ad-459f-bc73-ede076f81f37", Tlp::kAmberStrict, ""},
 };
 
 }  // namespace
@@ -677,10 +680,18 @@ std::string_view TlpMarkingId(Tlp tlp) {
 
 namespace {
 
+// Ignoring case: the validator accepts upper-case UUIDs, and an upper-case
+// TLP:RED id must not pass for an unknown (unmarked, CLEAR) marking.
 const TlpId* FindTlp(std::string_view id) {
   if (id.size() != 56) return nullptr;
   for (const TlpId& t : kTlpIds) {
-    if (t.id == id) return &t;
+    bool same = true;
+    for (size_t i = 0; same && i < id.size(); ++i) {
+      char c = id[i];
+      if (c >= 'A' && c <= 'Z') c = char(c + 32);
+      same = c == t.id[i];
+    }
+    if (same) return &t;
   }
   return nullptr;
 }
