@@ -414,6 +414,31 @@ AtomSet ExtractAtoms(const pattern::Pattern& pattern) {
   return out;
 }
 
+void NormaliseConstants(pattern::Pattern& pattern) {
+  for (ComparisonNode& node : pattern.comparisons) {
+    if (node.kind != ComparisonNode::Kind::kTest) continue;
+    pattern::Comparison& t = node.test;
+    if (t.op != CompareOp::kEqual && t.op != CompareOp::kNotEqual && t.op != CompareOp::kIn) continue;
+    std::optional<KeyType> key = Classify(t.path);
+    if (!key || *key == KeyType::kPort) continue;
+    for (Constant& c : t.values) {
+      if (c.type != Constant::Type::kString) continue;
+      if (*key == KeyType::kIp) {
+        auto prefix = normalize::Cidr(c.bytes);
+        if (!prefix.ok()) continue;
+        if (prefix->length == 128) {
+          c.bytes = normalize::FormatIp(prefix->addr);
+        } else if (t.op == CompareOp::kEqual && t.values.size() == 1) {
+          c.bytes = normalize::FormatPrefix(*prefix);
+          t.op = CompareOp::kIsSubset;
+        }
+      } else if (std::optional<std::string> v = NormaliseText(*key, c.bytes)) {
+        c.bytes = std::move(*v);
+      }
+    }
+  }
+}
+
 std::optional<AtomSet> ExtractSimpleAtoms(std::string_view text) {
   if (text.size() < 8 || text.front() != '[' || text.substr(text.size() - 2) != "']") return std::nullopt;
   size_t eq = text.find(" = '");

@@ -95,6 +95,16 @@ struct AtomSet {
 // pattern without usable atoms yields an empty set.
 AtomSet ExtractAtoms(const pattern::Pattern& pattern);
 
+// Rewrites the string constants that `=`, `!=` and IN compare with a path the
+// index knows (domain, URL, e-mail, hashes, certificate serial, IP address)
+// into the normalised form events carry, as the atoms are: so that a pattern
+// the matcher confirms by evaluation ('WWW.EVIL.EXAMPLE' AND ..., a qualifier,
+// an upper-case hash) matches the same values as one the index decides. An IP
+// value with a full-length prefix ('198.51.100.7/32') becomes the address; a
+// shorter block compared with = becomes ISSUBSET (the index's reading). A
+// constant that does not normalise is left as written.
+void NormaliseConstants(pattern::Pattern& pattern);
+
 // The observed fields the pattern needs, as ObservedFieldBit bits of (SCO
 // type, first property of each path): it can match only observed data holding
 // one of them (a comparison, negated or not, is false without an object of its

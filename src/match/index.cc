@@ -301,8 +301,10 @@ Result<std::shared_ptr<const Index>> Index::Build(std::vector<IndicatorSpec> spe
       atoms.decides &= !atoms.directional;  // a hit on a connection's side is confirmed by evaluation
       bool has_regex = false;
       for (const Atom& a : atoms.atoms) has_regex |= a.kind == AtomKind::kRegex;
-      if (!atoms.decides || (atoms.atoms.empty() && atoms.never.empty()) || has_regex)
+      if (!atoms.decides || (atoms.atoms.empty() && atoms.never.empty()) || has_regex) {
         parsed = std::make_unique<pattern::Pattern>(*std::move(p));
+        NormaliseConstants(*parsed);
+      }
     }
     uint32_t ind = uint32_t(index->records_.size());
     auto [it, inserted] =

@@ -560,6 +560,36 @@ TEST(Index, ConnectionSidesAreConfirmed) {
   EXPECT_THAT(Hits(index, TestEvent().Ip("10.0.0.1").Observed(answer)), ElementsAre("003 exact 10.0.0.1"));
 }
 
+TEST(Index, EvaluatedPatternsCompareNormalisedValues) {
+  // Patterns the index cannot decide alone are evaluated against the event's
+  // (normalised) observed data: their constants are normalised as atoms are.
+  auto index = BuildOk({
+      Spec(1, "[domain-name:value = 'WWW.Evil.Example.' AND domain-name:value LIKE '%evil%']"),
+      Spec(2, "[domain-name:value = 'bücher.example'] REPEATS 1 TIMES"),
+      Spec(3, "[ipv4-addr:value = '198.51.100.7/32'] REPEATS 1 TIMES"),
+      Spec(4, "[ipv4-addr:value = '198.51.100.0/24' AND ipv4-addr:value != '198.51.100.8']"),
+      Spec(5, "[file:hashes.MD5 = '" + std::string(32, 'A') + "' AND file:hashes.MD5 != 'x']"),
+  });
+  EXPECT_EQ(index->report().decided, 0u);
+  auto domain = [](const std::string& d) {
+    return R"([{"type":"domain-name","id":"domain-name--1","value":")" + d + "\"}]";
+  };
+  auto ip = [](const std::string& a) {
+    return R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":")" + a + "\"}]";
+  };
+  EXPECT_THAT(Hits(index, TestEvent().Domain("www.evil.example").Observed(domain("www.evil.example"))),
+              ElementsAre("001 exact www.evil.example evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Domain("xn--bcher-kva.example").Observed(domain("xn--bcher-kva.example"))),
+              ElementsAre("002 exact xn--bcher-kva.example evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.7").Observed(ip("198.51.100.7"))),
+              UnorderedElementsAre("003 exact 198.51.100.7 evaluated", "004 cidr 198.51.100.7 evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.8").Observed(ip("198.51.100.8"))), IsEmpty());
+  const std::string md5(32, 'a');
+  EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kMd5, md5).Observed(
+                              R"([{"type":"file","id":"file--1","hashes":{"MD5":")" + md5 + "\"}}]")),
+              ElementsAre("005 exact " + md5 + " evaluated"));
+}
+
 TEST(Index, CandidatesConfirmedByEvaluation) {
   auto index = BuildOk({
       // AND: the domain is only a candidate; the port decides.
