@@ -68,13 +68,15 @@ Result<std::shared_ptr<taxii::PeerPolicy>> OpenPeerPolicy(const std::string& dat
 
 // sync
 void AddSyncCommands(Registrar& r);
-// A thread syncing with every peer each `interval` until destroyed (the
-// destructor stops it after its current request and joins), for serve.
+// A thread syncing with every peer (or only `only_peer`) each `interval`
+// until destroyed (the destructor stops it after its current request and
+// joins), for serve and `sync` without --once.
 class BackgroundSync {
  public:
   virtual ~BackgroundSync() = default;
 };
 Result<std::unique_ptr<BackgroundSync>> StartBackgroundSync(const std::string& data, store::Store& store,
-                                                            std::chrono::milliseconds interval, std::ostream& log);
+                                                            std::chrono::milliseconds interval, std::ostream& log,
+                                                            const std::string& only_peer = "", int page_size = 1000);
 
 }  // namespace cordon::cli

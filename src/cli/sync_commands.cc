@@ -43,11 +43,11 @@ int SyncCommand(Context& c, const SyncCommandOptions& o) {
   if (o.rejections) return ShowRejections(c, o);
   auto st = OpenExisting(o.data);
   if (!st.ok()) return c.Fail(st.status());
-  federation::SyncOptions so;
-  so.page_size = o.page_size;
-  auto engine = federation::SyncEngine::Open(o.data, **st, OurIdentity(o.data), so);
-  if (!engine.ok()) return c.Fail(engine.status());
   if (o.once) {
+    federation::SyncOptions so;
+    so.page_size = o.page_size;
+    auto engine = federation::SyncEngine::Open(o.data, **st, OurIdentity(o.data), so);
+    if (!engine.ok()) return c.Fail(engine.status());
     auto reports = (*engine)->SyncOnce(o.peer);
     if (!reports.ok()) return c.Fail(reports.status());
     bool failed = false;
@@ -64,7 +64,7 @@ int SyncCommand(Context& c, const SyncCommandOptions& o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto bg = StartBackgroundSync(o.data, **st, std::chrono::milliseconds(static_cast<int64_t>(o.interval * 1000)),
-                                c.err);
+                                c.err, o.peer, o.page_size);
   if (!bg.ok()) return c.Fail(bg.status());
   int sig = 0;
   sigwait(&signals, &sig);
@@ -74,8 +74,9 @@ int SyncCommand(Context& c, const SyncCommandOptions& o) {
 
 class SyncThread : public BackgroundSync {
  public:
-  SyncThread(std::unique_ptr<federation::SyncEngine> engine, std::chrono::milliseconds interval, std::ostream& log)
-      : engine_(std::move(engine)), interval_(interval), log_(log) {
+  SyncThread(std::unique_ptr<federation::SyncEngine> engine, std::chrono::milliseconds interval, std::ostream& log,
+             std::string only_peer)
+      : engine_(std::move(engine)), interval_(interval), log_(log), only_peer_(std::move(only_peer)) {
     thread_ = std::thread([this] { Run(); });
   }
   ~SyncThread() override {
@@ -93,7 +94,7 @@ class SyncThread : public BackgroundSync {
     std::unique_lock lock(mu_);
     while (!stop_) {
       lock.unlock();
-      auto reports = engine_->SyncOnce();
+      auto reports = engine_->SyncOnce(only_peer_);
       if (!reports.ok()) {
         log_ << "sync: " << reports.status().message() << std::endl;
       } else {
@@ -111,6 +112,7 @@ class SyncThread : public BackgroundSync {
   std::unique_ptr<federation::SyncEngine> engine_;
   std::chrono::milliseconds interval_;
   std::ostream& log_;
+  const std::string only_peer_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -120,9 +122,12 @@ class SyncThread : public BackgroundSync {
 }  // namespace
 
 Result<std::unique_ptr<BackgroundSync>> StartBackgroundSync(const std::string& data, store::Store& store,
-                                                            std::chrono::milliseconds interval, std::ostream& log) {
-  CORDON_ASSIGN_OR_RETURN(auto engine, federation::SyncEngine::Open(data, store, OurIdentity(data)));
-  return std::unique_ptr<BackgroundSync>(new SyncThread(std::move(engine), interval, log));
+                                                            std::chrono::milliseconds interval, std::ostream& log,
+                                                            const std::string& only_peer, int page_size) {
+  federation::SyncOptions so;
+  so.page_size = page_size;
+  CORDON_ASSIGN_OR_RETURN(auto engine, federation::SyncEngine::Open(data, store, OurIdentity(data), so));
+  return std::unique_ptr<BackgroundSync>(new SyncThread(std::move(engine), interval, log, only_peer));
 }
 
 void AddSyncCommands(Registrar& r) {

@@ -20,8 +20,9 @@ namespace cordon::sqlite {
 // Unavailable (worth retrying later), everything else Internal.
 Status SqlError(sqlite3* db, const std::string& what);
 
-// SQLite's automatic checkpoint interval on writers: ~32 MiB of 4 KiB pages
-// rather than SQLite's 4 MiB, so index pages that many transactions touch are
+// SQLite's automatic checkpoint interval on writers, in pages (~128 MiB with
+// the 16 KiB pages of a database cordon creates, ~32 MiB with 4 KiB pages)
+// rather than SQLite's 1,000, so index pages that many transactions touch are
 // copied into the database file once, not each time.
 inline constexpr int kAutocheckpointPages = 8192;
 
