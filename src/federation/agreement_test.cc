@@ -251,6 +251,47 @@ TEST_F(AgreementTest, HiddenObjectsLookAbsentOnObjectAndVersions) {
   EXPECT_EQ(Call("isp", "DELETE", base + absent + "/").status, 403);
 }
 
+TEST_F(AgreementTest, ReMarkingRedRetractsEarlierVersions) {
+  // v1 GREEN, v2 the same indicator re-marked RED; and another one that
+  // stays GREEN in both versions.
+  std::string v1 = Indicator(7, kTlpIds[2]), v2 = Indicator(7, kTlpIds[5]);
+  const std::string later = "2026-02-01T00:00:00.000Z";
+  v2.replace(v2.find("\"modified\":\"2026-01-01T00:00:00.000Z\""), 37, "\"modified\":\"" + later + "\"");
+  std::string w1 = Indicator(8, kTlpIds[2]), w2 = Indicator(8, kTlpIds[2]);
+  w2.replace(w2.find("\"modified\":\"2026-01-01T00:00:00.000Z\""), 37, "\"modified\":\"" + later + "\"");
+  Load({v1, w1, v2, w2});
+  SetPeer(Isp());
+  const std::string red = "indicator--" + NewUuid5(kStixScoNamespace, "ind7");
+  const std::string green = "indicator--" + NewUuid5(kStixScoNamespace, "ind8");
+  const std::string base = std::string("/api/collections/") + kC1;
+  EXPECT_EQ(Call("isp", "GET", base + "/objects/" + red + "/").status, 404);
+  EXPECT_EQ(Call("isp", "GET", base + "/objects/" + red + "/?match[version]=all").status, 404);
+  EXPECT_EQ(Call("isp", "GET", base + "/objects/" + red + "/?match[version]=first").status, 404);
+  EXPECT_EQ(Call("isp", "GET", base + "/objects/" + red + "/versions/").status, 404);
+  const std::string admin_versions = Call("admin", "GET", base + "/objects/" + red + "/versions/").body;
+  EXPECT_NE(admin_versions.find("2026-01-01"), std::string::npos);  // the node's own users see both
+  EXPECT_NE(admin_versions.find("2026-02-01"), std::string::npos);
+  // Listing every version, a page at a time: the GREEN object's two versions, nothing of the RED one.
+  for (const char* endpoint : {"objects", "manifest"}) {
+    std::vector<std::string> ids;
+    std::string next;
+    for (int n = 0; n < 10; ++n) {
+      Reply r = Call("isp", "GET", base + "/" + endpoint + "/?match[version]=all&limit=1" + (next.empty() ? "" : "&next=" + next));
+      ASSERT_EQ(r.status, 200) << r.body;
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc = parser.parse(r.body);
+      simdjson::dom::array objects;
+      if (!doc["objects"].get(objects)) {
+        for (auto o : objects) ids.emplace_back(std::string_view(o["id"]));
+      }
+      if (!bool(doc["more"])) break;
+      next = std::string(std::string_view(doc["next"]));
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{green, green})) << endpoint;
+  }
+  EXPECT_EQ(Call("isp", "GET", base + "/objects/" + green + "/?match[version]=all").status, 200);
+}
+
 TEST_F(AgreementTest, CollectionsOutsideTheAgreementAreInvisible) {
   Load({Indicator(1, kTlpIds[1])}, kC2);
   SetPeer(Isp());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 
 #include "base/json_writer.h"
 #include "base/uuid.h"
@@ -241,19 +242,63 @@ Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view,
   // for manifests; the audit records the ids.
   q.with_bytes = true;
   q.with_identity = true;
+  // A version is served only while the object's latest version is visible:
+  // re-marking an object TLP:RED retracts its earlier versions too (else
+  // match[version]=all and versions/ would show what objects/{id}/ hides).
+  // Rows of other versions than the latest are therefore held until that is
+  // known: their ids' latest versions are read after the scan (not inside
+  // its visitor, which runs while the store's statement is stepping).
+  const bool latest_only = q.version.empty() || (q.version.last && !q.version.all && !q.version.first &&
+                                                 q.version.versions.empty());
+  std::unordered_map<std::string, bool> latest_visible;
+  auto check_latest = [&](std::vector<store::StoredObject>& rows) -> Status {
+    std::vector<std::string> unknown;
+    for (const auto& r : rows) {
+      if (!latest_visible.count(r.id)) unknown.push_back(r.id);
+    }
+    std::sort(unknown.begin(), unknown.end());
+    unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+    if (!unknown.empty()) {
+      store::ObjectQuery lq{.collection = q.collection, .ids = unknown, .limit = int(unknown.size())};
+      lq.version.last = true;
+      for (const std::string& id : unknown) latest_visible[id] = false;
+      CORDON_ASSIGN_OR_RETURN(store::Page latest, store_.QueryObjects(lq));
+      for (const auto& o : latest.items) latest_visible[o.id] = view->Visible(o.type, o.bytes);
+    }
+    std::erase_if(rows, [&](const store::StoredObject& r) { return !latest_visible[r.id]; });
+    return absl::OkStatus();
+  };
+  auto row_of = [](const store::StoredObject& o) {
+    return store::ObjectRow{o.id, o.type, o.spec_version, o.version, o.date_added, o.bytes};
+  };
   const int limit = q.limit;
   int served = 0;
   store::PageEnd end;
+  std::vector<store::StoredObject> held;
   while (true) {
     // Ask for exactly what is still missing, so a page is always consumed
     // whole and its cursor is the right place to continue from.
     q.limit = limit - served;
+    held.clear();
     CORDON_ASSIGN_OR_RETURN(end, store_.ScanObjects(q, [&](const store::ObjectRow& row) {
       if (!view->Visible(row.type, row.bytes)) return;
+      if (!latest_only) {
+        held.push_back({std::string(row.id), std::string(row.type), std::string(row.spec_version), row.version,
+                        row.date_added, std::string(row.bytes)});
+        return;
+      }
       ++served;
       if (trace.ids.empty() || trace.ids.back() != row.id) trace.ids.emplace_back(row.id);
       visit(row);
     }));
+    if (!latest_only) {
+      CORDON_RETURN_IF_ERROR(check_latest(held));
+      for (const auto& o : held) {
+        ++served;
+        if (trace.ids.empty() || trace.ids.back() != o.id) trace.ids.emplace_back(o.id);
+        visit(row_of(o));
+      }
+    }
     if (!end.more || served >= limit) break;
     q.after_cursor = end.next_cursor;
   }
@@ -264,9 +309,20 @@ Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view,
   const int64_t cursor = end.next_cursor;
   while (end.more) {
     bool any = false;
+    held.clear();
     CORDON_ASSIGN_OR_RETURN(store::PageEnd ahead, store_.ScanObjects(q, [&](const store::ObjectRow& row) {
-      any = any || view->Visible(row.type, row.bytes);
+      if (any || !view->Visible(row.type, row.bytes)) return;
+      if (latest_only) {
+        any = true;
+      } else {
+        held.push_back({std::string(row.id), std::string(row.type), std::string(row.spec_version), row.version,
+                        row.date_added, ""});
+      }
     }));
+    if (!latest_only) {
+      CORDON_RETURN_IF_ERROR(check_latest(held));
+      any = !held.empty();
+    }
     if (any) break;
     end.more = ahead.more;
     q.after_cursor = ahead.next_cursor;
@@ -514,6 +570,7 @@ net::Response Service::Route(const net::Request& req, const Target& target_ref, 
       for (auto& o : report->objects) {
         if (o.outcome == ingest::ObjectOutcome::kRejected) {
           st.failures.push_back({o.id, o.version, o.reason});
+          if (view) trace.ids.push_back(o.id);  // a refused write is audited with its ids too
         } else {
           st.successes.push_back({o.id, o.version, ""});
           if (view) trace.ids.push_back(o.id);
