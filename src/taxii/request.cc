@@ -1,6 +1,10 @@
 #include "taxii/request.h"
 
+#include <sodium.h>
+
+#include <array>
 #include <charconv>
+#include <cstring>
 
 #include "base/strings.h"
 
@@ -13,6 +17,18 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+
+const unsigned char* CursorKey() {
+  static const auto key = [] {
+    std::array<unsigned char, crypto_secretbox_KEYBYTES> k{};
+    if (sodium_init() < 0) std::abort();  // no randomness: nothing here can be safe
+    randombytes_buf(k.data(), k.size());
+    return k;
+  }();
+  return key.data();
+}
+
+constexpr size_t kSealedCursorBytes = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 8;
 
 bool PercentDecode(std::string_view in, std::string* out) {
   out->clear();
@@ -105,12 +121,9 @@ Result<Filters> ParseFilters(const std::vector<std::pair<std::string, std::strin
       }
       f.limit = n;
     } else if (key == "next") {
-      int64_t n = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || p != value.data() + value.size() || n < 0) {
-        return BadParam(key, "not a value this server issued");
-      }
-      f.next = n;
+      auto n = OpenCursor(value);
+      if (!n.ok()) return BadParam(key, std::string(n.status().message()));
+      f.next = *n;
     } else if (key == "match[id]" && allowed.id) {
       for (auto& v : SplitList(value)) f.ids.push_back(std::move(v));
     } else if (key == "match[type]" && allowed.type) {
@@ -154,6 +167,34 @@ bool IsTaxiiContentType(std::string_view content_type) {
   std::string type, version;
   SplitMediaType(content_type, &type, &version);
   return type == "application/taxii+json" && (version.empty() || version == "2.1");
+}
+
+std::string SealCursor(int64_t cursor) {
+  unsigned char sealed[kSealedCursorBytes];
+  unsigned char plain[8];
+  std::memcpy(plain, &cursor, 8);
+  randombytes_buf(sealed, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(sealed + crypto_secretbox_NONCEBYTES, plain, sizeof plain, sealed, CursorKey());
+  char text[sodium_base64_ENCODED_LEN(kSealedCursorBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(text, sizeof text, sealed, sizeof sealed, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return text;
+}
+
+Result<int64_t> OpenCursor(std::string_view next) {
+  unsigned char sealed[kSealedCursorBytes];
+  size_t len = 0;
+  unsigned char plain[8];
+  if (sodium_base642bin(sealed, sizeof sealed, next.data(), next.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      len != sizeof sealed ||
+      crypto_secretbox_open_easy(plain, sealed + crypto_secretbox_NONCEBYTES, sizeof sealed - crypto_secretbox_NONCEBYTES,
+                                 sealed, CursorKey()) != 0) {
+    return absl::InvalidArgumentError(
+        "not a value this server issued (or issued before it restarted): start again without next");
+  }
+  int64_t cursor;
+  std::memcpy(&cursor, plain, 8);
+  return cursor;
 }
 
 }  // namespace cordon::taxii

@@ -33,6 +33,15 @@ struct Filters {
   int64_t next = 0;  // cursor decoded from the `next` parameter
 };
 
+// The `next` value a page hands out for a store cursor, and back. Sealed
+// (libsodium secretbox under a key drawn when the process starts): a raw
+// cursor is the store's global row number, whose gaps would tell a partner
+// how many objects it is not shown, here or in collections it cannot read.
+// A value from before a restart no longer opens (400: start again without
+// `next`), nor does one altered or made up.
+std::string SealCursor(int64_t cursor);
+Result<int64_t> OpenCursor(std::string_view next);
+
 // Which query parameters an endpoint accepts (TAXII 2.1 lists them per endpoint).
 struct AllowedFilters {
   bool id = true, type = true, version = true, spec_version = true;

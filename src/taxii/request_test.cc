@@ -26,7 +26,7 @@ TEST(ParseFilters, AllFilters) {
                          {"match[version]", "first,last,2016-01-01T00:00:00Z"},
                          {"match[spec_version]", "2.0,2.1"},
                          {"limit", "50"},
-                         {"next", "1234"}},
+                         {"next", SealCursor(1234)}},
                         {});
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_TRUE(f->added_after.has_value());
@@ -39,6 +39,20 @@ TEST(ParseFilters, AllFilters) {
   EXPECT_EQ(f->spec_versions.size(), 2u);
   EXPECT_EQ(*f->limit, 50);
   EXPECT_EQ(f->next, 1234);
+}
+
+TEST(Cursor, SealedValuesOpenAndNothingElseDoes) {
+  const std::string a = SealCursor(41), b = SealCursor(41);
+  EXPECT_NE(a, b);  // a fresh nonce each time: equal cursors do not look equal
+  EXPECT_EQ(*OpenCursor(a), 41);
+  EXPECT_EQ(*OpenCursor(b), 41);
+  EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), std::string::npos);
+  std::string altered = a;
+  altered[10] = altered[10] == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {std::string("41"), std::string(""), altered, a.substr(1), a + "A"}) {
+    auto r = OpenCursor(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
 }
 
 TEST(ParseFilters, RejectsBadValuesNamingTheParameter) {

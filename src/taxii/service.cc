@@ -114,7 +114,7 @@ class PageWriter {
 
   net::Response Finish(const store::PageEnd& end) && {
     body_ += count_ == 0 ? "{" : "],";
-    body_ += end.more ? "\"more\":true,\"next\":\"" + std::to_string(end.next_cursor) + "\"}"
+    body_ += end.more ? "\"more\":true,\"next\":\"" + SealCursor(end.next_cursor) + "\"}"
                       : std::string("\"more\":false}");
     net::Response r = Json(200, std::move(body_));
     if (count_ > 0) {
