@@ -103,8 +103,104 @@ bool Agreement::Visible(std::string_view type, std::string_view bytes) const {
   return tlp != Tlp::kRed && tlp <= peer_.tlp_ceiling;
 }
 
+namespace {
+
+// What a partner gets for one top-level property of an object of `type`: as
+// stored, nothing, or `text`, by its personal-data rules.
+enum class Edit { kKeep, kDrop, kReplace };
+
+struct PersonalDataEdits {
+  const std::unordered_set<std::string>& redact;
+  const std::unordered_set<std::string>& drop_types;
+  bool free_text;
+
+  Edit Property(std::string_view type, dom::object obj, std::string_view key, dom::element value,
+                std::string* text) const;
+  Edit ObservedObjects(dom::element objects, std::string* text) const;
+};
+
+Edit PersonalDataEdits::Property(std::string_view type, dom::object obj, std::string_view key, dom::element value,
+                                 std::string* text) const {
+  if (redact.count(std::string(key))) {
+    if (!RequiredText(type, key)) return Edit::kDrop;
+    AppendJsonString(*text, kRedacted);
+    return Edit::kReplace;
+  }
+  if (key == "objects" && type == "observed-data" && !drop_types.empty() && value.is_object()) {
+    return ObservedObjects(value, text);
+  }
+  if (!free_text) return Edit::kKeep;
+  // Custom properties can hold anything, personal data included.
+  if (key.starts_with("x_")) return Edit::kDrop;
+  if (key == "name" && type == "identity") {
+    std::string_view cls;
+    if (!obj["identity_class"].get(cls) && cls == "individual") {
+      AppendJsonString(*text, kRedacted);  // required: kept, as a placeholder
+      return Edit::kReplace;
+    }
+  }
+  if (key == "external_references" && value.is_array()) {
+    // Each reference's free-text description goes; its source, URL and ids stay.
+    const dom::array refs = value.get_array().value_unsafe();
+    bool any = false;
+    for (dom::element ref : refs) {
+      any = any || (ref.is_object() && !ref["description"].error());
+    }
+    if (!any) return Edit::kKeep;
+    *text = "[";
+    for (dom::element ref : refs) {
+      if (text->size() > 1) *text += ',';
+      if (!ref.is_object()) {
+        *text += simdjson::to_string(ref);
+        continue;
+      }
+      *text += '{';
+      bool first = true;
+      const dom::object fields = ref.get_object().value_unsafe();
+      for (auto [k, v] : fields) {
+        if (k == "description") continue;
+        if (!first) *text += ',';
+        first = false;
+        AppendJsonString(*text, k);
+        *text += ':';
+        *text += simdjson::to_string(v);
+      }
+      *text += '}';
+    }
+    *text += ']';
+    return Edit::kReplace;
+  }
+  return Edit::kKeep;
+}
+
+// STIX 2.0 observed-data carries its observables inline ("objects": {"0":
+// {...}}): the dropped types go from there too.
+Edit PersonalDataEdits::ObservedObjects(dom::element objects, std::string* text) const {
+  const dom::object members = objects.get_object().value_unsafe();
+  bool any = false;
+  for (auto [k, v] : members) {
+    (void)k;
+    std::string_view t;
+    any = any || (!v["type"].get(t) && drop_types.count(std::string(t)));
+  }
+  if (!any) return Edit::kKeep;
+  *text = "{";
+  for (auto [k, v] : members) {
+    std::string_view t;
+    if (!v["type"].get(t) && drop_types.count(std::string(t))) continue;
+    if (text->size() > 1) *text += ',';
+    AppendJsonString(*text, k);
+    *text += ':';
+    *text += simdjson::to_string(v);
+  }
+  *text += '}';
+  return Edit::kReplace;
+}
+
+}  // namespace
+
 void Agreement::AppendServed(std::string_view bytes, std::string& out) const {
-  if (redact_.empty()) {
+  if (redact_.empty() && drop_types_.empty()) {
     out += bytes;
     return;
   }
@@ -114,26 +210,30 @@ void Agreement::AppendServed(std::string_view bytes, std::string& out) const {
     return;
   }
   dom::object obj = e->get_object().value_unsafe();
-  bool removed = false;
+  std::string_view type;
+  if (obj["type"].get(type)) type = {};
+  const PersonalDataEdits edits{redact_, drop_types_, peer_.personal_data.redact_free_text};
+  bool edited = false;
+  std::string text;
   for (auto [key, value] : obj) {
-    (void)value;
-    if (redact_.count(std::string(key))) removed = true;
+    text.clear();
+    if (edits.Property(type, obj, key, value, &text) != Edit::kKeep) {
+      edited = true;
+      break;
+    }
   }
-  if (!removed) {
+  if (!edited) {
     out += bytes;
     return;
   }
   out += '{';
   bool first = true;
-  std::string_view type;
-  if (obj["type"].get(type)) type = {};
   for (auto [key, value] : obj) {
-    std::string text;
-    if (redact_.count(std::string(key))) {
-      if (!RequiredText(type, key)) continue;
-      AppendJsonString(text, kRedacted);
-    } else if (key == "extensions" && value.is_object()) {
-      // Our signature no longer covers the redacted object: leave it out.
+    text.clear();
+    const Edit edit = edits.Property(type, obj, key, value, &text);
+    if (edit == Edit::kDrop) continue;
+    if (edit == Edit::kKeep && key == "extensions" && value.is_object()) {
+      // Our signature no longer covers the edited object: leave it out.
       std::string ext = "{";
       dom::object exts = value.get_object().value_unsafe();
       for (auto [k, v] : exts) {
@@ -145,7 +245,7 @@ void Agreement::AppendServed(std::string_view bytes, std::string& out) const {
       }
       if (ext.size() == 1) continue;
       text = ext + "}";
-    } else {
+    } else if (edit == Edit::kKeep) {
       text = simdjson::to_string(value);
     }
     if (!first) out += ',';

@@ -488,6 +488,37 @@ TEST(Agreement, RedactionKeepsWhatTheTypeRequires) {
   EXPECT_EQ(out, R"({"type":"indicator","pattern":"[x:y = 'z']"})");  // optional there: removed
 }
 
+TEST(Agreement, FreeTextRedactionReachesNestedAndCustomProperties) {
+  Peer p;
+  p.name = "x";
+  p.personal_data.redact_free_text = true;
+  p.personal_data.drop_types = {"email-addr", "user-account"};
+  Agreement a(p);
+  auto served = [&](std::string_view json) {
+    std::string out;
+    a.AppendServed(json, out);
+    return out;
+  };
+  EXPECT_EQ(served(R"({"type":"report","name":"r","external_references":[{"source_name":"cert","description":"call Bob on 555","url":"https://x"},"odd"],"x_reporter_email":"bob@example.org","labels":["l"]})"),
+            R"({"type":"report","name":"r","external_references":[{"source_name":"cert","url":"https://x"},"odd"],"labels":["l"]})");
+  EXPECT_EQ(served(R"({"type":"identity","name":"Alice Dupont","identity_class":"individual","contact_information":"+33 1"})"),
+            R"({"type":"identity","name":"[redacted]","identity_class":"individual"})");
+  EXPECT_EQ(served(R"({"type":"identity","name":"CERT-FR","identity_class":"organization"})"),
+            R"({"type":"identity","name":"CERT-FR","identity_class":"organization"})");
+  EXPECT_EQ(served(R"({"type":"note","content":"c","authors":["Alice"]})"), R"({"type":"note","content":"[redacted]"})");
+  EXPECT_EQ(served(R"({"type":"email-message","is_multipart":false,"subject":"for Alice","body":"hi"})"),
+            R"({"type":"email-message","is_multipart":false})");
+  // STIX 2.0 observed-data holds its observables inline: the dropped types go from there.
+  EXPECT_EQ(served(R"({"type":"observed-data","objects":{"0":{"type":"email-addr","value":"a@b.c"},"1":{"type":"domain-name","value":"d.example"}}})"),
+            R"({"type":"observed-data","objects":{"1":{"type":"domain-name","value":"d.example"}}})");
+  // Without free-text redaction the dropped types still go from inline observables.
+  p.personal_data.redact_free_text = false;
+  Agreement b(p);
+  std::string out;
+  b.AppendServed(R"({"type":"observed-data","objects":{"0":{"type":"user-account","user_id":"alice"}},"x_note":"kept"})", out);
+  EXPECT_EQ(out, R"({"type":"observed-data","objects":{},"x_note":"kept"})");
+}
+
 TEST(Agreement, SignatureCheckForPeers) {
   KeyPair k = GenerateKeyPair();
   Peer signing;

@@ -37,9 +37,13 @@ struct PersonalDataRules {
   bool empty() const { return drop_types.empty() && redact_properties.empty() && !redact_free_text; }
 };
 
-// The STIX properties that carry free text written by people (and so often personal data).
+// The STIX properties that carry free text written by people (and so often
+// personal data). With redact_free_text, besides these: every custom (x_...)
+// property, the descriptions inside external_references, and the name of an
+// individual's identity (a required property: "[redacted]").
 inline constexpr const char* kFreeTextProperties[] = {"description", "abstract", "content", "explanation",
-                                                      "opinion_text", "x_comment"};
+                                                      "opinion_text", "contact_information", "authors",
+                                                      "subject", "body"};
 
 struct Peer {
   std::string name;                 // unique, e.g. "jpcert"; also the store user it logs in as
