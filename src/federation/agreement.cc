@@ -65,6 +65,36 @@ bool RequiredText(std::string_view type, std::string_view key) {
   return false;
 }
 
+// Whether `id` ("<type>--<uuid>") names an object of a dropped type. Such ids
+// are withheld too: an SCO's id is a UUIDv5 of its value, so a partner could
+// confirm a guessed e-mail address from the bare id.
+bool DroppedRef(const std::unordered_set<std::string>& drop_types, std::string_view id) {
+  const size_t sep = id.find("--");
+  return sep != std::string_view::npos && drop_types.count(std::string(id.substr(0, sep)));
+}
+
+// An object that cannot be served without a reference to a dropped type: a
+// relationship or sighting of such an object, or a report (note, opinion,
+// grouping, observed data) that refers to nothing else.
+bool RequiresDroppedRef(const std::unordered_set<std::string>& drop_types, const std::string& type,
+                        dom::element object) {
+  auto dropped = [&](const char* key) {
+    std::string_view id;
+    return !object[key].get(id) && DroppedRef(drop_types, id);
+  };
+  if (type == "relationship") return dropped("source_ref") || dropped("target_ref");
+  if (type == "sighting") return dropped("sighting_of_ref");
+  dom::array refs;
+  if (object["object_refs"].get(refs)) return false;
+  bool any = false;
+  for (dom::element r : refs) {
+    std::string_view id;
+    if (r.get(id) || !DroppedRef(drop_types, id)) return false;
+    any = true;
+  }
+  return any;
+}
+
 bool HasAll(const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), "*") != v.end(); }
 bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -100,14 +130,18 @@ bool Agreement::Visible(std::string_view type, std::string_view bytes) const {
   if (!e.ok()) return false;  // cannot tell its markings: not served
   Tlp tlp = MaxTlp(*e);
   if (tlp == Tlp::kNone) tlp = Tlp::kClear;
-  return tlp != Tlp::kRed && tlp <= peer_.tlp_ceiling;
+  if (tlp == Tlp::kRed || tlp > peer_.tlp_ceiling) return false;
+  return drop_types_.empty() || !RequiresDroppedRef(drop_types_, t, *e);
 }
+
+
 
 namespace {
 
 // What a partner gets for one top-level property of an object of `type`: as
 // stored, nothing, or `text`, by its personal-data rules.
 enum class Edit { kKeep, kDrop, kReplace };
+
 
 struct PersonalDataEdits {
   const std::unordered_set<std::string>& redact;
@@ -128,6 +162,29 @@ Edit PersonalDataEdits::Property(std::string_view type, dom::object obj, std::st
   }
   if (key == "objects" && type == "observed-data" && !drop_types.empty() && value.is_object()) {
     return ObservedObjects(value, text);
+  }
+  if (!drop_types.empty() && key.ends_with("_ref")) {
+    std::string_view id;
+    if (!value.get(id) && DroppedRef(drop_types, id)) return Edit::kDrop;  // optional ones (Visible withholds the rest)
+  }
+  if (!drop_types.empty() && key.ends_with("_refs") && value.is_array()) {
+    const dom::array ids = value.get_array().value_unsafe();
+    bool any = false;
+    for (dom::element e : ids) {
+      std::string_view id;
+      any = any || (!e.get(id) && DroppedRef(drop_types, id));
+    }
+    if (any) {
+      *text = "[";
+      for (dom::element e : ids) {
+        std::string_view id;
+        if (!e.get(id) && DroppedRef(drop_types, id)) continue;
+        if (text->size() > 1) *text += ',';
+        *text += simdjson::to_string(e);
+      }
+      *text += ']';
+      return Edit::kReplace;
+    }
   }
   if (!free_text) return Edit::kKeep;
   // Custom properties can hold anything, personal data included.

@@ -519,6 +519,29 @@ TEST(Agreement, FreeTextRedactionReachesNestedAndCustomProperties) {
   EXPECT_EQ(out, R"({"type":"observed-data","objects":{},"x_note":"kept"})");
 }
 
+TEST(Agreement, ReferencesToDroppedTypesAreWithheld) {
+  Peer p;
+  p.name = "x";
+  p.personal_data.drop_types = {"email-addr"};
+  Agreement a(p);
+  const std::string email = "email-addr--282886f3-a57e-5600-bf88-c12ca9a10196";  // UUIDv5 of the address
+  const std::string ind = "indicator--11111111-1111-4111-8111-111111111111";
+  const std::string report = R"({"type":"report","name":"r","object_refs":[")" + ind + R"(",")" + email + R"("]})";
+  EXPECT_TRUE(a.Visible("report", report));
+  std::string out;
+  a.AppendServed(report, out);
+  EXPECT_EQ(out, R"({"type":"report","name":"r","object_refs":[")" + ind + R"("]})");
+  // Nothing left to refer to, or a required reference to a dropped type: not served at all.
+  EXPECT_FALSE(a.Visible("report", R"({"type":"report","name":"r","object_refs":[")" + email + R"("]})"));
+  EXPECT_FALSE(a.Visible("relationship", R"({"type":"relationship","source_ref":")" + ind + R"(","target_ref":")" + email + R"("})"));
+  EXPECT_FALSE(a.Visible("sighting", R"({"type":"sighting","sighting_of_ref":")" + email + R"("})"));
+  EXPECT_TRUE(a.Visible("sighting", R"({"type":"sighting","sighting_of_ref":")" + ind + R"("})"));
+  // An optional single reference goes.
+  out.clear();
+  a.AppendServed(R"({"type":"email-message","is_multipart":false,"from_ref":")" + email + R"("})", out);
+  EXPECT_EQ(out, R"({"type":"email-message","is_multipart":false})");
+}
+
 TEST(Agreement, SignatureCheckForPeers) {
   KeyPair k = GenerateKeyPair();
   Peer signing;
