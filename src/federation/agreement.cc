@@ -412,14 +412,15 @@ ingest::ObjectCheck FederationPolicy::IngestCheck() {
   return [state](std::string_view json, const stix::ObjectInfo&) { return CheckSignature(json, state->signers); };
 }
 
-void FederationPolicy::Record(const taxii::PeerAccess& a) {
-  if (!audit_) return;
+Status FederationPolicy::Record(const taxii::PeerAccess& a) {
+  if (!audit_) return absl::OkStatus();
   std::string action = "taxii." + ToLower(a.method) + "." + std::string(a.endpoint);
   std::string details = "{\"path\":";
   AppendJsonString(details, a.path);
   details += ",\"http_status\":" + std::to_string(a.http_status) + "}";
   Status st = audit_->Append(a.user, action, a.ids, details);
-  if (!st.ok()) std::cerr << "cordon: audit: " << st.message() << std::endl;
+  if (!st.ok()) std::cerr << "cordon: audit: " << st.message() << " (the answer was withheld)" << std::endl;
+  return st;
 }
 
 }  // namespace cordon::federation

@@ -57,7 +57,7 @@ class FederationPolicy : public taxii::PeerPolicy {
 
   std::shared_ptr<const taxii::PeerView> ViewFor(const store::User& user) override;
   ingest::ObjectCheck IngestCheck() override;
-  void Record(const taxii::PeerAccess& access) override;
+  Status Record(const taxii::PeerAccess& access) override;
 
  private:
   struct State;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <fstream>
 #include <set>
 
 #include "audit/audit_log.h"
@@ -394,6 +395,15 @@ TEST_F(AgreementTest, EveryPartnerRequestIsAudited) {
   EXPECT_NE((*entries)[0].details.find("\"http_status\":200"), std::string::npos);
   EXPECT_NE((*entries)[1].details.find("\"http_status\":404"), std::string::npos);
   EXPECT_TRUE(audit::Verify(audit::AuditLogPath(dir_->path().string())).ok());
+  // A trail that cannot be appended to (here: a foreign line at its end) withholds the answer.
+  {
+    std::ofstream log(audit::AuditLogPath(dir_->path().string()), std::ios::app);
+    log << "not an audit entry\n";
+  }
+  Reply refused = Call("isp", "GET", std::string("/api/collections/") + kC1 + "/objects/");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.body.find("indicator--"), std::string::npos);
+  EXPECT_EQ(Call("admin", "GET", std::string("/api/collections/") + kC1 + "/objects/").status, 200);
 }
 
 }  // namespace

@@ -54,8 +54,10 @@ class PeerPolicy {
   // An admission rule for objects POSTed by anyone (e.g. "objects created by
   // partner X must carry X's signature"); nullptr if there is none.
   virtual ingest::ObjectCheck IngestCheck() = 0;
-  // Called once per answered request of a partner (after ViewFor returned a view).
-  virtual void Record(const PeerAccess& access) = 0;
+  // Called once per answered request of a partner (after ViewFor returned a
+  // view), before the answer leaves. An error withholds the answer: the
+  // partner gets 503 instead (what cannot be audited is not served).
+  virtual Status Record(const PeerAccess& access) = 0;
 };
 
 }  // namespace cordon::taxii

@@ -376,8 +376,11 @@ net::Response Service::Answer(const net::Request& req, std::string* user_name) {
   net::Response response = Route(req, *target, *user, view.get(), trace);
   if (view) {
     std::string_view path = req.target.substr(0, req.target.find('?'));
-    options_.peer_policy->Record(
+    Status audited = options_.peer_policy->Record(
         PeerAccess{user->name, req.method, trace.endpoint, path, response.status, std::move(trace.ids)});
+    if (!audited.ok()) {
+      return Error(503, "Service Unavailable", "the request could not be audited; try again later");
+    }
   }
   return response;
 }
