@@ -107,11 +107,12 @@ Tlp ObjectTlp(std::string_view object_json) {
   return e.ok() ? MaxTlp(*e) : Tlp::kNone;
 }
 
-Agreement::Agreement(Peer peer)
+Agreement::Agreement(Peer peer, std::unordered_set<std::string> other_partners)
     : peer_(std::move(peer)),
       allowed_types_(peer_.allowed_types.begin(), peer_.allowed_types.end()),
       drop_types_(peer_.personal_data.drop_types.begin(), peer_.personal_data.drop_types.end()),
       redact_(peer_.personal_data.redact_properties.begin(), peer_.personal_data.redact_properties.end()),
+      other_partners_(std::move(other_partners)),
       read_all_(HasAll(peer_.read_collections)),
       write_all_(HasAll(peer_.write_collections)) {
   if (peer_.personal_data.redact_free_text) {
@@ -131,6 +132,10 @@ bool Agreement::Visible(std::string_view type, std::string_view bytes) const {
   Tlp tlp = MaxTlp(*e);
   if (tlp == Tlp::kNone) tlp = Tlp::kClear;
   if (tlp == Tlp::kRed || tlp > peer_.tlp_ceiling) return false;
+  if (tlp >= Tlp::kAmber && !other_partners_.empty()) {
+    std::string_view creator;
+    if (!(*e)["created_by_ref"].get(creator) && other_partners_.count(std::string(creator))) return false;
+  }
   return drop_types_.empty() || !RequiresDroppedRef(drop_types_, t, *e);
 }
 
@@ -382,8 +387,14 @@ std::shared_ptr<const FederationPolicy::State> FederationPolicy::Current() {
   }
   if (snapshot->get() == state_source_) return state_;
   auto state = std::make_shared<State>();
+  std::unordered_set<std::string> identities;
   for (const Peer& p : (*snapshot)->peers) {
-    state->by_user[p.name] = std::make_shared<const Agreement>(p);
+    if (!p.identity_id.empty()) identities.insert(p.identity_id);
+  }
+  for (const Peer& p : (*snapshot)->peers) {
+    std::unordered_set<std::string> others = identities;
+    others.erase(p.identity_id);
+    state->by_user[p.name] = std::make_shared<const Agreement>(p, std::move(others));
     if (p.require_signatures) state->signers[p.identity_id] = {p.name, p.public_key};
   }
   for (const std::string& bad : (*snapshot)->unreadable) {

@@ -1,15 +1,18 @@
 // Sharing agreements applied: the federation side of taxii::PeerPolicy.
 //
 // Rules for what a partner is served (Agreement::Visible):
-//  - only types in allowed_types (if any), never types in personal_data.drop_types;
-//  - TLP: the most restrictive TLP marking in object_marking_refs must be at or
-//    below tlp_ceiling, and TLP:RED is never served whatever the ceiling.
-//    An object WITHOUT a TLP marking counts as TLP:CLEAR (STIX: no marking
-//    states no restriction; mark what must not leave). Granular markings are
-//    not considered.
+//  - only types in allowed_types (if any), never types in personal_data.drop_types,
+//    nor an object that cannot be served without a reference to such a type;
+//  - TLP: the most restrictive TLP marking (object and granular markings) must
+//    be at or below tlp_ceiling, and TLP:RED is never served whatever the
+//    ceiling. An object WITHOUT a TLP marking counts as TLP:CLEAR (STIX: no
+//    marking states no restriction; mark what must not leave);
+//  - TLP:AMBER and AMBER+STRICT objects created by another partner are not
+//    passed on: TLP 2.0 lets a recipient share them inside its organisation
+//    (and, for AMBER, its clients), not with further partners.
 // What is served (Agreement::AppendServed): the stored bytes, or, when the
-// agreement redacts properties / free text, the object without them — and then
-// without our signature too (it would no longer verify).
+// personal-data rules edit the object, the object without what they remove —
+// and then without our signature too (it would no longer verify).
 #pragma once
 
 #include <chrono>
@@ -25,13 +28,15 @@
 
 namespace cordon::federation {
 
-// The most restrictive TLP among an object's object_marking_refs (kNone if
-// none is a TLP marking, or the bytes are not a JSON object).
+// The most restrictive TLP among an object's object and granular markings
+// (kNone if none is a TLP marking, or the bytes are not a JSON object).
 Tlp ObjectTlp(std::string_view object_json);
 
 class Agreement : public taxii::PeerView {
  public:
-  explicit Agreement(Peer peer);
+  // `other_partners`: the identity ids of the node's other peers, whose
+  // AMBER objects this partner is not served.
+  explicit Agreement(Peer peer, std::unordered_set<std::string> other_partners = {});
   bool MayRead(const std::string& collection) const override;
   bool MayWrite(const std::string& collection) const override;
   bool Visible(std::string_view type, std::string_view bytes) const override;
@@ -40,7 +45,7 @@ class Agreement : public taxii::PeerView {
 
  private:
   Peer peer_;
-  std::unordered_set<std::string> allowed_types_, drop_types_, redact_;
+  std::unordered_set<std::string> allowed_types_, drop_types_, redact_, other_partners_;
   bool read_all_, write_all_;
 };
 

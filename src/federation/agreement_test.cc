@@ -462,6 +462,16 @@ TEST(Agreement, VisibilityRules) {
   EXPECT_FALSE(b.Visible("indicator", Indicator(1, kTlpIds[2])));  // GREEN above CLEAR
   EXPECT_FALSE(b.Visible("malware", R"({"type":"malware"})"));     // type not allowed
   EXPECT_FALSE(b.Visible("email-addr", R"({"type":"email-addr","value":"a@b.c"})"));  // dropped
+  // AMBER objects another partner created are not passed on; GREEN ones and our own AMBER ones are.
+  Peer q;
+  q.name = "y";
+  q.tlp_ceiling = Tlp::kAmber;
+  const char* other = "identity--2f0bf6c3-4a1b-4c8e-9f5e-0a2b4c6d8e12";
+  Agreement d(q, {other});
+  EXPECT_FALSE(d.Visible("indicator", Indicator(1, kTlpIds[3], other)));
+  EXPECT_TRUE(d.Visible("indicator", Indicator(1, kTlpIds[2], other)));
+  EXPECT_TRUE(d.Visible("indicator", Indicator(1, kTlpIds[3], kPartnerIdentity)));
+  EXPECT_TRUE(d.Visible("indicator", Indicator(1, kTlpIds[3])));
   p.read_collections = {"c1"};
   p.write_collections = {"*"};
   Agreement c(p);
