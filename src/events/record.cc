@@ -206,8 +206,8 @@ uint64_t RecordBuilder::ObservedFields() const {
       case KeyType::kSha512: fields |= Bit(ObservedField::kFileHashes); break;
       case KeyType::kX509Sha1: fields |= Bit(ObservedField::kX509Hashes); break;
       case KeyType::kX509Serial: fields |= Bit(ObservedField::kX509SerialNumber); break;
-      case KeyType::kJa3:
-      case KeyType::kJa3s:
+      case KeyType::kJa3: fields |= Bit(ObservedField::kJa3Value); break;
+      case KeyType::kJa3s: fields |= Bit(ObservedField::kJa3sValue); break;
       case KeyType::kPort:
       case KeyType::kCount: break;
     }
@@ -265,7 +265,9 @@ Result<pattern::ObservationSet> RecordBuilder::BuildObserved(pattern::Version ve
         if (!x509.Find("serial_number")) b.Add(&x509, "serial_number", b.String(k.text));
         break;
       case KeyType::kJa3:
-      case KeyType::kJa3s:
+      case KeyType::kJa3s:  // the custom SCOs the matcher's `x-ja3:value` / `x-ja3s:value` atoms name
+        b.Add(add_sco(k.type == KeyType::kJa3 ? "x-ja3" : "x-ja3s"), "value", b.String(k.text));
+        break;
       case KeyType::kPort:
       case KeyType::kCount: break;  // no SCO of their own (ports go into network-traffic)
     }

@@ -30,6 +30,8 @@ uint64_t ObservedFieldBit(std::string_view type, std::string_view property) {
     else if (type == "email-addr") f = ObservedField::kEmailAddrValue;
     else if (type == "ipv4-addr") f = ObservedField::kIpv4AddrValue;
     else if (type == "ipv6-addr") f = ObservedField::kIpv6AddrValue;
+    else if (type == "x-ja3") f = ObservedField::kJa3Value;
+    else if (type == "x-ja3s") f = ObservedField::kJa3sValue;
   } else if (type == "file") {
     if (property == "hashes") f = ObservedField::kFileHashes;
   } else if (type == "x509-certificate") {

@@ -60,7 +60,8 @@ struct Key {
 // hold, as bits of a mask (ObservedFieldBit), and one bit for every other pair.
 enum class ObservedField : uint8_t {
   kDomainNameValue, kUrlValue, kEmailAddrValue, kIpv4AddrValue, kIpv6AddrValue, kFileHashes, kX509Hashes,
-  kX509SerialNumber, kTrafficSrcRef, kTrafficDstRef, kTrafficSrcPort, kTrafficDstPort, kTrafficProtocols, kOther
+  kX509SerialNumber, kTrafficSrcRef, kTrafficDstRef, kTrafficSrcPort, kTrafficDstPort, kTrafficProtocols,
+  kJa3Value, kJa3sValue, kOther
 };
 inline constexpr uint64_t Bit(ObservedField f) { return uint64_t(1) << int(f); }
 inline constexpr uint64_t kAnyObservedField = ~uint64_t(0);

@@ -178,6 +178,32 @@ class MatchTest(unittest.TestCase):
         self.assertIn("mixed.log:3: malformed record", p.stderr)
         self.assertIn("1 malformed", p.stderr)
 
+    def test_connection_sides_normalised_constants_and_ja3(self):
+        """A Zeek conn and ssl record through the real decoders: network-traffic sides are told apart,
+        patterns confirmed by evaluation compare normalised values, and JA3 values can be evaluated."""
+        conn = os.path.join(self.tmp, "sides")
+        os.makedirs(conn, exist_ok=True)
+        with open(os.path.join(conn, "conn.log"), "w") as f:
+            f.write("#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n"
+                    "1600000000.000000\tC1\t10.0.0.1\t5353\t192.0.2.53\t53\tudp\n")
+        ja3 = "e7d705a3286e19ea42f587b344ee6865"
+        with open(os.path.join(conn, "ssl.log"), "w") as f:
+            f.write("#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tserver_name\tja3\n"
+                    f"1600000000.000000\tC2\t10.0.0.1\t40000\t192.0.2.54\t443\tWWW.Evil.Example\t{ja3}\n")
+        intel = os.path.join(conn, "intel.json")
+        write_json(intel, bundle([
+            ind(40, "[network-traffic:dst_ref.value = '10.0.0.1']"),           # the source: no
+            ind(41, "[network-traffic:src_ref.value = '10.0.0.1']"),           # yes (twice: conn and ssl)
+            ind(42, "[network-traffic:dst_port = 5353]"),                      # the source port: no
+            ind(43, "[network-traffic:dst_port = 53]"),                        # yes
+            ind(44, "[domain-name:value = 'WWW.EVIL.EXAMPLE.' AND domain-name:value LIKE '%evil%']"),  # yes
+            ind(45, f"[x-ja3:value = '{ja3.upper()}'] REPEATS 1 TIMES"),       # yes
+        ]))
+        p = cordon("match", "--data", self.node.data, "--indicators", intel, "--format", "zeek", "--alerts", "-",
+                   os.path.join(conn, "conn.log"), os.path.join(conn, "ssl.log"))
+        got = sorted(json.loads(l)["indicator"][11:19] for l in p.stdout.splitlines())
+        self.assertEqual(got, ["00000029", "00000029", "0000002b", "0000002c", "0000002d"])
+
     def test_errors(self):
         p = cordon("match", "--data", self.node.data, "--format", "zeek", "x.log", check=False)
         self.assertEqual(p.returncode, 2)
