@@ -372,6 +372,19 @@ TEST(Eve, DnsLayoutsAndMalformedLines) {
   EXPECT_EQ(d.lines[3], 8u);
 }
 
+TEST(Eve, SmtpEnvelopeAndHeaderAddresses) {
+  testutil::TempDir dir;
+  fs::path p = dir.path() / "eve.json";
+  std::ofstream(p)
+      << R"({"timestamp":"2024-01-01T00:00:00Z","event_type":"smtp","smtp":{"helo":"x","mail_from":"<A.Sender@Example.ORG>","rcpt_to":["<r1@example.net>","<bad address>"]},"email":{"status":"PARSE_DONE","from":"\"Sender, A.\" <a.sender@example.org>","to":["r1@example.net"],"cc":["\"C\" <c@example.com>"],"subject":"s"}})" "\n";
+  Decoded d = Decode({p.string()}, Format::kEve);
+  ASSERT_EQ(d.keys.size(), 1u);
+  // The domain part normalised, the local part as written; an address that does not parse gives no key.
+  EXPECT_EQ(d.keys[0], (std::vector<std::string>{"email=A.Sender@example.org", "email=r1@example.net",
+                                                 "email=a.sender@example.org", "email=r1@example.net",
+                                                 "email=c@example.com"}));
+}
+
 // --- plain lines ----------------------------------------------------------
 
 TEST(Lines, AutoDetectsDomainsAddressesUrls) {

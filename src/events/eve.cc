@@ -62,6 +62,8 @@ class EveDecoder final : public Decoder {
         if (!Tls(v)) return Malformed("malformed \"tls\" object");
       } else if (key == "fileinfo") {
         if (!FileInfo(v)) return Malformed("malformed \"fileinfo\" object");
+      } else if (key == "smtp" || key == "email") {
+        if (!Mail(v, key == "smtp")) return Malformed("malformed \"" + std::string(key) + "\" object");
       }
     }
     if (!has_time) return Malformed("record without \"timestamp\"");
@@ -178,6 +180,30 @@ class EveDecoder final : public Decoder {
       if (key == "md5") rec_.AddHex(KeyType::kMd5, StringOf(f), "fileinfo.md5");
       else if (key == "sha1") rec_.AddHex(KeyType::kSha1, StringOf(f), "fileinfo.sha1");
       else if (key == "sha256") rec_.AddHex(KeyType::kSha256, StringOf(f), "fileinfo.sha256");
+      return true;
+    });
+  }
+
+  // The addresses of an smtp event: the envelope ("smtp": mail_from,
+  // rcpt_to) and the message headers ("email": from, to, cc).
+  bool Mail(od::value& v, bool envelope) {
+    return ForFields(v, [&](std::string_view key, od::value& f) {
+      std::string_view field;
+      if (envelope) field = key == "mail_from" ? "smtp.mail_from" : key == "rcpt_to" ? "smtp.rcpt_to" : "";
+      else field = key == "from" ? "email.from" : key == "to" ? "email.to" : key == "cc" ? "email.cc" : "";
+      if (field.empty()) return true;
+      od::json_type type;
+      if (f.type().get(type) != SUCCESS) return false;
+      if (type == od::json_type::string) {
+        rec_.AddEmail(StringOf(f), field);
+      } else if (type == od::json_type::array) {
+        od::array arr;
+        if (f.get_array().get(arr) != SUCCESS) return false;
+        for (auto item : arr) {
+          std::string_view s;
+          if (item.get_string().get(s) == SUCCESS) rec_.AddEmail(s, field);
+        }
+      }
       return true;
     });
   }

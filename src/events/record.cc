@@ -178,6 +178,21 @@ void RecordBuilder::AddHttpUrl(std::string_view host, std::string_view target, s
   AddUrl(scratch_, field);
 }
 
+void RecordBuilder::AddEmail(std::string_view text, std::string_view field) {
+  if (const size_t open = text.rfind('<'); open != std::string_view::npos) {
+    const size_t close = text.find('>', open);
+    text = text.substr(open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
+  }
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.empty()) return;
+  auto email = normalize::Email(text);
+  if (!email.ok()) return;
+  std::string& slot = NextSlot();
+  slot = *std::move(email);
+  AddKey(KeyType::kEmail, slot, field);
+}
+
 void RecordBuilder::AddHex(KeyType type, std::string_view text, std::string_view field) {
   std::string& slot = NextSlot();
   const size_t want = HexLength(type);

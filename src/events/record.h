@@ -40,6 +40,10 @@ class RecordBuilder final : public match::ObservedBuilder {
   void AddHttpUrl(std::string_view host, std::string_view target, std::string_view field);
   // A full URL as written.
   void AddUrl(std::string_view text, std::string_view field);
+  // An e-mail address, bare ("a@b.example", "<a@b.example>") or as a header
+  // writes it ("Name" <a@b.example>): the address between the last angle
+  // brackets. Invalid addresses give no key.
+  void AddEmail(std::string_view text, std::string_view field);
   // A hex digest: separators ':' and ' ' dropped, lowercased; wrong length or
   // a non-hex digit gives no key. For kX509Serial any even or odd length.
   void AddHex(match::KeyType type, std::string_view text, std::string_view field);

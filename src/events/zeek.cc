@@ -25,13 +25,17 @@ using match::KeyType;
 enum class Role : uint8_t {
   kNone, kTs, kOrigH, kRespH, kOrigP, kRespP, kProto, kQuery, kAnswers, kHost, kUri, kServerName,
   kJa3, kJa3s, kFingerprint, kSerial, kMd5, kSha1, kSha256, kSrc, kDst, kTxHosts, kRxHosts,
+  kMailFrom, kRcptTo, kFrom, kTo, kReplyTo,  // smtp.log
 };
 
 // By length first: this runs for every field of every JSON record.
 Role RoleOf(std::string_view n) {
   auto is = [&]<size_t N>(const char (&lit)[N]) { return std::memcmp(n.data(), lit, N - 1) == 0; };
   switch (n.size()) {
-    case 2: return is("ts") ? Role::kTs : Role::kNone;
+    case 2:
+      if (is("ts")) return Role::kTs;
+      if (is("to")) return Role::kTo;
+      return Role::kNone;
     case 3:
       if (is("uri")) return Role::kUri;
       if (is("md5")) return Role::kMd5;
@@ -43,16 +47,22 @@ Role RoleOf(std::string_view n) {
       if (is("host")) return Role::kHost;
       if (is("sha1")) return Role::kSha1;
       if (is("ja3s")) return Role::kJa3s;
+      if (is("from")) return Role::kFrom;
       return Role::kNone;
     case 5:
       if (is("query")) return Role::kQuery;
       if (is("proto")) return Role::kProto;
       return Role::kNone;
-    case 6: return is("sha256") ? Role::kSha256 : Role::kNone;
+    case 6:
+      if (is("sha256")) return Role::kSha256;
+      if (is("rcptto")) return Role::kRcptTo;
+      return Role::kNone;
     case 7: return is("answers") ? Role::kAnswers : Role::kNone;
     case 8:
       if (is("tx_hosts")) return Role::kTxHosts;
       if (is("rx_hosts")) return Role::kRxHosts;
+      if (is("mailfrom")) return Role::kMailFrom;
+      if (is("reply_to")) return Role::kReplyTo;
       return Role::kNone;
     case 9:
       if (!is("id.")) return Role::kNone;
@@ -75,7 +85,7 @@ std::string_view FieldName(Role r) {
   static constexpr std::string_view kNames[] = {
       "", "ts", "id.orig_h", "id.resp_h", "id.orig_p", "id.resp_p", "proto", "query", "answers", "host", "uri",
       "server_name", "ja3", "ja3s", "fingerprint", "certificate.serial", "md5", "sha1", "sha256", "src", "dst",
-      "tx_hosts", "rx_hosts"};
+      "tx_hosts", "rx_hosts", "mailfrom", "rcptto", "from", "to", "reply_to"};
   return kNames[static_cast<size_t>(r)];
 }
 
@@ -186,7 +196,8 @@ class ZeekDecoder final : public Decoder {
       size_t end = column == separators ? line.size() : cuts_[column];
       std::string_view v(line.data() + start, end - start);
       if (IsUnsetOrEmpty(v)) continue;
-      if (role == Role::kAnswers || role == Role::kTxHosts || role == Role::kRxHosts) {
+      if (role == Role::kAnswers || role == Role::kTxHosts || role == Role::kRxHosts || role == Role::kRcptTo ||
+          role == Role::kTo) {
         size_t s = 0;
         while (true) {
           size_t e = v.find(set_separator_, s);
@@ -280,6 +291,11 @@ class ZeekDecoder final : public Decoder {
       case Role::kMd5: rec_.AddHex(KeyType::kMd5, v, FieldName(role)); return true;
       case Role::kSha1: rec_.AddHex(KeyType::kSha1, v, FieldName(role)); return true;
       case Role::kSha256: rec_.AddHex(KeyType::kSha256, v, FieldName(role)); return true;
+      case Role::kMailFrom:
+      case Role::kRcptTo:
+      case Role::kFrom:
+      case Role::kTo:
+      case Role::kReplyTo: rec_.AddEmail(v, FieldName(role)); return true;
       case Role::kNone: return true;
     }
     return true;

@@ -204,6 +204,41 @@ class MatchTest(unittest.TestCase):
         got = sorted(json.loads(l)["indicator"][11:19] for l in p.stdout.splitlines())
         self.assertEqual(got, ["00000029", "00000029", "0000002b", "0000002c", "0000002d"])
 
+    def test_email_addresses_from_zeek_smtp_logs(self):
+        """E-mail indicators against the real smtp.log files (TSV and JSON): envelope and header addresses."""
+        tsv = os.path.join(SHARED, "logs/zeek/wrccdc-2018/tsv/smtp.log")
+        js = os.path.join(SLIPS, "smtp.log")
+        # Expected counts read from the logs here, independently of cordon's decoder.
+        with open(tsv) as f:
+            rows = [l.rstrip("\n").split("\t") for l in f if not l.startswith("#")]
+        with open(tsv) as f:
+            fields = next(l for l in f if l.startswith("#fields")).rstrip("\n").split("\t")[1:]
+        mailfrom = [r[fields.index("mailfrom")] for r in rows]
+        def addresses(record):
+            out = []
+            for k in ("mailfrom", "rcptto", "from", "to", "reply_to"):
+                v = record.get(k) or []
+                for a in (v if isinstance(v, list) else [v]):
+                    out.append((k, a[a.rfind("<") + 1:a.rfind(">")] if "<" in a else a))
+            return out
+        with open(js) as f:
+            records = [json.loads(l) for l in f if l.strip()]
+        john = "JohnDoe123456@gmail.com"  # in "to" headers with a display name, and in an envelope rcptto
+        intel = os.path.join(self.tmp, "email-intel.json")
+        write_json(intel, bundle([ind(50, "[email-addr:value = 'nessus49048747@hotmail.com']"),
+                                  ind(51, "[email-addr:value = 'nessus1665256405@HOTMAIL.COM']"),  # domain case
+                                  ind(52, f"[email-addr:value = '{john}']"),
+                                  ind(53, "[email-addr:value = 'nobody@nowhere.example']")]))
+        p = cordon("match", "--data", self.node.data, "--indicators", intel, "--format", "zeek", "--alerts", "-",
+                   tsv, js)
+        alerts = [json.loads(l) for l in p.stdout.splitlines()]
+        count = lambda n: sum(1 for a in alerts if a["indicator"][11:19] == f"{n:08x}")
+        self.assertEqual(count(50), mailfrom.count("nessus49048747@hotmail.com"))
+        self.assertEqual(count(51), mailfrom.count("nessus1665256405@hotmail.com"))
+        self.assertEqual(count(52), sum(1 for r in records if john in {a for _, a in addresses(r)}))
+        self.assertGreater(count(50) * count(51) * count(52), 0)
+        self.assertEqual(count(53), 0)
+
     def test_errors(self):
         p = cordon("match", "--data", self.node.data, "--format", "zeek", "x.log", check=False)
         self.assertEqual(p.returncode, 2)
