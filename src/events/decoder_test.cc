@@ -213,6 +213,18 @@ TEST(ZeekTsv, HeaderChangesMidStreamAndMalformedLines) {
   EXPECT_EQ(d.keys[3], (std::vector<std::string>{"domain=json.example"}));
 }
 
+TEST(ZeekTsv, EscapedBytesAreDecodedBeforeNormalising) {
+  testutil::TempDir dir;
+  fs::path p = dir.path() / "dns.log";
+  std::ofstream(p) << "#separator \\x09\n#fields\tts\tquery\tmailfrom\n"
+                   << "1600000000.000000\tb\\xc3\\xbccher.example\tx@M\\xc3\\xbcnchen.example\n"
+                   << "1600000001.000000\tbad\\x\tplain@example.org\n";
+  Decoded d = Decode({p.string()}, Format::kZeek);
+  ASSERT_EQ(d.keys.size(), 2u);
+  EXPECT_EQ(d.keys[0], (std::vector<std::string>{"domain=xn--bcher-kva.example", "email=x@xn--mnchen-3ya.example"}));
+  EXPECT_EQ(d.keys[1], (std::vector<std::string>{"email=plain@example.org"}));  // "bad\x": no valid name
+}
+
 TEST(ZeekTsv, NewFileResetsTheHeader) {
   testutil::TempDir dir;
   std::ofstream(dir.path() / "a.log") << "#fields\tts\tquery\n1\ta.example\n";

@@ -1,8 +1,8 @@
 // Zeek logs: TSV with #-headers (ASCII writer) and JSON lines (json-streaming or
 // LogAscii::use_json), any log type. Fields are mapped by NAME, the same for
 // every log (dns query, http host/uri, conn id.*, ssl server_name/ja3, x509
-// certificate.serial/fingerprint, files hashes, notice src/dst), so new log
-// types and header changes need no code.
+// certificate.serial/fingerprint, files hashes, notice src/dst, smtp
+// addresses), so new log types and header changes need no code.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #endif
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 #include "events/decoder.h"
@@ -191,11 +192,13 @@ class ZeekDecoder final : public Decoder {
     }
     rec_.Begin(event);
     Pending p;
+    unescaped_used_ = 0;
     for (const auto& [column, role] : active_) {
       size_t start = column == 0 ? 0 : cuts_[column - 1] + 1;
       size_t end = column == separators ? line.size() : cuts_[column];
       std::string_view v(line.data() + start, end - start);
       if (IsUnsetOrEmpty(v)) continue;
+      if (v.find("\\x") != std::string_view::npos) v = Unescape(v);
       if (role == Role::kAnswers || role == Role::kTxHosts || role == Role::kRxHosts || role == Role::kRcptTo ||
           role == Role::kTo) {
         size_t s = 0;
@@ -211,6 +214,26 @@ class ZeekDecoder final : public Decoder {
       }
     }
     return Finish(event, p);
+  }
+
+  // Zeek's TSV writer escapes bytes outside printable ASCII as \xHH (UTF-8
+  // names included: "b\xc3\xbccher.example"): the bytes back, in a buffer that
+  // lives until the record is finished (Pending keeps views of host and uri).
+  std::string_view Unescape(std::string_view v) {
+    if (unescaped_used_ == unescaped_.size()) unescaped_.emplace_back();
+    std::string& out = unescaped_[unescaped_used_++];
+    out.clear();
+    for (size_t i = 0; i < v.size(); ++i) {
+      int hi, lo;
+      if (v[i] == '\\' && i + 3 < v.size() && v[i + 1] == 'x' && (hi = HexValue(v[i + 2])) >= 0 &&
+          (lo = HexValue(v[i + 3])) >= 0) {
+        out += char(hi << 4 | lo);
+        i += 3;
+      } else {
+        out += v[i];
+      }
+    }
+    return out;
   }
 
   bool IsUnsetOrEmpty(std::string_view v) const {
@@ -372,6 +395,8 @@ class ZeekDecoder final : public Decoder {
   std::vector<uint32_t> cuts_;                     // offsets of the current line's first separators
   size_t stored_cuts_ = 0;                         // how many: up to the last keyed column's end
   char separator_ = '\t', set_separator_ = ',';
+  std::deque<std::string> unescaped_;  // Unescape's buffers (a deque: views of earlier ones survive)
+  size_t unescaped_used_ = 0;
   std::string unset_ = "-", empty_ = "(empty)";
 };
 
