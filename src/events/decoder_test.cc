@@ -225,6 +225,19 @@ TEST(ZeekTsv, EscapedBytesAreDecodedBeforeNormalising) {
   EXPECT_EQ(d.keys[1], (std::vector<std::string>{"email=plain@example.org"}));  // "bad\x": no valid name
 }
 
+TEST(ZeekJson, HttpUrlTakesTheServerPortWhenTheHostHasNone) {
+  testutil::TempDir dir;
+  fs::path p = dir.path() / "http.log";
+  std::ofstream(p) << R"({"ts":1600000000.0,"id.orig_h":"10.0.0.1","id.orig_p":5000,"id.resp_h":"192.0.2.1","id.resp_p":8081,"host":"evil.example","uri":"/gate"})" "\n"
+                   << R"({"ts":1600000001.0,"id.resp_p":8081,"host":"evil.example:8081","uri":"/gate"})" "\n"
+                   << R"({"ts":1600000002.0,"id.resp_p":80,"host":"evil.example","uri":"/gate"})" "\n";
+  Decoded d = Decode({p.string()}, Format::kZeek);
+  ASSERT_EQ(d.keys.size(), 3u);
+  EXPECT_EQ(d.keys[0].back(), "url=http://evil.example:8081/gate");
+  EXPECT_EQ(d.keys[1].back(), "url=http://evil.example:8081/gate");
+  EXPECT_EQ(d.keys[2].back(), "url=http://evil.example/gate");
+}
+
 TEST(ZeekTsv, NewFileResetsTheHeader) {
   testutil::TempDir dir;
   std::ofstream(dir.path() / "a.log") << "#fields\tts\tquery\n1\ta.example\n";

@@ -98,6 +98,7 @@ bool ParsePort(std::string_view s, uint64_t* out) {
 // Per-record values applied after all fields are seen (URL needs host + uri).
 struct Pending {
   std::string_view host, uri;
+  uint64_t resp_port = 0;  // id.resp_p
   bool has_time = false;
 };
 
@@ -291,6 +292,7 @@ class ZeekDecoder final : public Decoder {
         uint64_t port;
         if (!ParsePort(v, &port)) return false;
         rec_.AddPort(port, FieldName(role), role == Role::kOrigP ? Side::kSrc : Side::kDst);
+        if (role == Role::kRespP) p->resp_port = port;
         return true;
       }
       case Role::kOrigH: rec_.AddIp(v, FieldName(role), Side::kSrc); return true;
@@ -326,7 +328,19 @@ class ZeekDecoder final : public Decoder {
 
   LineKind Finish(match::Event* event, const Pending& p) {
     if (!p.has_time) return Malformed("record without ts");
-    if (!p.host.empty() && !p.uri.empty()) rec_.AddHttpUrl(p.host, p.uri, "uri");
+    if (!p.host.empty() && !p.uri.empty()) {
+      // A Host header without a port (HTTP/1.0 clients, some malware) on a
+      // server port other than 80: the URL the client reached has that port.
+      if (p.resp_port != 0 && p.resp_port != 80 && p.host.find(':') == std::string_view::npos &&
+          (p.uri.empty() || p.uri[0] == '/')) {
+        authority_.assign(p.host);
+        authority_ += ':';
+        authority_ += std::to_string(p.resp_port);
+        rec_.AddHttpUrl(authority_, p.uri, "uri");
+      } else {
+        rec_.AddHttpUrl(p.host, p.uri, "uri");
+      }
+    }
     return LineKind::kEvent;
   }
 
@@ -395,6 +409,7 @@ class ZeekDecoder final : public Decoder {
   std::vector<uint32_t> cuts_;                     // offsets of the current line's first separators
   size_t stored_cuts_ = 0;                         // how many: up to the last keyed column's end
   char separator_ = '\t', set_separator_ = ',';
+  std::string authority_;  // host:port of the record's URL (Finish)
   std::deque<std::string> unescaped_;  // Unescape's buffers (a deque: views of earlier ones survive)
   size_t unescaped_used_ = 0;
   std::string unset_ = "-", empty_ = "(empty)";
