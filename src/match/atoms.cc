@@ -226,7 +226,11 @@ Partial FromTest(const pattern::Comparison& t) {
       if (*key == KeyType::kIp || *key == KeyType::kPort || t.values.size() != 1 ||
           t.values[0].type != Constant::Type::kString)
         return Partial{};
-      const std::string& v = t.values[0].bytes;
+      // Keys of these types are lowercase (domains, digests, serials).
+      const bool lower_keys = *key != KeyType::kUrl && *key != KeyType::kEmail;
+      // LIKE's literal letters compare as the keys do, so 'WWW.%' is www.*
+      // (the evaluator gets the same constant: NormaliseConstants).
+      const std::string v = t.op == CompareOp::kLike && lower_keys ? Lower(t.values[0].bytes) : t.values[0].bytes;
       if (t.op == CompareOp::kLike && !HasLikeWildcard(v)) {
         if (!AddEqual(*key, path, t.values[0], out)) return Partial{};
         break;
@@ -252,10 +256,9 @@ Partial FromTest(const pattern::Comparison& t) {
         size_t wild = v.find_last_of("%_");
         a.literal_tail = wild == std::string::npos ? v : v.substr(wild + 1);
       }
-      // Keys of these types are lowercase; an upper-case constant is matched
-      // ignoring case so that the atom stays a necessary condition, and then
-      // it no longer decides alone.
-      bool lower_keys = *key != KeyType::kUrl && *key != KeyType::kEmail;
+      // An upper-case MATCHES expression on lowercase keys is matched ignoring
+      // case so that the atom stays a necessary condition, and then it no
+      // longer decides alone.
       if (lower_keys && HasUpper(v)) {
         a.caseless = true;
         out.decides = false;
@@ -418,9 +421,14 @@ void NormaliseConstants(pattern::Pattern& pattern) {
   for (ComparisonNode& node : pattern.comparisons) {
     if (node.kind != ComparisonNode::Kind::kTest) continue;
     pattern::Comparison& t = node.test;
-    if (t.op != CompareOp::kEqual && t.op != CompareOp::kNotEqual && t.op != CompareOp::kIn) continue;
     std::optional<KeyType> key = Classify(t.path);
     if (!key || *key == KeyType::kPort) continue;
+    if (t.op == CompareOp::kLike && *key != KeyType::kIp && *key != KeyType::kUrl && *key != KeyType::kEmail) {
+      for (Constant& c : t.values)
+        if (c.type == Constant::Type::kString) c.bytes = Lower(c.bytes);  // as FromTest's atom
+      continue;
+    }
+    if (t.op != CompareOp::kEqual && t.op != CompareOp::kNotEqual && t.op != CompareOp::kIn) continue;
     for (Constant& c : t.values) {
       if (c.type != Constant::Type::kString) continue;
       if (*key == KeyType::kIp) {

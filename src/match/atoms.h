@@ -31,7 +31,8 @@
 // value that does not normalise makes its comparison unusable (no atom). Deliberate extensions of
 // STIX string semantics, as every CERT tool does: an IP value that is a CIDR
 // block ('= 10.0.0.0/8') matches the addresses inside it, and domain/URL/e-mail
-// values compare in their normalised form (so case-insensitively for hosts),
+// values compare in their normalised form (so case-insensitively for hosts;
+// a LIKE value on domains and digests too: 'WWW.%' is www.*),
 // and a URL value without a scheme ('example.com/a.exe', common in feeds)
 // stands for its http:// and https:// forms.
 // LIKE '%.example.com' is a domain-suffix atom: it matches every strict
@@ -102,7 +103,9 @@ AtomSet ExtractAtoms(const pattern::Pattern& pattern);
 // an upper-case hash) matches the same values as one the index decides. An IP
 // value with a full-length prefix ('198.51.100.7/32') becomes the address; a
 // shorter block compared with = becomes ISSUBSET (the index's reading). A
-// constant that does not normalise is left as written.
+// LIKE constant on a path with lowercase values (domains, digests, serials)
+// is lowercased, as its atom is. A constant that does not normalise is left
+// as written.
 void NormaliseConstants(pattern::Pattern& pattern);
 
 // The observed fields the pattern needs, as ObservedFieldBit bits of (SCO
