@@ -111,12 +111,16 @@ int PeerAdd(Context& c, const PeerOptions& o) {
 int PeerList(Context& c, const std::string& data) {
   auto peers = OpenPeers(data);
   if (!peers.ok()) return c.Fail(peers.status());
-  auto list = (*peers)->List();
-  if (!list.ok()) return c.Fail(list.status());
-  for (const auto& p : *list) {
+  auto snap = (*peers)->Snapshot();
+  if (!snap.ok()) return c.Fail(snap.status());
+  for (const auto& p : (*snap)->peers) {
     c.out << p.name << "  " << (p.identity_id.empty() ? "-" : p.identity_id) << "  TLP<="
           << federation::TlpName(p.tlp_ceiling) << (p.require_signatures ? "  signed" : "")
           << (p.url.empty() ? "" : "  " + p.url) << "\n";
+  }
+  for (const auto& u : (*snap)->unreadable) {
+    c.out << u.name << "  " << (u.identity_id.empty() ? "-" : u.identity_id)
+          << "  UNREADABLE (refused everything; `peer remove` it and add it again): " << u.why << "\n";
   }
   return 0;
 }
@@ -133,7 +137,10 @@ int PeerShow(Context& c, const std::string& data, const std::string& name) {
 int PeerRemove(Context& c, const std::string& data, const std::string& name) {
   auto peers = OpenPeers(data);
   if (!peers.ok()) return c.Fail(peers.status());
-  if (auto p = (*peers)->Get(name); !p.ok()) return c.Fail(p.status());
+  // Only whether it exists: a record this version cannot read must still be removable.
+  auto exists = (*peers)->Exists(name);
+  if (!exists.ok()) return c.Fail(exists.status());
+  if (!*exists) return c.Fail(absl::NotFoundError("no peer '" + name + "'"));
   // First the partner's login loses every permission (the user is kept so
   // that its status resources and audit entries still name it), then the
   // agreement goes: the other order, interrupted between the two, would leave

@@ -328,6 +328,10 @@ Status CheckSignature(std::string_view object_json,
   if ((*e)["created_by_ref"].get(creator)) return absl::OkStatus();
   auto it = signers.find(std::string(creator));
   if (it == signers.end()) return absl::OkStatus();
+  if (it->second.second.empty()) {
+    return absl::UnauthenticatedError("created_by_ref " + std::string(creator) + " is partner '" + it->second.first +
+                                      "', whose record cannot be read: its objects are refused until it is fixed");
+  }
   Status st = Verify(object_json, it->second.second);
   if (st.ok()) return st;
   return absl::UnauthenticatedError("created_by_ref " + std::string(creator) + " is partner '" + it->second.first +
@@ -391,15 +395,22 @@ std::shared_ptr<const FederationPolicy::State> FederationPolicy::Current() {
   for (const Peer& p : (*snapshot)->peers) {
     if (!p.identity_id.empty()) identities.insert(p.identity_id);
   }
+  for (const auto& bad : (*snapshot)->unreadable) {
+    if (!bad.identity_id.empty()) identities.insert(bad.identity_id);
+  }
   for (const Peer& p : (*snapshot)->peers) {
     std::unordered_set<std::string> others = identities;
     others.erase(p.identity_id);
     state->by_user[p.name] = std::make_shared<const Agreement>(p, std::move(others));
     if (p.require_signatures) state->signers[p.identity_id] = {p.name, p.public_key};
   }
-  for (const std::string& bad : (*snapshot)->unreadable) {
-    std::cerr << "cordon: federation: unreadable peer record, refusing that partner everything: " << bad << std::endl;
-    state->refused.insert(bad.substr(0, bad.find(": ")));
+  for (const auto& bad : (*snapshot)->unreadable) {
+    std::cerr << "cordon: federation: unreadable peer record, refusing that partner everything: " << bad.name << ": "
+              << bad.why << std::endl;
+    state->refused.insert(bad.name);
+    // Still a partner for the others' rules: its AMBER objects are not passed
+    // on, and objects claiming to be its are refused (its key is unknown now).
+    if (!bad.identity_id.empty()) state->signers[bad.identity_id] = {bad.name, ""};
   }
   state_ = std::move(state);
   state_source_ = snapshot->get();

@@ -433,6 +433,18 @@ TEST_F(AgreementTest, AnUnreadableAgreementRefusesItsPartnerEverything) {
   EXPECT_EQ(Call("isp", "GET", "/api/collections/").body.find(kC1), std::string::npos);
   EXPECT_EQ(Call("cert", "GET", objects).status, 200);
   EXPECT_EQ(Call("admin", "GET", objects).status, 200);
+  // It is still a partner for the others' rules: its AMBER objects are not passed on, and objects
+  // claiming to be its are refused (its key can no longer be read).
+  Load({Indicator(5, kTlpIds[3], kPartnerIdentity)});
+  Peer amber = other;
+  amber.tlp_ceiling = Tlp::kAmber;
+  SetPeer(amber);
+  const std::string isp_amber = "indicator--" + NewUuid5(kStixScoNamespace, "ind5");
+  EXPECT_EQ(Call("cert", "GET", objects).body.find(isp_amber), std::string::npos);
+  EXPECT_NE(Call("admin", "GET", objects).body.find(isp_amber), std::string::npos);
+  Reply forged = Call("admin", "POST", objects, "{\"objects\":[" + Indicator(6, kTlpIds[2], kPartnerIdentity) + "]}");
+  EXPECT_EQ(forged.status, 202);
+  EXPECT_NE(forged.body.find("whose record cannot be read"), std::string::npos) << forged.body;
   // With the peers unreadable altogether, nobody can be told from a partner: everyone is refused.
   auto elsewhere = PeerStore::Open(FederationDbPath(dir_->path().string()));
   ASSERT_TRUE(elsewhere.ok());

@@ -254,6 +254,15 @@ Result<Peer> PeerStore::Get(const std::string& name) {
   return ParsePeerJson(record);
 }
 
+Result<bool> PeerStore::Exists(const std::string& name) {
+  std::lock_guard lock(mu_);
+  CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare("SELECT 1 FROM peers WHERE name = ?"));
+  sqlite::BindText(s, 1, name);
+  CORDON_ASSIGN_OR_RETURN(bool row, sqlite::Step(*db_, s, "reading a peer"));
+  sqlite3_reset(s);
+  return row;
+}
+
 Result<Peer> PeerStore::FindByIdentity(const std::string& identity_id) {
   std::lock_guard lock(mu_);
   CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * s,
@@ -311,16 +320,18 @@ Result<std::shared_ptr<const PeerStore::PeerSnapshot>> PeerStore::Snapshot() {
   sqlite3_reset(s);
   if (!snapshot_ || version != snapshot_version_) {
     auto snap = std::make_shared<PeerSnapshot>();
-    CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * q, db_->Prepare("SELECT name, record FROM peers ORDER BY name"));
+    CORDON_ASSIGN_OR_RETURN(sqlite3_stmt * q,
+                            db_->Prepare("SELECT name, identity_id, record FROM peers ORDER BY name"));
     while (true) {
       CORDON_ASSIGN_OR_RETURN(bool more, sqlite::Step(*db_, q, "listing peers"));
       if (!more) break;
       std::string name = sqlite::ColumnText(q, 0);
-      auto p = ParsePeerJson(sqlite::ColumnText(q, 1));
+      auto p = ParsePeerJson(sqlite::ColumnText(q, 2));
       if (p.ok() && p->name == name) {
         snap->peers.push_back(std::move(*p));
       } else {
-        snap->unreadable.push_back(name + ": " + (p.ok() ? "record names another peer" : std::string(p.status().message())));
+        snap->unreadable.push_back(
+            {name, sqlite::ColumnText(q, 1), p.ok() ? "the record names another peer" : std::string(p.status().message())});
       }
     }
     sqlite3_reset(q);

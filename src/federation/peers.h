@@ -93,11 +93,16 @@ class PeerStore {
   // (PRAGMA data_version): cheap enough for every request. A record that does
   // not parse does not fail the snapshot: its name is listed in `unreadable`
   // (the policy then refuses that partner everything) and the others load.
+  struct Unreadable {
+    std::string name, identity_id, why;
+  };
   struct PeerSnapshot {
     std::vector<Peer> peers;
-    std::vector<std::string> unreadable;  // "name: why"
+    std::vector<Unreadable> unreadable;
   };
   Result<std::shared_ptr<const PeerSnapshot>> Snapshot();
+  // Whether a record named `name` exists, readable or not (peer remove).
+  Result<bool> Exists(const std::string& name);
 
   sqlite::Connection& connection() { return *db_; }  // for modules keeping tables beside (sync state)
 

@@ -329,9 +329,18 @@ SyncReport SyncEngine::SyncPeer(const Peer& peer, const std::vector<Peer>& all) 
 }
 
 Result<std::vector<SyncReport>> SyncEngine::SyncOnce(const std::string& only_peer) {
-  CORDON_ASSIGN_OR_RETURN(std::vector<Peer> all, impl_->peers->List());
+  CORDON_ASSIGN_OR_RETURN(auto snapshot, impl_->peers->Snapshot());
+  const std::vector<Peer>& all = snapshot->peers;
   std::vector<SyncReport> reports;
   bool found = only_peer.empty();
+  for (const auto& bad : snapshot->unreadable) {  // reported, not synced; the others go on
+    if (!only_peer.empty() && bad.name != only_peer) continue;
+    found = true;
+    SyncReport r;
+    r.peer = bad.name;
+    r.errors.push_back("the peer's record cannot be read (" + bad.why + "): not synced; `peer remove` it and add it again");
+    reports.push_back(std::move(r));
+  }
   for (const auto& p : all) {
     if (!only_peer.empty() && p.name != only_peer) continue;
     found = true;

@@ -122,6 +122,27 @@ class CliTest(unittest.TestCase):
         finally:
             os.unlink(f.name)
 
+    def test_a_peer_record_this_version_cannot_read(self):
+        """A record cordon cannot parse (a hand edit, another version) is listed, reported by sync, refused
+        everything by the server (unit tests), and can be removed."""
+        import sqlite3
+        node = Node()
+        cordon("peer", "add", "--data", node.data, "isp", "--read", COLLECTION, "--password-stdin", stdin="pw\n")
+        cordon("peer", "add", "--data", node.data, "cert", "--read", COLLECTION, "--password-stdin", stdin="pw\n")
+        db = sqlite3.connect(os.path.join(node.data, "federation.db"))
+        db.execute("""UPDATE peers SET record = '{"name":"isp","tlp_ceiling":"AMBER-STRICT"}' WHERE name = 'isp'""")
+        db.commit()
+        db.close()
+        listed = cordon("peer", "list", "--data", node.data).stdout
+        self.assertIn("cert ", listed)
+        self.assertIn("isp  -  UNREADABLE", listed)
+        r = cordon("sync", "--data", node.data, "--once", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("isp: pulled 0", r.stdout)
+        self.assertIn("record cannot be read", r.stdout)
+        self.assertIn("peer isp removed", cordon("peer", "remove", "--data", node.data, "isp").stdout)
+        self.assertNotIn("isp", cordon("peer", "list", "--data", node.data).stdout)
+
     def test_errors_go_to_stderr_with_nonzero_exit(self):
         p = cordon("serve", "--data", "/nonexistent/dir", "--listen", "127.0.0.1:0", "--insecure-http", check=False)
         self.assertNotEqual(p.returncode, 0)
