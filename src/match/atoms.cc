@@ -199,7 +199,10 @@ Partial FromTest(const pattern::Comparison& t) {
   std::optional<KeyType> key = Classify(t.path);
   if (!key) return out;
   std::string path = PathText(t.path);
-  out.directional = t.path.object_type == "network-traffic";
+  // Only the sides: other network-traffic paths (extensions' ja3) are keyed as they are.
+  out.directional = t.path.object_type == "network-traffic" && !t.path.steps.empty() &&
+                    (t.path.steps[0].key == "src_ref" || t.path.steps[0].key == "dst_ref" ||
+                     t.path.steps[0].key == "src_port" || t.path.steps[0].key == "dst_port");
   auto add = [&](std::optional<Atom> a) {
     if (!a) return false;
     out.atoms.push_back(std::move(*a));
@@ -417,12 +420,75 @@ AtomSet ExtractAtoms(const pattern::Pattern& pattern) {
   return out;
 }
 
+namespace {
+
+// The members of a positive = / IN on an IP or URL path as the index reads
+// them: an address (=), a CIDR block (ISSUBSET), a URL without a scheme (its
+// http:// and https:// forms); empty when every member is a plain value.
+std::vector<std::pair<CompareOp, Constant>> Expanded(KeyType key, const pattern::Comparison& t) {
+  std::vector<std::pair<CompareOp, Constant>> out;
+  bool any = false;
+  for (const Constant& c : t.values) {
+    if (c.type == Constant::Type::kString && key == KeyType::kIp) {
+      auto prefix = normalize::Cidr(c.bytes);
+      if (prefix.ok() && prefix->length < 128) {
+        Constant block = c;
+        block.bytes = normalize::FormatPrefix(*prefix);
+        out.emplace_back(CompareOp::kIsSubset, std::move(block));
+        any = true;
+        continue;
+      }
+    }
+    if (c.type == Constant::Type::kString && key == KeyType::kUrl && c.bytes.find("://") == std::string::npos) {
+      for (const char* scheme : {"http://", "https://"}) {
+        Constant with = c;
+        with.bytes = scheme + c.bytes;
+        out.emplace_back(CompareOp::kEqual, std::move(with));
+      }
+      any = true;
+      continue;
+    }
+    out.emplace_back(CompareOp::kEqual, c);
+  }
+  if (!any) out.clear();
+  return out;
+}
+
+}  // namespace
+
 void NormaliseConstants(pattern::Pattern& pattern) {
-  for (ComparisonNode& node : pattern.comparisons) {
-    if (node.kind != ComparisonNode::Kind::kTest) continue;
-    pattern::Comparison& t = node.test;
-    std::optional<KeyType> key = Classify(t.path);
+  // By index: expanding a test appends comparisons (which this loop then normalises too).
+  for (size_t i = 0; i < pattern.comparisons.size(); ++i) {
+    if (pattern.comparisons[i].kind != ComparisonNode::Kind::kTest) continue;
+    std::optional<KeyType> key = Classify(pattern.comparisons[i].test.path);
     if (!key || *key == KeyType::kPort) continue;
+    {
+      const pattern::Comparison& t = pattern.comparisons[i].test;
+      if (!t.negated && (t.op == CompareOp::kEqual || t.op == CompareOp::kIn)) {
+        auto members = Expanded(*key, t);
+        if (!members.empty()) {  // [x IN ('10.0.0.0/8', '192.0.2.1')] -> [x ISSUBSET '10.0.0.0/8' OR x = '192.0.2.1']
+          const pattern::ObjectPath path = t.path;
+          const int column = pattern.comparisons[i].column;
+          std::vector<uint32_t> children;
+          for (auto& [op, c] : members) {
+            ComparisonNode n;
+            n.kind = ComparisonNode::Kind::kTest;
+            n.column = column;
+            n.test.path = path;
+            n.test.op = op;
+            n.test.values.push_back(std::move(c));
+            children.push_back(uint32_t(pattern.comparisons.size()));
+            pattern.comparisons.push_back(std::move(n));
+          }
+          ComparisonNode& node = pattern.comparisons[i];
+          node.kind = ComparisonNode::Kind::kOr;
+          node.children = std::move(children);
+          node.test = {};
+          continue;
+        }
+      }
+    }
+    pattern::Comparison& t = pattern.comparisons[i].test;
     if (t.op == CompareOp::kLike && *key != KeyType::kIp && *key != KeyType::kUrl && *key != KeyType::kEmail) {
       for (Constant& c : t.values)
         if (c.type == Constant::Type::kString) c.bytes = Lower(c.bytes);  // as FromTest's atom
@@ -433,13 +499,7 @@ void NormaliseConstants(pattern::Pattern& pattern) {
       if (c.type != Constant::Type::kString) continue;
       if (*key == KeyType::kIp) {
         auto prefix = normalize::Cidr(c.bytes);
-        if (!prefix.ok()) continue;
-        if (prefix->length == 128) {
-          c.bytes = normalize::FormatIp(prefix->addr);
-        } else if (t.op == CompareOp::kEqual && t.values.size() == 1) {
-          c.bytes = normalize::FormatPrefix(*prefix);
-          t.op = CompareOp::kIsSubset;
-        }
+        if (prefix.ok() && prefix->length == 128) c.bytes = normalize::FormatIp(prefix->addr);
       } else if (std::optional<std::string> v = NormaliseText(*key, c.bytes)) {
         c.bytes = std::move(*v);
       }
@@ -488,7 +548,9 @@ std::optional<AtomSet> ExtractSimpleAtoms(std::string_view text) {
   }
   // network-traffic sides are confirmed by evaluation (AtomSet::directional),
   // which needs the parsed pattern: not this path's.
-  if (path.object_type == "network-traffic") return std::nullopt;
+  if (path.object_type == "network-traffic" && !path.steps.empty() &&
+      (path.steps[0].key == "src_ref" || path.steps[0].key == "dst_ref"))
+    return std::nullopt;
   std::optional<KeyType> key = Classify(path);
   if (!key) return std::nullopt;
   Constant c;

@@ -102,7 +102,8 @@ AtomSet ExtractAtoms(const pattern::Pattern& pattern);
 // the matcher confirms by evaluation ('WWW.EVIL.EXAMPLE' AND ..., a qualifier,
 // an upper-case hash) matches the same values as one the index decides. An IP
 // value with a full-length prefix ('198.51.100.7/32') becomes the address; a
-// shorter block compared with = becomes ISSUBSET (the index's reading). A
+// positive = / IN with a shorter block or a URL without a scheme becomes an
+// OR of ISSUBSET / = tests (the index's reading). A
 // LIKE constant on a path with lowercase values (domains, digests, serials)
 // is lowercased, as its atom is. A constant that does not normalise is left
 // as written.

@@ -588,6 +588,29 @@ TEST(Index, EvaluatedPatternsCompareNormalisedValues) {
               ElementsAre("005 exact " + md5 + " evaluated"));
 }
 
+TEST(Index, EvaluatedPatternsReadBlocksAndSchemelessUrlsAsTheIndexDoes) {
+  auto index = BuildOk({
+      Spec(1, "[ipv4-addr:value IN ('198.51.100.0/24', '203.0.113.9')] REPEATS 1 TIMES"),
+      Spec(2, "[url:value = 'Evil.Example/a.exe'] REPEATS 1 TIMES"),
+      // Not a side of the connection: decided by the index as before.
+      Spec(3, "[network-traffic:extensions.'x-tls'.ja3 = '" + std::string(32, 'c') + "']"),
+  });
+  EXPECT_EQ(index->report().decided, 1u);
+  auto ip = [](const std::string& a) {
+    return R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":")" + a + "\"}]";
+  };
+  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.7").Observed(ip("198.51.100.7"))),
+              ElementsAre("001 cidr 198.51.100.7 evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("203.0.113.9").Observed(ip("203.0.113.9"))),
+              ElementsAre("001 exact 203.0.113.9 evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Ip("203.0.113.8").Observed(ip("203.0.113.8"))), IsEmpty());
+  const std::string url = "https://evil.example/a.exe";
+  EXPECT_THAT(Hits(index, TestEvent().Url(url).Observed(R"([{"type":"url","id":"url--1","value":")" + url + "\"}]")),
+              ElementsAre("002 exact " + url + " evaluated"));
+  EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kJa3, std::string(32, 'c'))),
+              ElementsAre("003 exact " + std::string(32, 'c')));
+}
+
 TEST(Index, CandidatesConfirmedByEvaluation) {
   auto index = BuildOk({
       // AND: the domain is only a candidate; the port decides.
