@@ -223,6 +223,14 @@ TEST(ZeekTsv, EscapedBytesAreDecodedBeforeNormalising) {
   ASSERT_EQ(d.keys.size(), 2u);
   EXPECT_EQ(d.keys[0], (std::vector<std::string>{"domain=xn--bcher-kva.example", "email=x@xn--mnchen-3ya.example"}));
   EXPECT_EQ(d.keys[1], (std::vector<std::string>{"email=plain@example.org"}));  // "bad\x": no valid name
+  // An escape only in the last column, past the first 16 bytes; and an escaped set separator
+  // (\x2c) that stays inside its element.
+  fs::path q = dir.path() / "dns2.log";
+  std::ofstream(q) << "#separator \\x09\n#set_separator\t,\n#fields\tts\tanswers\tquery\n"
+                   << "1600000000.000000\tTXT 20 v=x\\x2cevil.example,192.0.2.1\tveryveryverylongprefix.b\\xc3\\xbccher.example\n";
+  Decoded e = Decode({q.string()}, Format::kZeek);
+  ASSERT_EQ(e.keys.size(), 1u);
+  EXPECT_EQ(e.keys[0], (std::vector<std::string>{"ip=192.0.2.1", "domain=veryveryverylongprefix.xn--bcher-kva.example"}));
 }
 
 TEST(ZeekJson, HttpUrlTakesTheServerPortWhenTheHostHasNone) {

@@ -200,17 +200,23 @@ class ZeekDecoder final : public Decoder {
       size_t end = column == separators ? line.size() : cuts_[column];
       std::string_view v(line.data() + start, end - start);
       if (IsUnsetOrEmpty(v)) continue;
-      if (escaped && std::memchr(v.data(), '\\', v.size()) != nullptr) v = Unescape(v);
+      // The separator pass saw backslashes only up to the last separator it
+      // stored: the line's last column is looked at on its own.
+      const bool may_be_escaped = escaped || end == line.size();
+      auto unescaped = [&](std::string_view x) {
+        return may_be_escaped && std::memchr(x.data(), '\\', x.size()) != nullptr ? Unescape(x) : x;
+      };
       if (role == Role::kAnswers || role == Role::kTxHosts || role == Role::kRxHosts || role == Role::kRcptTo ||
           role == Role::kTo) {
+        // Split first: a separator inside an element is written escaped (\x2c).
         size_t s = 0;
         while (true) {
           size_t e = v.find(set_separator_, s);
-          ApplyText(role, v.substr(s, e == std::string_view::npos ? e : e - s), event, &p);
+          ApplyText(role, unescaped(v.substr(s, e == std::string_view::npos ? e : e - s)), event, &p);
           if (e == std::string_view::npos) break;
           s = e + 1;
         }
-      } else if (!ApplyText(role, v, event, &p)) {
+      } else if (v = unescaped(v); !ApplyText(role, v, event, &p)) {
         return Malformed(std::string("bad value in column ") + std::string(FieldName(role)) + ": '" +
                          std::string(v.substr(0, 64)) + "'");
       }
