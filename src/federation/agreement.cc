@@ -59,7 +59,8 @@ bool RequiredText(std::string_view type, std::string_view key) {
   if (key == "content") return type == "note";
   if (key != "name") return false;
   for (std::string_view t : {"attack-pattern", "campaign", "course-of-action", "identity", "infrastructure",
-                             "intrusion-set", "report", "threat-actor", "tool", "vulnerability"}) {
+                             "intrusion-set", "malware", "mutex", "report", "software", "threat-actor", "tool",
+                             "vulnerability"}) {
     if (type == t) return true;
   }
   return false;
@@ -84,6 +85,17 @@ bool RequiresDroppedRef(const std::unordered_set<std::string>& drop_types, const
   };
   if (type == "relationship") return dropped("source_ref") || dropped("target_ref");
   if (type == "sighting") return dropped("sighting_of_ref");
+  dom::object inline_objects;  // STIX 2.0 observed-data: "objects" must keep at least one
+  if (type == "observed-data" && !object["objects"].get(inline_objects)) {
+    bool any = false;
+    for (auto [k, v] : inline_objects) {
+      (void)k;
+      std::string_view t;
+      if (v["type"].get(t) || !drop_types.count(std::string(t))) return false;
+      any = true;
+    }
+    return any;
+  }
   dom::array refs;
   if (object["object_refs"].get(refs)) return false;
   bool any = false;
@@ -188,7 +200,9 @@ Edit PersonalDataEdits::Property(std::string_view type, dom::object obj, std::st
         *text += simdjson::to_string(e);
       }
       *text += ']';
-      return Edit::kReplace;
+      // A list left empty goes (STIX forbids empty lists; the required ones,
+      // object_refs, withhold the whole object: RequiresDroppedRef).
+      return text->size() == 2 ? Edit::kDrop : Edit::kReplace;
     }
   }
   if (!free_text) return Edit::kKeep;
@@ -219,7 +233,17 @@ Edit PersonalDataEdits::Property(std::string_view type, dom::object obj, std::st
       *text += '{';
       bool first = true;
       const dom::object fields = ref.get_object().value_unsafe();
+      // A reference needs a description, url or external_id: one with only a
+      // description keeps it, as a placeholder.
+      const bool bare = ref["url"].error() && ref["external_id"].error();
       for (auto [k, v] : fields) {
+        if (k == "description" && bare) {
+          if (!first) *text += ',';
+          first = false;
+          *text += "\"description\":";
+          AppendJsonString(*text, kRedacted);
+          continue;
+        }
         if (k == "description") continue;
         if (!first) *text += ',';
         first = false;

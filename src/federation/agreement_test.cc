@@ -543,12 +543,17 @@ TEST(Agreement, FreeTextRedactionReachesNestedAndCustomProperties) {
   // STIX 2.0 observed-data holds its observables inline: the dropped types go from there.
   EXPECT_EQ(served(R"({"type":"observed-data","objects":{"0":{"type":"email-addr","value":"a@b.c"},"1":{"type":"domain-name","value":"d.example"}}})"),
             R"({"type":"observed-data","objects":{"1":{"type":"domain-name","value":"d.example"}}})");
-  // Without free-text redaction the dropped types still go from inline observables.
+  // A reference with nothing but a description keeps one (STIX needs description, url or external_id).
+  EXPECT_EQ(served(R"({"type":"report","name":"r","external_references":[{"source_name":"internal","description":"Bob's notes"}]})"),
+            R"({"type":"report","name":"r","external_references":[{"source_name":"internal","description":"[redacted]"}]})");
+  // Without free-text redaction the dropped types still go from inline observables; observed data
+  // left with none is not served at all (STIX forbids an empty "objects").
   p.personal_data.redact_free_text = false;
   Agreement b(p);
   std::string out;
-  b.AppendServed(R"({"type":"observed-data","objects":{"0":{"type":"user-account","user_id":"alice"}},"x_note":"kept"})", out);
-  EXPECT_EQ(out, R"({"type":"observed-data","objects":{},"x_note":"kept"})");
+  b.AppendServed(R"({"type":"observed-data","objects":{"0":{"type":"user-account","user_id":"alice"},"1":{"type":"ipv4-addr","value":"192.0.2.1"}},"x_note":"kept"})", out);
+  EXPECT_EQ(out, R"({"type":"observed-data","objects":{"1":{"type":"ipv4-addr","value":"192.0.2.1"}},"x_note":"kept"})");
+  EXPECT_FALSE(b.Visible("observed-data", R"({"type":"observed-data","objects":{"0":{"type":"user-account","user_id":"alice"}}})"));
 }
 
 TEST(Agreement, ReferencesToDroppedTypesAreWithheld) {
@@ -568,7 +573,10 @@ TEST(Agreement, ReferencesToDroppedTypesAreWithheld) {
   EXPECT_FALSE(a.Visible("relationship", R"({"type":"relationship","source_ref":")" + ind + R"(","target_ref":")" + email + R"("})"));
   EXPECT_FALSE(a.Visible("sighting", R"({"type":"sighting","sighting_of_ref":")" + email + R"("})"));
   EXPECT_TRUE(a.Visible("sighting", R"({"type":"sighting","sighting_of_ref":")" + ind + R"("})"));
-  // An optional single reference goes.
+  // A list left empty goes; an optional single reference goes.
+  out.clear();
+  a.AppendServed(R"({"type":"sighting","sighting_of_ref":")" + ind + R"(","where_sighted_refs":[")" + email + R"("]})", out);
+  EXPECT_EQ(out, R"({"type":"sighting","sighting_of_ref":")" + ind + R"("})");
   out.clear();
   a.AppendServed(R"({"type":"email-message","is_multipart":false,"from_ref":")" + email + R"("})", out);
   EXPECT_EQ(out, R"({"type":"email-message","is_multipart":false})");
