@@ -558,6 +558,11 @@ TEST(Index, ConnectionSidesAreConfirmed) {
   EXPECT_THAT(Hits(index, TestEvent().Ip("10.0.0.1").Observed(answer)), ElementsAre("003 exact 10.0.0.1"));
 }
 
+// Observed data of one SCO of `type` whose value is `value`.
+std::string ObservedSco(const std::string& type, const std::string& value) {
+  return R"([{"type":")" + type + R"(","id":")" + type + R"(--1","value":")" + value + "\"}]";
+}
+
 TEST(Index, EvaluatedPatternsCompareNormalisedValues) {
   // Patterns the index cannot decide alone are evaluated against the event's
   // (normalised) observed data: their constants are normalised as atoms are.
@@ -569,19 +574,13 @@ TEST(Index, EvaluatedPatternsCompareNormalisedValues) {
       Spec(5, "[file:hashes.MD5 = '" + std::string(32, 'A') + "' AND file:hashes.MD5 != 'x']"),
   });
   EXPECT_EQ(index->report().decided, 0u);
-  auto domain = [](const std::string& d) {
-    return R"([{"type":"domain-name","id":"domain-name--1","value":")" + d + "\"}]";
-  };
-  auto ip = [](const std::string& a) {
-    return R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":")" + a + "\"}]";
-  };
-  EXPECT_THAT(Hits(index, TestEvent().Domain("www.evil.example").Observed(domain("www.evil.example"))),
+  EXPECT_THAT(Hits(index, TestEvent().Domain("www.evil.example").Observed(ObservedSco("domain-name", "www.evil.example"))),
               ElementsAre("001 exact www.evil.example evaluated"));
-  EXPECT_THAT(Hits(index, TestEvent().Domain("xn--bcher-kva.example").Observed(domain("xn--bcher-kva.example"))),
+  EXPECT_THAT(Hits(index, TestEvent().Domain("xn--bcher-kva.example").Observed(ObservedSco("domain-name", "xn--bcher-kva.example"))),
               ElementsAre("002 exact xn--bcher-kva.example evaluated"));
-  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.7").Observed(ip("198.51.100.7"))),
+  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.7").Observed(ObservedSco("ipv4-addr", "198.51.100.7"))),
               UnorderedElementsAre("003 exact 198.51.100.7 evaluated", "004 cidr 198.51.100.7 evaluated"));
-  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.8").Observed(ip("198.51.100.8"))), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.8").Observed(ObservedSco("ipv4-addr", "198.51.100.8"))), IsEmpty());
   const std::string md5(32, 'a');
   EXPECT_THAT(Hits(index, TestEvent().Text(KeyType::kMd5, md5).Observed(
                               R"([{"type":"file","id":"file--1","hashes":{"MD5":")" + md5 + "\"}}]")),
@@ -596,14 +595,11 @@ TEST(Index, EvaluatedPatternsReadBlocksAndSchemelessUrlsAsTheIndexDoes) {
       Spec(3, "[network-traffic:extensions.'x-tls'.ja3 = '" + std::string(32, 'c') + "']"),
   });
   EXPECT_EQ(index->report().decided, 1u);
-  auto ip = [](const std::string& a) {
-    return R"([{"type":"ipv4-addr","id":"ipv4-addr--1","value":")" + a + "\"}]";
-  };
-  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.7").Observed(ip("198.51.100.7"))),
+  EXPECT_THAT(Hits(index, TestEvent().Ip("198.51.100.7").Observed(ObservedSco("ipv4-addr", "198.51.100.7"))),
               ElementsAre("001 cidr 198.51.100.7 evaluated"));
-  EXPECT_THAT(Hits(index, TestEvent().Ip("203.0.113.9").Observed(ip("203.0.113.9"))),
+  EXPECT_THAT(Hits(index, TestEvent().Ip("203.0.113.9").Observed(ObservedSco("ipv4-addr", "203.0.113.9"))),
               ElementsAre("001 exact 203.0.113.9 evaluated"));
-  EXPECT_THAT(Hits(index, TestEvent().Ip("203.0.113.8").Observed(ip("203.0.113.8"))), IsEmpty());
+  EXPECT_THAT(Hits(index, TestEvent().Ip("203.0.113.8").Observed(ObservedSco("ipv4-addr", "203.0.113.8"))), IsEmpty());
   const std::string url = "https://evil.example/a.exe";
   EXPECT_THAT(Hits(index, TestEvent().Url(url).Observed(R"([{"type":"url","id":"url--1","value":")" + url + "\"}]")),
               ElementsAre("002 exact " + url + " evaluated"));
