@@ -244,6 +244,16 @@ struct SyncEngine::Impl {
           ++report.push_withheld;
           continue;
         }
+        // As over TAXII: a version goes out only while the object's latest
+        // version is visible (re-marked RED since, its history stays home).
+        store::ObjectQuery latest_query{.collection = local, .ids = {item.id}, .limit = 1};
+        latest_query.version.last = true;
+        CORDON_ASSIGN_OR_RETURN(store::Page latest, store->QueryObjects(latest_query));
+        if (!latest.items.empty() && latest.items.front().version != item.version &&
+            !agreement.Visible(latest.items.front().type, latest.items.front().bytes)) {
+          ++report.push_withheld;
+          continue;
+        }
         std::string served;
         agreement.AppendServed(item.bytes, served);  // drops our signature if it redacted anything
         if (served.find(kSignatureExtension) == std::string::npos) {

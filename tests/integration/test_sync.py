@@ -195,11 +195,16 @@ class SyncTest(unittest.TestCase):
                      object_refs=[ind["id"]], object_marking_refs=[AMBER])
         green = dict(base, type="note", id="note--6a1f5bd4-29c6-4a0e-9c0a-000000000212", content="call Alice",
                      abstract="ours", object_refs=[ind["id"]], object_marking_refs=[GREEN])
+        # An opinion first GREEN, then re-marked RED before the round: neither version leaves.
+        remarked_v1 = dict(base, type="opinion", id="opinion--6a1f5bd4-29c6-4a0e-9c0a-000000000213",
+                           opinion="disagree", object_refs=[ind["id"]], object_marking_refs=[GREEN])
+        remarked_v2 = dict(remarked_v1, modified="2026-02-03T00:00:00.000Z", object_marking_refs=[RED])
         c = self.isp.client()
-        self.assertEqual(c.post_objects(COLLECTION, [red, amber, green]).status, 202)
+        self.assertEqual(c.post_objects(COLLECTION, [red, amber, green, remarked_v1, remarked_v2]).status, 202)
         c.close()
         out = self.sync(self.isp)
-        self.assertIn("pushed 1 (0 refused), 2 withheld by the agreement", out)
+        self.assertIn("pushed 1 (0 refused), 4 withheld by the agreement", out)
+        self.assertIsNone(get_object(self.cert, remarked_v1["id"]))
         self.assertIsNone(get_object(self.cert, red["id"]))
         self.assertIsNone(get_object(self.cert, amber["id"]))
         # The note reached the CERT without its free text (its required content a placeholder, so that it
