@@ -177,9 +177,7 @@ Edit PersonalDataEdits::Property(std::string_view type, dom::object obj, std::st
     AppendJsonString(*text, kRedacted);
     return Edit::kReplace;
   }
-  if (key == "objects" && type == "observed-data" && !drop_types.empty() && value.is_object()) {
-    return ObservedObjects(value, text);
-  }
+  if (key == "objects" && type == "observed-data" && value.is_object()) return ObservedObjects(value, text);
   if (!drop_types.empty() && key.ends_with("_ref")) {
     std::string_view id;
     if (!value.get(id) && DroppedRef(drop_types, id)) return Edit::kDrop;  // optional ones (Visible withholds the rest)
@@ -262,25 +260,46 @@ Edit PersonalDataEdits::Property(std::string_view type, dom::object obj, std::st
 // STIX 2.0 observed-data carries its observables inline ("objects": {"0":
 // {...}}): the dropped types go from there too.
 Edit PersonalDataEdits::ObservedObjects(dom::element objects, std::string* text) const {
+  // The dropped types go; the others are edited by the same rules as a
+  // top-level object (free text, custom properties, references).
   const dom::object members = objects.get_object().value_unsafe();
-  bool any = false;
-  for (auto [k, v] : members) {
-    (void)k;
-    std::string_view t;
-    any = any || (!v["type"].get(t) && drop_types.count(std::string(t)));
-  }
-  if (!any) return Edit::kKeep;
+  bool edited = false;
   *text = "{";
   for (auto [k, v] : members) {
     std::string_view t;
-    if (!v["type"].get(t) && drop_types.count(std::string(t))) continue;
+    if (!v["type"].get(t) && drop_types.count(std::string(t))) {
+      edited = true;
+      continue;
+    }
     if (text->size() > 1) *text += ',';
     AppendJsonString(*text, k);
     *text += ':';
-    *text += simdjson::to_string(v);
+    if (!v.is_object()) {
+      *text += simdjson::to_string(v);
+      continue;
+    }
+    const dom::object inner = v.get_object().value_unsafe();
+    *text += '{';
+    bool first = true;
+    std::string value_text;
+    for (auto [ik, iv] : inner) {
+      value_text.clear();
+      const Edit edit = Property(t, inner, ik, iv, &value_text);
+      if (edit == Edit::kDrop) {
+        edited = true;
+        continue;
+      }
+      if (edit == Edit::kReplace) edited = true;
+      if (!first) *text += ',';
+      first = false;
+      AppendJsonString(*text, ik);
+      *text += ':';
+      *text += edit == Edit::kKeep ? simdjson::to_string(iv) : value_text;
+    }
+    *text += '}';
   }
   *text += '}';
-  return Edit::kReplace;
+  return edited ? Edit::kReplace : Edit::kKeep;
 }
 
 }  // namespace

@@ -543,6 +543,9 @@ TEST(Agreement, FreeTextRedactionReachesNestedAndCustomProperties) {
   // STIX 2.0 observed-data holds its observables inline: the dropped types go from there.
   EXPECT_EQ(served(R"({"type":"observed-data","objects":{"0":{"type":"email-addr","value":"a@b.c"},"1":{"type":"domain-name","value":"d.example"}}})"),
             R"({"type":"observed-data","objects":{"1":{"type":"domain-name","value":"d.example"}}})");
+  // Inline (2.0) observables get the same free-text rules.
+  EXPECT_EQ(served(R"({"type":"observed-data","objects":{"0":{"type":"email-message","is_multipart":false,"subject":"for Alice","x_phone":"555"}}})"),
+            R"({"type":"observed-data","objects":{"0":{"type":"email-message","is_multipart":false}}})");
   // A reference with nothing but a description keeps one (STIX needs description, url or external_id).
   EXPECT_EQ(served(R"({"type":"report","name":"r","external_references":[{"source_name":"internal","description":"Bob's notes"}]})"),
             R"({"type":"report","name":"r","external_references":[{"source_name":"internal","description":"[redacted]"}]})");
