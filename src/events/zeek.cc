@@ -346,8 +346,7 @@ class ZeekDecoder final : public Decoder {
     if (!p.host.empty() && !p.uri.empty()) {
       // A Host header without a port (HTTP/1.0 clients, some malware) on a
       // server port other than 80: the URL the client reached has that port.
-      if (p.resp_port != 0 && p.resp_port != 80 && p.host.find(':') == std::string_view::npos &&
-          (p.uri.empty() || p.uri[0] == '/')) {
+      if (p.resp_port != 0 && p.resp_port != 80 && p.host.find(':') == std::string_view::npos && p.uri[0] == '/') {
         authority_.assign(p.host);
         authority_ += ':';
         authority_ += std::to_string(p.resp_port);

@@ -151,14 +151,11 @@ bool Agreement::Visible(std::string_view type, std::string_view bytes) const {
   return drop_types_.empty() || !RequiresDroppedRef(drop_types_, t, *e);
 }
 
-
-
 namespace {
 
 // What a partner gets for one top-level property of an object of `type`: as
 // stored, nothing, or `text`, by its personal-data rules.
 enum class Edit { kKeep, kDrop, kReplace };
-
 
 struct PersonalDataEdits {
   const std::unordered_set<std::string>& redact;
@@ -168,6 +165,10 @@ struct PersonalDataEdits {
   Edit Property(std::string_view type, dom::object obj, std::string_view key, dom::element value,
                 std::string* text) const;
   Edit ObservedObjects(dom::element objects, std::string* text) const;
+  // Appends `obj` as the partner gets it; true if any property was edited.
+  // `drop_signature`: our signature extension goes too (a top-level object
+  // that was edited: the signature would no longer verify).
+  bool AppendObject(std::string_view type, dom::object obj, bool drop_signature, std::string* out) const;
 };
 
 Edit PersonalDataEdits::Property(std::string_view type, dom::object obj, std::string_view key, dom::element value,
@@ -278,28 +279,50 @@ Edit PersonalDataEdits::ObservedObjects(dom::element objects, std::string* text)
       *text += simdjson::to_string(v);
       continue;
     }
-    const dom::object inner = v.get_object().value_unsafe();
-    *text += '{';
-    bool first = true;
-    std::string value_text;
-    for (auto [ik, iv] : inner) {
-      value_text.clear();
-      const Edit edit = Property(t, inner, ik, iv, &value_text);
-      if (edit == Edit::kDrop) {
-        edited = true;
-        continue;
-      }
-      if (edit == Edit::kReplace) edited = true;
-      if (!first) *text += ',';
-      first = false;
-      AppendJsonString(*text, ik);
-      *text += ':';
-      *text += edit == Edit::kKeep ? simdjson::to_string(iv) : value_text;
-    }
-    *text += '}';
+    edited |= AppendObject(t, v.get_object().value_unsafe(), /*drop_signature=*/false, text);
   }
   *text += '}';
   return edited ? Edit::kReplace : Edit::kKeep;
+}
+
+bool PersonalDataEdits::AppendObject(std::string_view type, dom::object obj, bool drop_signature,
+                                     std::string* out) const {
+  bool edited = false;
+  *out += '{';
+  bool first = true;
+  std::string text;
+  for (auto [key, value] : obj) {
+    text.clear();
+    const Edit edit = Property(type, obj, key, value, &text);
+    if (edit == Edit::kDrop) {
+      edited = true;
+      continue;
+    }
+    if (edit == Edit::kReplace) {
+      edited = true;
+    } else if (drop_signature && key == "extensions" && value.is_object()) {
+      text = "{";
+      const dom::object exts = value.get_object().value_unsafe();
+      for (auto [k, v] : exts) {
+        if (k == kSignatureExtension) continue;
+        if (text.size() > 1) text += ',';
+        AppendJsonString(text, k);
+        text += ':';
+        text += simdjson::to_string(v);
+      }
+      if (text.size() == 1) continue;  // nothing but our signature
+      text += '}';
+    } else {
+      text = simdjson::to_string(value);
+    }
+    if (!first) *out += ',';
+    first = false;
+    AppendJsonString(*out, key);
+    *out += ':';
+    *out += text;
+  }
+  *out += '}';
+  return edited;
 }
 
 }  // namespace
@@ -331,35 +354,7 @@ void Agreement::AppendServed(std::string_view bytes, std::string& out) const {
     out += bytes;
     return;
   }
-  out += '{';
-  bool first = true;
-  for (auto [key, value] : obj) {
-    text.clear();
-    const Edit edit = edits.Property(type, obj, key, value, &text);
-    if (edit == Edit::kDrop) continue;
-    if (edit == Edit::kKeep && key == "extensions" && value.is_object()) {
-      // Our signature no longer covers the edited object: leave it out.
-      std::string ext = "{";
-      dom::object exts = value.get_object().value_unsafe();
-      for (auto [k, v] : exts) {
-        if (k == kSignatureExtension) continue;
-        if (ext.size() > 1) ext += ',';
-        AppendJsonString(ext, k);
-        ext += ':';
-        ext += simdjson::to_string(v);
-      }
-      if (ext.size() == 1) continue;
-      text = ext + "}";
-    } else if (edit == Edit::kKeep) {
-      text = simdjson::to_string(value);
-    }
-    if (!first) out += ',';
-    first = false;
-    AppendJsonString(out, key);
-    out += ':';
-    out += text;
-  }
-  out += '}';
+  edits.AppendObject(type, obj, /*drop_signature=*/true, &out);
 }
 
 Status CheckSignature(std::string_view object_json,

@@ -93,6 +93,20 @@ std::optional<KeyType> Classify(const pattern::ObjectPath& p) {
   return std::nullopt;
 }
 
+// A network-traffic path naming a side of the connection (src_ref, dst_ref,
+// src_port, dst_port): a key does not say which side it was on.
+bool IsConnectionSide(const pattern::ObjectPath& p) {
+  if (p.object_type != "network-traffic" || p.steps.empty()) return false;
+  const std::string& k = p.steps[0].key;
+  return k == "src_ref" || k == "dst_ref" || k == "src_port" || k == "dst_port";
+}
+
+// Key types whose values are lowercase once normalised (domains, digests,
+// serials, JA3): a LIKE on them compares in lowercase.
+bool LowercaseKeys(KeyType key) {
+  return key != KeyType::kUrl && key != KeyType::kEmail && key != KeyType::kIp && key != KeyType::kPort;
+}
+
 bool HasUpper(std::string_view s) {
   for (char c : s)
     if (c >= 'A' && c <= 'Z') return true;
@@ -200,9 +214,7 @@ Partial FromTest(const pattern::Comparison& t) {
   if (!key) return out;
   std::string path = PathText(t.path);
   // Only the sides: other network-traffic paths (extensions' ja3) are keyed as they are.
-  out.directional = t.path.object_type == "network-traffic" && !t.path.steps.empty() &&
-                    (t.path.steps[0].key == "src_ref" || t.path.steps[0].key == "dst_ref" ||
-                     t.path.steps[0].key == "src_port" || t.path.steps[0].key == "dst_port");
+  out.directional = IsConnectionSide(t.path);
   auto add = [&](std::optional<Atom> a) {
     if (!a) return false;
     out.atoms.push_back(std::move(*a));
@@ -229,8 +241,7 @@ Partial FromTest(const pattern::Comparison& t) {
       if (*key == KeyType::kIp || *key == KeyType::kPort || t.values.size() != 1 ||
           t.values[0].type != Constant::Type::kString)
         return Partial{};
-      // Keys of these types are lowercase (domains, digests, serials).
-      const bool lower_keys = *key != KeyType::kUrl && *key != KeyType::kEmail;
+      const bool lower_keys = LowercaseKeys(*key);
       // LIKE's literal letters compare as the keys do, so 'WWW.%' is www.*
       // (the evaluator gets the same constant: NormaliseConstants).
       const std::string v = t.op == CompareOp::kLike && lower_keys ? Lower(t.values[0].bytes) : t.values[0].bytes;
@@ -489,7 +500,7 @@ void NormaliseConstants(pattern::Pattern& pattern) {
       }
     }
     pattern::Comparison& t = pattern.comparisons[i].test;
-    if (t.op == CompareOp::kLike && *key != KeyType::kIp && *key != KeyType::kUrl && *key != KeyType::kEmail) {
+    if (t.op == CompareOp::kLike && LowercaseKeys(*key)) {
       for (Constant& c : t.values)
         if (c.type == Constant::Type::kString) c.bytes = Lower(c.bytes);  // as FromTest's atom
       continue;
@@ -548,9 +559,7 @@ std::optional<AtomSet> ExtractSimpleAtoms(std::string_view text) {
   }
   // network-traffic sides are confirmed by evaluation (AtomSet::directional),
   // which needs the parsed pattern: not this path's.
-  if (path.object_type == "network-traffic" && !path.steps.empty() &&
-      (path.steps[0].key == "src_ref" || path.steps[0].key == "dst_ref"))
-    return std::nullopt;
+  if (IsConnectionSide(path)) return std::nullopt;
   std::optional<KeyType> key = Classify(path);
   if (!key) return std::nullopt;
   Constant c;

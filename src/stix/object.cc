@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/container/inlined_vector.h"
+#include "base/strings.h"
 #include "base/uuid.h"
 #include "pattern/pattern.h"
 
@@ -684,14 +685,9 @@ namespace {
 // TLP:RED id must not pass for an unknown (unmarked, CLEAR) marking.
 const TlpId* FindTlp(std::string_view id) {
   if (id.size() != 56) return nullptr;
+  const std::string lower = ToLower(id);
   for (const TlpId& t : kTlpIds) {
-    bool same = true;
-    for (size_t i = 0; same && i < id.size(); ++i) {
-      char c = id[i];
-      if (c >= 'A' && c <= 'Z') c = char(c + 32);
-      same = c == t.id[i];
-    }
-    if (same) return &t;
+    if (t.id == lower) return &t;
   }
   return nullptr;
 }

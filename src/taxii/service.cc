@@ -268,11 +268,17 @@ Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view,
     std::erase_if(rows, [&](const store::StoredObject& r) { return !latest_visible[r.id]; });
     return absl::OkStatus();
   };
-  auto row_of = [](const store::StoredObject& o) {
-    return store::ObjectRow{o.id, o.type, o.spec_version, o.version, o.date_added, o.bytes};
+  auto hold = [](std::vector<store::StoredObject>& rows, const store::ObjectRow& row, bool with_bytes) {
+    rows.push_back({std::string(row.id), std::string(row.type), std::string(row.spec_version), row.version,
+                    row.date_added, with_bytes ? std::string(row.bytes) : std::string()});
   };
   const int limit = q.limit;
   int served = 0;
+  auto serve = [&](const store::ObjectRow& row) {
+    ++served;
+    if (trace.ids.empty() || trace.ids.back() != row.id) trace.ids.emplace_back(row.id);
+    visit(row);
+  };
   store::PageEnd end;
   std::vector<store::StoredObject> held;
   while (true) {
@@ -282,22 +288,15 @@ Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view,
     held.clear();
     CORDON_ASSIGN_OR_RETURN(end, store_.ScanObjects(q, [&](const store::ObjectRow& row) {
       if (!view->Visible(row.type, row.bytes)) return;
-      if (!latest_only) {
-        held.push_back({std::string(row.id), std::string(row.type), std::string(row.spec_version), row.version,
-                        row.date_added, std::string(row.bytes)});
-        return;
+      if (latest_only) {
+        serve(row);
+      } else {
+        hold(held, row, /*with_bytes=*/true);
       }
-      ++served;
-      if (trace.ids.empty() || trace.ids.back() != row.id) trace.ids.emplace_back(row.id);
-      visit(row);
     }));
     if (!latest_only) {
       CORDON_RETURN_IF_ERROR(check_latest(held));
-      for (const auto& o : held) {
-        ++served;
-        if (trace.ids.empty() || trace.ids.back() != o.id) trace.ids.emplace_back(o.id);
-        visit(row_of(o));
-      }
+      for (const auto& o : held) serve({o.id, o.type, o.spec_version, o.version, o.date_added, o.bytes});
     }
     if (!end.more || served >= limit) break;
     q.after_cursor = end.next_cursor;
@@ -315,8 +314,7 @@ Result<store::PageEnd> Service::Scan(store::ObjectQuery q, const PeerView* view,
       if (latest_only) {
         any = true;
       } else {
-        held.push_back({std::string(row.id), std::string(row.type), std::string(row.spec_version), row.version,
-                        row.date_added, ""});
+        hold(held, row, /*with_bytes=*/false);
       }
     }));
     if (!latest_only) {
